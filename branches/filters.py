@@ -1,0 +1,111 @@
+"""Filters for the branch and member lists; the same filter drives the screen and the export."""
+
+import django_filters
+from django import forms
+from django.db.models import Q, Value
+from django.db.models.functions import Replace
+
+from .choices import BranchKind, Education, Gender, MemberStatus
+from .models import Branch, Member, Organ
+from .rules import WARNING_CHOICES
+
+YES_NO = [("1", "是"), ("0", "否")]
+
+
+class StyledFilterSet(django_filters.FilterSet):
+    """Bootstrap classes on the filter form's widgets, so the bar renders without a form library."""
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", css)
+        return form
+
+
+class BranchFilter(StyledFilterSet):
+    q = django_filters.CharFilter(label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "支部名称"}))
+    organ = django_filters.ModelChoiceFilter(label="机关", queryset=Organ.objects.none(), empty_label="全部机关")
+    kind = django_filters.ChoiceFilter(label="类型", choices=BranchKind.choices, empty_label="全部类型")
+    state = django_filters.ChoiceFilter(
+        label="状态",
+        choices=[("active", "现有支部"), ("dissolved", "已撤销"), ("all", "全部")],
+        empty_label=None,
+        method="filter_state",
+    )
+    warning = django_filters.ChoiceFilter(
+        label="预警", choices=[("any", "有任一预警"), *WARNING_CHOICES], empty_label="不限", method="filter_warning"
+    )
+
+    class Meta:
+        model = Branch
+        fields = ["q", "organ", "kind", "state", "warning"]
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        if data is not None:
+            data = data.copy()
+            data.setdefault("state", "active")
+        super().__init__(data, *args, **kwargs)
+        self.filters["organ"].queryset = Organ.objects.visible_to(user)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(name__icontains=value.strip())
+
+    def filter_state(self, queryset, name, value):
+        if value == "dissolved":
+            return queryset.filter(dissolved_on__isnull=False)
+        if value == "all":
+            return queryset
+        return queryset.filter(dissolved_on__isnull=True)
+
+    def filter_warning(self, queryset, name, value):
+        if value == "any":
+            return queryset.filter(has_warning=True)
+        return queryset.filter(**{f"w_{value}": True})
+
+
+class MemberFilter(StyledFilterSet):
+    q = django_filters.CharFilter(
+        label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "姓名、拼音或电话"})
+    )
+    organ = django_filters.ModelChoiceFilter(
+        label="机关", field_name="branch__organ", queryset=Organ.objects.none(), empty_label="全部机关"
+    )
+    branch = django_filters.ModelChoiceFilter(label="支部", queryset=Branch.objects.none(), empty_label="全部支部")
+    status = django_filters.ChoiceFilter(label="党员状态", choices=MemberStatus.choices, empty_label="全部")
+    gender = django_filters.ChoiceFilter(label="性别", choices=Gender.choices, empty_label="全部")
+    education = django_filters.ChoiceFilter(label="学历", choices=Education.choices, empty_label="全部")
+    is_leader = django_filters.ChoiceFilter(label="班子成员", choices=YES_NO, empty_label="全部", method="yes_no")
+    is_party_worker = django_filters.ChoiceFilter(label="党务干部", choices=YES_NO, empty_label="全部", method="yes_no")
+
+    class Meta:
+        model = Member
+        fields = ["q", "organ", "branch", "status", "gender", "education", "is_leader", "is_party_worker"]
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.filters["organ"].queryset = Organ.objects.visible_to(user)
+        self.filters["branch"].queryset = Branch.objects.visible_to(user).select_related("organ")
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        compact = value.lower().replace(" ", "")
+        return queryset.annotate(_pinyin=Replace("name_pinyin", Value(" "), Value(""))).filter(
+            Q(name__icontains=value) | Q(_pinyin__startswith=compact) | Q(phone__contains=compact)
+        )
+
+    def yes_no(self, queryset, name, value):
+        return queryset.filter(**{name: value == "1"})
+
+    @property
+    def form(self):
+        form = super().form
+        form.fields["branch"].label_from_instance = branch_label
+        return form
+
+
+def branch_label(branch: Branch) -> str:
+    return f"{branch.organ.display_short} · {branch.name}"

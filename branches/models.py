@@ -1,0 +1,350 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from accounts.scope import scope_of
+
+from .choices import (
+    ETHNICITY_CHOICES,
+    BranchKind,
+    CommitteeKind,
+    CommitteePost,
+    Education,
+    Gender,
+    MemberStatus,
+)
+from .pinyin import name_sort_key
+from .validators import validate_id_number, validate_phone
+
+
+class OrganisationRules(models.Model):
+    """The organisational rules in force from a year on (支部工作条例 2018 defaults).
+
+    The row with the greatest year not after the asked year applies; without any row the
+    field defaults apply. Rules are data so that a 工委 can follow local practice.
+    """
+
+    year = models.PositiveSmallIntegerField("适用年度（起）", unique=True)
+    min_full_members = models.PositiveSmallIntegerField(
+        "成立支部最少正式党员数", default=3, help_text="不足此数的支部应组建联合党支部（第四条）"
+    )
+    committee_threshold = models.PositiveSmallIntegerField(
+        "设立支委会的正式党员数", default=7, help_text="正式党员达到此数应设支部委员会（第二十条）"
+    )
+    committee_min_size = models.PositiveSmallIntegerField("支委会最少委员数", default=3)
+    committee_max_size = models.PositiveSmallIntegerField("支委会最多委员数", default=7)
+    no_committee_max_size = models.PositiveSmallIntegerField(
+        "不设支委会时最多书记副书记数", default=2, help_text="不设支委会的支部只设书记，可设副书记"
+    )
+    max_members = models.PositiveSmallIntegerField("支部党员人数上限", default=50)
+    term_years = models.PositiveSmallIntegerField("支委会任期（年）", default=3)
+
+    class Meta:
+        verbose_name = "组织设置规则"
+        verbose_name_plural = "组织设置规则"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                name="rules_committee_sizes_ordered",
+                condition=Q(committee_min_size__lte=models.F("committee_max_size")),
+            ),
+            models.CheckConstraint(name="rules_term_years_range", condition=Q(term_years__gte=1, term_years__lte=5)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年起组织设置规则"
+
+    @classmethod
+    def for_year(cls, year: int) -> "OrganisationRules":
+        found = cls.objects.filter(year__lte=year).order_by("-year").first()
+        return found or cls(year=year)
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    """The same calendar date `years` later; 29 February falls back to the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+class OrganQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "OrganQuerySet":
+        scope = scope_of(user)
+        if scope.is_gongwei:
+            return self
+        if not scope.is_staff_or_committee:
+            return self.none()
+        return self.filter(Q(pk__in=scope.organ_ids) | Q(branches__pk__in=scope.branch_ids)).distinct()
+
+
+class Organ(models.Model):
+    """A government organ (机关) under the 工委, with its 机关党委 or 党总支."""
+
+    name = models.CharField("机关名称", max_length=100, unique=True)
+    short_name = models.CharField("简称", max_length=30, blank=True)
+    committee_kind = models.CharField(
+        "党组织类型", max_length=16, choices=CommitteeKind.choices, default=CommitteeKind.PARTY_COMMITTEE
+    )
+    sort_order = models.PositiveIntegerField("排序", default=0)
+
+    objects = OrganQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "机关"
+        verbose_name_plural = "机关"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_short(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def committee_name(self) -> str:
+        return f"{self.display_short}{self.get_committee_kind_display()}"
+
+
+class BranchQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "BranchQuerySet":
+        scope = scope_of(user)
+        if scope.is_gongwei:
+            return self
+        return self.filter(Q(organ_id__in=scope.organ_ids) | Q(pk__in=scope.branch_ids))
+
+    def active(self) -> "BranchQuerySet":
+        return self.filter(dissolved_on__isnull=True)
+
+    def with_stats(self) -> "BranchQuerySet":
+        """Member counts and the current committee term, computed in the database."""
+        members = Member.objects.filter(branch=OuterRef("pk")).order_by().values("branch")
+        current_term = CommitteeTerm.objects.filter(branch=OuterRef("pk")).order_by("-elected_on", "-pk")
+        term_members = CommitteeMember.objects.filter(term=OuterRef("current_term_id")).order_by()
+        return self.annotate(
+            n_members=Coalesce(Subquery(members.annotate(c=Count("pk")).values("c")), Value(0)),
+            n_full=Coalesce(
+                Subquery(members.filter(status=MemberStatus.FULL).annotate(c=Count("pk")).values("c")), Value(0)
+            ),
+            current_term_id=Subquery(current_term.values("pk")[:1]),
+            term_ends_on=Subquery(current_term.values("ends_on")[:1]),
+        ).annotate(
+            term_size=Coalesce(
+                Subquery(term_members.values("term").annotate(c=Count("pk")).values("c")), Value(0)
+            ),
+            has_secretary=Exists(term_members.filter(post=CommitteePost.SECRETARY)),
+        )
+
+    def with_warnings(self, rules: OrganisationRules | None = None, today: datetime.date | None = None):
+        """Annotate one boolean per organisation warning (see `branches.rules`)."""
+        from .rules import warning_annotations
+
+        today = today or timezone.localdate()
+        rules = rules or OrganisationRules.for_year(today.year)
+        return self.with_stats().annotate(**warning_annotations(rules, today))
+
+
+class Branch(models.Model):
+    """A 党支部. Dissolved branches are kept with their history, never deleted."""
+
+    organ = models.ForeignKey(Organ, on_delete=models.PROTECT, related_name="branches", verbose_name="所属机关")
+    name = models.CharField("支部名称", max_length=100)
+    kind = models.CharField("支部类型", max_length=16, choices=BranchKind.choices, default=BranchKind.ORGAN)
+    founded_on = models.DateField("成立日期")
+    dissolved_on = models.DateField("撤销日期", null=True, blank=True)
+    dissolution_reason = models.CharField("撤销原因", max_length=200, blank=True)
+    note = models.TextField("备注", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = BranchQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = "党支部"
+        verbose_name_plural = "党支部"
+        ordering = ["organ__sort_order", "organ__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organ", "name"], condition=Q(dissolved_on__isnull=True), name="unique_active_branch_name"
+            ),
+            models.CheckConstraint(
+                name="branch_dissolved_after_founded",
+                condition=Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=models.F("founded_on")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("branches:branch_detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.dissolved_on is None
+
+    def current_term(self) -> "CommitteeTerm | None":
+        return self.terms.order_by("-elected_on", "-pk").first()
+
+
+class PartyGroup(models.Model):
+    """A 党小组 inside a branch."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="groups", verbose_name="所属支部")
+    name = models.CharField("党小组名称", max_length=50)
+    leader = models.ForeignKey(
+        "Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="党小组长"
+    )
+
+    class Meta:
+        verbose_name = "党小组"
+        verbose_name_plural = "党小组"
+        ordering = ["branch", "name"]
+        constraints = [models.UniqueConstraint(fields=["branch", "name"], name="unique_group_name_in_branch")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "MemberQuerySet":
+        scope = scope_of(user)
+        if scope.is_gongwei:
+            return self
+        q = Q(branch__organ_id__in=scope.organ_ids) | Q(branch_id__in=scope.branch_ids)
+        if scope.member_id is not None:
+            q |= Q(pk=scope.member_id)
+        return self.filter(q)
+
+
+class Member(models.Model):
+    """A party member (党员) on a branch's roster."""
+
+    name = models.CharField("姓名", max_length=50)
+    name_pinyin = models.CharField("姓名拼音", max_length=200, editable=False, db_index=True)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices)
+    ethnicity = models.CharField("民族", max_length=10, choices=ETHNICITY_CHOICES, default="汉族")
+    birth_date = models.DateField("出生日期")
+    education = models.CharField("学历", max_length=16, choices=Education.choices, blank=True)
+    id_number = models.CharField("身份证号", max_length=18, blank=True, validators=[validate_id_number])
+    organ = models.ForeignKey(Organ, on_delete=models.PROTECT, related_name="members", verbose_name="工作单位")
+    post = models.CharField("职务", max_length=50, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True, validators=[validate_phone])
+    joined_on = models.DateField("入党日期")
+    confirmed_on = models.DateField("转正日期", null=True, blank=True)
+    status = models.CharField("党员状态", max_length=16, choices=MemberStatus.choices, default=MemberStatus.FULL)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="members", verbose_name="所在支部")
+    party_group = models.ForeignKey(
+        PartyGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name="党小组"
+    )
+    is_leader = models.BooleanField("班子成员", default=False, help_text="机关领导班子成员，须履行一岗双责")
+    is_party_worker = models.BooleanField("党务干部", default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+        verbose_name="登录账号",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["name_pinyin", "created_at", "updated_at"])
+
+    class Meta:
+        verbose_name = "党员"
+        verbose_name_plural = "党员"
+        ordering = ["name_pinyin", "pk"]
+        indexes = [models.Index(fields=["branch", "name_pinyin"], name="member_branch_pinyin")]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number"], condition=~Q(id_number=""), name="unique_member_id_number"),
+            models.CheckConstraint(
+                name="member_probationary_not_confirmed",
+                condition=~Q(status=MemberStatus.PROBATIONARY) | Q(confirmed_on__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="member_confirmed_after_joined",
+                condition=Q(confirmed_on__isnull=True) | Q(confirmed_on__gte=models.F("joined_on")),
+            ),
+            models.CheckConstraint(name="member_joined_after_birth", condition=Q(joined_on__gt=models.F("birth_date"))),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("branches:member_detail", args=[self.pk])
+
+    def save(self, *args, **kwargs):
+        self.name_pinyin = name_sort_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin"}
+        super().save(*args, **kwargs)
+
+
+class CommitteeTermQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CommitteeTermQuerySet":
+        return self.filter(branch__in=Branch.objects.visible_to(user))
+
+
+class CommitteeTerm(models.Model):
+    """One elected term (届) of a branch's committee or secretary."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="terms", verbose_name="支部")
+    elected_on = models.DateField("选举日期")
+    term_years = models.PositiveSmallIntegerField("任期（年）")
+    ends_on = models.DateField("任期届满日期", editable=False)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    objects = CommitteeTermQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支委会届次"
+        verbose_name_plural = "支委会届次"
+        ordering = ["branch", "-elected_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "elected_on"], name="unique_term_election_date"),
+            models.CheckConstraint(name="term_years_range", condition=Q(term_years__gte=1, term_years__lte=5)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch} {self.elected_on:%Y年%m月}选举"
+
+    def save(self, *args, **kwargs):
+        self.ends_on = add_years(self.elected_on, self.term_years)
+        super().save(*args, **kwargs)
+
+
+class CommitteeMember(models.Model):
+    """A member holding a post in one committee term."""
+
+    term = models.ForeignKey(CommitteeTerm, on_delete=models.CASCADE, related_name="seats", verbose_name="届次")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="seats", verbose_name="党员")
+    post = models.CharField("职务", max_length=16, choices=CommitteePost.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支委会成员"
+        verbose_name_plural = "支委会成员"
+        constraints = [
+            models.UniqueConstraint(fields=["term", "member"], name="unique_member_per_term"),
+            models.UniqueConstraint(
+                fields=["term"], condition=Q(post=CommitteePost.SECRETARY), name="one_secretary_per_term"
+            ),
+            models.UniqueConstraint(fields=["term"], condition=Q(post=CommitteePost.DEPUTY), name="one_deputy_per_term"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_post_display()}"

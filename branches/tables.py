@@ -1,0 +1,67 @@
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from .models import Branch, Member
+
+
+class BranchTable(tables.Table):
+    name = tables.Column("支部名称", linkify=True, attrs={"td": {"class": "text-wrap"}})
+    organ = tables.Column("所属机关", accessor="organ__name", order_by=("organ__sort_order", "organ__name"))
+    kind = tables.Column("类型")
+    n_members = tables.Column("党员", attrs={"td": {"class": "text-end"}})
+    n_full = tables.Column("正式党员", attrs={"td": {"class": "text-end"}})
+    term_ends_on = tables.DateColumn(verbose_name="届满日期", format="Y-m-d", empty_values=(None,), default="—")
+    warnings = tables.Column("预警", accessor="pk", orderable=False, empty_values=())
+
+    class Meta:
+        model = Branch
+        fields = ["name", "organ", "kind", "n_members", "n_full", "term_ends_on", "warnings"]
+        attrs = {"class": "table table-hover table-sm bg-white mb-0"}
+        order_by = ("organ", "name")
+
+    def render_name(self, record, value):
+        if record.dissolved_on:
+            return format_html('{} <span class="badge text-bg-secondary">已撤销</span>', value)
+        return value
+
+    def render_warnings(self, record):
+        from .rules import WARNING_KINDS
+
+        labels = [k.label for k in WARNING_KINDS if getattr(record, f"w_{k.code}", False)]
+        if not labels:
+            return format_html('<span class="text-success">正常</span>')
+        return format_html(
+            "".join('<span class="badge text-bg-warning me-1">{}</span>' for _ in labels), *labels
+        )
+
+
+class MemberTable(tables.Table):
+    name = tables.Column("姓名", linkify=True, order_by=("name_pinyin",))
+    gender = tables.Column("性别")
+    birth_date = tables.DateColumn(verbose_name="出生日期", format="Y-m-d")
+    branch = tables.Column("所在支部", accessor="branch__name", linkify=lambda record: record.branch.get_absolute_url())
+    post = tables.Column("职务")
+    status = tables.Column("状态")
+    joined_on = tables.DateColumn(verbose_name="入党日期", format="Y-m-d")
+    phone = tables.Column("联系电话")
+    flags = tables.Column("标记", accessor="pk", orderable=False, empty_values=())
+
+    class Meta:
+        model = Member
+        fields = ["name", "gender", "birth_date", "branch", "post", "status", "joined_on", "phone", "flags"]
+        attrs = {"class": "table table-hover table-sm bg-white mb-0"}
+
+    def render_status(self, record, value):
+        if record.status == "probationary":
+            return format_html('<span class="badge text-bg-info">{}</span>', value)
+        return value
+
+    def render_flags(self, record):
+        parts = []
+        if record.is_leader:
+            parts.append("班子成员")
+        if record.is_party_worker:
+            parts.append("党务干部")
+        return format_html("".join('<span class="badge text-bg-light border me-1">{}</span>' for _ in parts), *parts)
+
+

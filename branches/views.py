@@ -1,0 +1,464 @@
+"""Organisation pages: home, tree, branches, members, committee terms and warnings."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tables2 import RequestConfig
+
+from accounts.scope import scope_of
+
+from . import services
+from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
+from .filters import BranchFilter, MemberFilter
+from .forms import BranchForm, CommitteeTermForm, DissolveForm, MemberForm, PartyGroupForm, SeatFormSet
+from .history import history_of
+from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
+from .rules import WARNING_KINDS, describe_warnings
+from .tables import BranchTable, MemberTable
+from .validators import mask_id_number
+
+PAGE_SIZE = 30
+SEAT_ROWS = 7
+
+
+def _require_staff_or_committee(user) -> None:
+    if not scope_of(user).is_staff_or_committee:
+        raise PermissionDenied("您的账号无权访问此页面。")
+
+
+def _rules():
+    return OrganisationRules.for_year(timezone.localdate().year)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request.user)
+    context = {"nav": "home", "scope": scope}
+    if scope.is_staff_or_committee:
+        branches = Branch.objects.visible_to(request.user).active().with_warnings(_rules())
+        context["stats"] = branches.aggregate(
+            n_branches=Count("pk"), n_warned=Count("pk", filter=Q(has_warning=True))
+        )
+        context["n_members"] = Member.objects.visible_to(request.user).count()
+        context["n_organs"] = Organ.objects.visible_to(request.user).count()
+        context["my_branches"] = (
+            Branch.objects.filter(pk__in=scope.branch_ids).select_related("organ") if scope.branch_ids else []
+        )
+        context["my_organs"] = Organ.objects.filter(pk__in=scope.organ_ids) if scope.organ_ids else []
+    if scope.member_id:
+        context["me"] = Member.objects.select_related("branch", "party_group").get(pk=scope.member_id)
+    return render(request, "branches/home.html", context)
+
+
+@login_required
+def tree(request: HttpRequest) -> HttpResponse:
+    _require_staff_or_committee(request.user)
+    organs = list(Organ.objects.visible_to(request.user))
+    branches = (
+        Branch.objects.visible_to(request.user)
+        .active()
+        .with_stats()
+        .prefetch_related(Prefetch("groups", queryset=PartyGroup.objects.annotate(n=Count("members"))))
+        .order_by("name")
+    )
+    by_organ: dict[int, list] = {}
+    for branch in branches:
+        by_organ.setdefault(branch.organ_id, []).append(branch)
+    rows = [(organ, by_organ.get(organ.pk, [])) for organ in organs]
+    return render(
+        request,
+        "branches/tree.html",
+        {"nav": "tree", "rows": rows, "breadcrumbs": [("组织架构", None)], "open_all": len(organs) <= 3},
+    )
+
+
+@login_required
+def branch_list(request: HttpRequest) -> HttpResponse:
+    _require_staff_or_committee(request.user)
+    base = Branch.objects.visible_to(request.user).select_related("organ").with_warnings(_rules())
+    filterset = BranchFilter(request.GET, queryset=base, user=request.user)
+    table = BranchTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    scope = scope_of(request.user)
+    return render(
+        request,
+        "branches/branch_list.html",
+        {
+            "nav": "branches",
+            "filter": filterset,
+            "table": table,
+            "can_found": scope.is_gongwei or scope.is_organ_staff,
+            "breadcrumbs": [("党支部", None)],
+        },
+    )
+
+
+@login_required
+def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_staff_or_committee(request.user)
+    rules = _rules()
+    branch = get_branch_for_user(request.user, pk)
+    branch = Branch.objects.select_related("organ").with_warnings(rules).get(pk=branch.pk)
+    scope = scope_of(request.user)
+    terms = list(
+        branch.terms.prefetch_related(
+            Prefetch("seats", queryset=CommitteeMember.objects.select_related("member").order_by("post", "pk"))
+        ).order_by("-elected_on", "-pk")
+    )
+    members = branch.members.select_related("party_group")
+    groups = branch.groups.select_related("leader").annotate(n=Count("members"))
+    mask = not scope.can_see_full_id_numbers()
+    return render(
+        request,
+        "branches/branch_detail.html",
+        {
+            "nav": "branches",
+            "branch": branch,
+            "warnings": describe_warnings(branch, rules),
+            "n_probationary": branch.n_members - branch.n_full,
+            "current_term": terms[0] if terms else None,
+            "past_terms": terms[1:],
+            "members": members,
+            "groups": groups,
+            "can_write": scope.can_write_branch(branch),
+            "can_manage": scope.can_manage_organ(branch.organ_id),
+            "can_delete": scope.can_manage_organ(branch.organ_id) and not services.branch_has_records(branch),
+            "history": history_of(Branch.history.filter(id=branch.pk), Branch, mask_ids=mask),
+            "term_history": history_of(CommitteeTerm.history.filter(branch_id=branch.pk), CommitteeTerm),
+            "breadcrumbs": [("党支部", reverse("branches:branch_list")), (branch.name, None)],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def branch_create(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request.user)
+    if not (scope.is_gongwei or scope.is_organ_staff):
+        raise PermissionDenied("只有机关党委和工委工作人员可以成立支部。")
+    initial = {"founded_on": timezone.localdate()}
+    if request.GET.get("organ"):
+        initial["organ"] = get_organ_for_manager(request.user, int(request.GET["organ"]))
+    form = BranchForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        branch = form.save(commit=False)
+        branch._history_user = request.user
+        branch._change_reason = "成立支部"
+        branch.save()
+        messages.success(request, f"已成立 {branch.name}。")
+        return redirect(branch)
+    return render(
+        request,
+        "branches/form.html",
+        {
+            "form": form,
+            "title": "成立党支部",
+            "nav": "branches",
+            "cancel_url": reverse("branches:branch_list"),
+            "breadcrumbs": [("党支部", reverse("branches:branch_list")), ("成立党支部", None)],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def branch_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    branch = get_branch_for_user(request.user, pk, write=True)
+    form = BranchForm(request.POST or None, instance=branch, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        branch = form.save(commit=False)
+        branch._history_user = request.user
+        branch.save()
+        messages.success(request, "支部信息已保存。")
+        return redirect(branch)
+    return render(
+        request,
+        "branches/form.html",
+        {
+            "form": form,
+            "title": f"编辑 {branch.name}",
+            "nav": "branches",
+            "cancel_url": branch.get_absolute_url(),
+            "breadcrumbs": [
+                ("党支部", reverse("branches:branch_list")),
+                (branch.name, branch.get_absolute_url()),
+                ("编辑", None),
+            ],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def branch_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
+    branch = get_branch_for_user(request.user, pk)
+    if not scope_of(request.user).can_manage_organ(branch.organ_id):
+        raise PermissionDenied("只有机关党委和工委工作人员可以撤销支部。")
+    form = DissolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dissolve_branch(
+                branch, on=form.cleaned_data["dissolved_on"], reason=form.cleaned_data["reason"], by=request.user
+            )
+        except services.OrganisationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{branch.name} 已撤销，记录保留。")
+            return redirect(branch)
+    return render(
+        request,
+        "branches/confirm.html",
+        {
+            "form": form,
+            "title": f"撤销 {branch.name}",
+            "danger": True,
+            "explain": "撤销后支部保留在系统中，历史记录可查；支部须已无党员。",
+            "cancel_url": branch.get_absolute_url(),
+            "nav": "branches",
+            "breadcrumbs": [
+                ("党支部", reverse("branches:branch_list")),
+                (branch.name, branch.get_absolute_url()),
+                ("撤销", None),
+            ],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def branch_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    branch = get_branch_for_user(request.user, pk)
+    if not scope_of(request.user).can_manage_organ(branch.organ_id):
+        raise PermissionDenied("只有机关党委和工委工作人员可以删除支部。")
+    if request.method == "POST":
+        try:
+            services.delete_empty_branch(branch, by=request.user)
+        except services.OrganisationError as exc:
+            messages.error(request, str(exc))
+            return redirect(branch)
+        messages.success(request, f"已删除误建的 {branch.name}。")
+        return redirect("branches:branch_list")
+    return render(
+        request,
+        "branches/confirm.html",
+        {
+            "title": f"删除 {branch.name}",
+            "danger": True,
+            "explain": "仅用于删除误建且没有任何记录的支部，删除后不可恢复。",
+            "cancel_url": branch.get_absolute_url(),
+            "nav": "branches",
+        },
+    )
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    _require_staff_or_committee(request.user)
+    filterset = MemberFilter(request.GET, queryset=member_queryset(request.user), user=request.user)
+    table = MemberTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    scope = scope_of(request.user)
+    return render(
+        request,
+        "branches/member_list.html",
+        {
+            "nav": "members",
+            "filter": filterset,
+            "table": table,
+            "can_add": scope.is_gongwei or scope.is_organ_staff or scope.is_branch_committee,
+            "export_query": request.GET.urlencode(),
+            "breadcrumbs": [("党员名册", None)],
+        },
+    )
+
+
+def member_queryset(user):
+    """The roster rows a user may see, ready for the list, the filter and the export."""
+    return Member.objects.visible_to(user).select_related("branch__organ", "organ", "party_group")
+
+
+@login_required
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_member_for_user(request.user, pk)
+    scope = scope_of(request.user)
+    mask = not scope.can_see_full_id_numbers()
+    seats = CommitteeMember.objects.filter(member=member).select_related("term").order_by("-term__elected_on")
+    crumbs = [(member.name, None)]
+    if scope.is_staff_or_committee:
+        crumbs.insert(0, ("党员名册", reverse("branches:member_list")))
+    return render(
+        request,
+        "branches/member_detail.html",
+        {
+            "nav": "me" if member.pk == scope.member_id and not scope.is_staff_or_committee else "members",
+            "member": member,
+            "id_display": mask_id_number(member.id_number) if mask else member.id_number,
+            "seats": seats,
+            "can_write": scope.can_write_branch(member.branch),
+            "history": history_of(Member.history.filter(id=member.pk), Member, mask_ids=mask),
+            "breadcrumbs": crumbs,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_create(request: HttpRequest) -> HttpResponse:
+    _require_staff_or_committee(request.user)
+    initial = {}
+    if request.GET.get("branch"):
+        branch = get_branch_for_user(request.user, int(request.GET["branch"]), write=True)
+        initial = {"branch": branch, "organ": branch.organ}
+    form = MemberForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        member = form.save(commit=False)
+        member._history_user = request.user
+        member.save()
+        messages.success(request, f"已将 {member.name} 加入 {member.branch.name} 名册。")
+        return redirect(member)
+    return render(
+        request,
+        "branches/form.html",
+        {
+            "form": form,
+            "title": "登记党员",
+            "nav": "members",
+            "cancel_url": reverse("branches:member_list"),
+            "breadcrumbs": [("党员名册", reverse("branches:member_list")), ("登记党员", None)],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_member_for_user(request.user, pk, write=True)
+    form = MemberForm(request.POST or None, instance=member, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        member = form.save(commit=False)
+        member._history_user = request.user
+        member.save()
+        messages.success(request, "党员信息已保存。")
+        return redirect(member)
+    return render(
+        request,
+        "branches/form.html",
+        {
+            "form": form,
+            "title": f"编辑 {member.name}",
+            "nav": "members",
+            "cancel_url": member.get_absolute_url(),
+            "breadcrumbs": [
+                ("党员名册", reverse("branches:member_list")),
+                (member.name, member.get_absolute_url()),
+                ("编辑", None),
+            ],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def term_edit(request: HttpRequest, branch_pk: int, pk: int | None = None) -> HttpResponse:
+    branch = get_branch_for_user(request.user, branch_pk, write=True)
+    term = get_term_for_user(request.user, pk, write=True) if pk else CommitteeTerm(branch=branch)
+    if term.branch_id != branch.pk:
+        raise PermissionDenied("届次不属于该支部。")
+    seats = [{"member": s.member_id, "post": s.post} for s in term.seats.all()] if term.pk else []
+    # Blank rows are ignored on save; enough of them for a full committee.
+    seats += [{}] * max(SEAT_ROWS - len(seats), 2)
+    form = CommitteeTermForm(request.POST or None, instance=term, branch=branch)
+    formset = SeatFormSet(request.POST or None, initial=seats, form_kwargs={"branch": branch}, prefix="seats")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        term = form.save(commit=False)
+        services.save_committee_term(term, formset.seats(), by=request.user)
+        messages.success(request, "届次信息已保存。")
+        return redirect(branch)
+    return render(
+        request,
+        "branches/term_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "branch": branch,
+            "term": term,
+            "nav": "branches",
+            "breadcrumbs": [
+                ("党支部", reverse("branches:branch_list")),
+                (branch.name, branch.get_absolute_url()),
+                ("编辑届次" if term.pk else "登记换届选举", None),
+            ],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_edit(request: HttpRequest, branch_pk: int, pk: int | None = None) -> HttpResponse:
+    branch = get_branch_for_user(request.user, branch_pk, write=True)
+    group = get_object_or_404(PartyGroup, pk=pk, branch=branch) if pk else PartyGroup(branch=branch)
+    form = PartyGroupForm(request.POST or None, instance=group, branch=branch)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"党小组 {form.instance.name} 已保存。")
+        return redirect(branch)
+    return render(
+        request,
+        "branches/form.html",
+        {
+            "form": form,
+            "title": "编辑党小组" if pk else "新建党小组",
+            "nav": "branches",
+            "cancel_url": branch.get_absolute_url(),
+            "breadcrumbs": [
+                ("党支部", reverse("branches:branch_list")),
+                (branch.name, branch.get_absolute_url()),
+                ("党小组", None),
+            ],
+        },
+    )
+
+
+@login_required
+@require_POST
+def group_delete(request: HttpRequest, branch_pk: int, pk: int) -> HttpResponse:
+    branch = get_branch_for_user(request.user, branch_pk, write=True)
+    group = get_object_or_404(PartyGroup, pk=pk, branch=branch)
+    n = group.members.count()
+    group.delete()
+    messages.success(request, f"已删除党小组 {group.name}" + (f"，{n} 名党员改为未分组。" if n else "。"))
+    return redirect(branch)
+
+
+@login_required
+def warnings(request: HttpRequest) -> HttpResponse:
+    _require_staff_or_committee(request.user)
+    rules = _rules()
+    qs = Branch.objects.visible_to(request.user).active().with_warnings(rules)
+    counts = qs.aggregate(
+        total=Count("pk"),
+        any=Count("pk", filter=Q(has_warning=True)),
+        **{k.code: Count("pk", filter=Q(**{f"w_{k.code}": True})) for k in WARNING_KINDS},
+    )
+    warned = qs.filter(has_warning=True).select_related("organ").order_by("organ__sort_order", "organ__name", "name")
+    page = Paginator(warned, PAGE_SIZE).get_page(request.GET.get("page"))
+    kinds = [(k, counts[k.code]) for k in WARNING_KINDS]
+    return render(
+        request,
+        "branches/warnings.html",
+        {
+            "nav": "warnings",
+            "counts": counts,
+            "kinds": kinds,
+            "page": page,
+            "rules": rules,
+            "breadcrumbs": [("组织设置预警", None)],
+        },
+    )

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from branches import views as branch_views
+
+urlpatterns = [
+    path("", branch_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("org/", include("branches.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "partybuild 系统管理"
+admin.site.site_title = "partybuild 系统管理"
