@@ -26,6 +26,7 @@ class BranchForm(forms.ModelForm):
         self.fields["organ"].queryset = manageable_organs(user)
         if self.instance.pk and not scope_of(user).can_manage_organ(self.instance.organ_id):
             # A branch secretary may correct the name and notes, not move the branch.
+            self.fields["organ"].queryset = Organ.objects.filter(pk=self.instance.organ_id)
             for name in ("organ", "kind", "founded_on"):
                 self.fields[name].disabled = True
 

@@ -1,5 +1,6 @@
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from .models import Branch, Member
 
@@ -29,10 +30,8 @@ class BranchTable(tables.Table):
 
         labels = [k.label for k in WARNING_KINDS if getattr(record, f"w_{k.code}", False)]
         if not labels:
-            return format_html('<span class="text-success">正常</span>')
-        return format_html(
-            "".join('<span class="badge text-bg-warning me-1">{}</span>' for _ in labels), *labels
-        )
+            return mark_safe('<span class="text-success">正常</span>')
+        return format_html_join("", '<span class="badge text-bg-warning me-1">{}</span>', ((label,) for label in labels))
 
 
 class MemberTable(tables.Table):
@@ -62,6 +61,6 @@ class MemberTable(tables.Table):
             parts.append("班子成员")
         if record.is_party_worker:
             parts.append("党务干部")
-        return format_html("".join('<span class="badge text-bg-light border me-1">{}</span>' for _ in parts), *parts)
+        return format_html_join("", '<span class="badge text-bg-light border me-1">{}</span>', ((p,) for p in parts))
 
 

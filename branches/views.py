@@ -102,7 +102,6 @@ def branch_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_staff_or_committee(request.user)
     rules = _rules()
     branch = get_branch_for_user(request.user, pk)
     branch = Branch.objects.select_related("organ").with_warnings(rules).get(pk=branch.pk)
