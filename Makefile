@@ -1,0 +1,59 @@
+# Developer entry points. `make run` starts the portal, `make test` is what CI runs.
+# Settings come from the environment (see .env.example); with no DATABASE_URL the
+# portal uses SQLite, with no REDIS_URL Celery tasks run in-process.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint format worker beat migrate
+
+help:
+	@echo "make run      start the portal at http://127.0.0.1:8000 (DEBUG=1, demo data)"
+	@echo "make test     migrations check + pytest (what CI runs)"
+	@echo "make lint     ruff check + ruff format --check"
+	@echo "make format   ruff format + ruff check --fix"
+	@echo "make migrate  apply database migrations"
+	@echo "make worker   Celery worker (needs REDIS_URL)"
+	@echo "make beat     Celery beat with the database scheduler (needs REDIS_URL)"
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# The stamp makes repeated runs fast: pip only runs when a requirements file changed.
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+# DEBUG defaults to on only for the local run; everything else reads the environment as is.
+run: export DEBUG ?= 1
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: venv
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+worker: venv
+	$(VENV)/bin/celery -A partybuild worker -l info
+
+# The scheduler (django_celery_beat's DatabaseScheduler) comes from CELERY_BEAT_SCHEDULER.
+beat: venv
+	$(VENV)/bin/celery -A partybuild beat -l info
