@@ -1,0 +1,88 @@
+"""`manage.py seed_demo`: a realistic, reproducible organisation and one demo account per role."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from branches import demo
+from branches.models import Organ, OrganisationRules
+
+
+class Command(BaseCommand):
+    help = (
+        "生成演示数据（机关、党支部、党员、党小组、支委会届次）和演示账号；"
+        "同一随机种子生成相同数据，只能在空数据库上运行。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--organs", type=int, default=demo.DEFAULT_ORGANS, help="机关数（默认 %(default)s）")
+        parser.add_argument(
+            "--branches", type=int, default=demo.DEFAULT_BRANCHES, help="党支部总数，按机关规模分配（默认 %(default)s）"
+        )
+        parser.add_argument(
+            "--members-per-branch",
+            type=int,
+            default=demo.DEFAULT_MEMBERS_PER_BRANCH,
+            help="平均每个支部的党员数（默认 %(default)s）",
+        )
+        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="随机种子（默认 %(default)s）")
+        parser.add_argument("--if-empty", action="store_true", help="数据库中已有机关时不做任何改动")
+
+    def handle(self, *args, organs, branches, members_per_branch, seed, if_empty, **options):
+        if Organ.objects.exists():
+            self._already_seeded(if_empty)
+            return
+        self._check(organs, branches, members_per_branch)
+        started = time.monotonic()
+        today = timezone.localdate()
+        plan = demo.plan_demo(
+            organs=organs,
+            branches=branches,
+            members_per_branch=members_per_branch,
+            seed=seed,
+            today=today,
+            rules=OrganisationRules.for_year(today.year),
+        )
+        with transaction.atomic():
+            demo.write_demo(plan)
+            demo.create_demo_accounts(plan)
+        self._report(plan, time.monotonic() - started)
+
+    def _already_seeded(self, if_empty: bool) -> None:
+        if not if_empty:
+            raise CommandError(
+                "数据库中已有机关数据。seed_demo 不会改动或删除现有数据，请换用一个新建的空数据库；"
+                "如只想在空库时生成，请加 --if-empty。"
+            )
+        self.stdout.write("数据库中已有机关数据，未生成演示数据。")
+        self._print_accounts()
+
+    def _check(self, organs: int, branches: int, members_per_branch: int) -> None:
+        error = demo.size_error(organs, branches, members_per_branch)
+        if error:
+            raise CommandError(error)
+        taken = demo.taken_demo_usernames()
+        if taken:
+            raise CommandError(f"演示账号 {'、'.join(taken)} 已存在，请换用一个新建的空数据库。")
+
+    def _report(self, plan: demo.DemoPlan, seconds: float) -> None:
+        active = len(plan.active_branches)
+        dissolved = len(plan.branches) - active
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已生成演示数据：机关 {len(plan.organs)} 个，党支部 {active} 个（另有已撤销 {dissolved} 个），"
+                f"党员 {len(plan.members)} 名，党小组 {len(plan.groups)} 个，支委会届次 {len(plan.terms)} 届，"
+                f"用时 {seconds:.1f} 秒。"
+            )
+        )
+        self._print_accounts()
+
+    def _print_accounts(self) -> None:
+        accounts = demo.demo_accounts()
+        if not accounts:
+            return
+        self.stdout.write("")
+        self.stdout.write("演示账号（仅供演示，请勿用于生产环境）：")
+        self.stdout.write(demo.account_table(accounts))
