@@ -12,7 +12,7 @@ class RoleInline(admin.TabularInline):
 
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + (("门户", {"fields": ("full_name",)}),)
+    fieldsets = (*UserAdmin.fieldsets, ("门户", {"fields": ("full_name",)}))
     list_display = ["username", "full_name", "is_active", "is_superuser", "last_login"]
     search_fields = ["username", "full_name"]
     inlines = [RoleInline]

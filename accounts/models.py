@@ -50,9 +50,7 @@ class RoleAssignment(models.Model):
                     | Q(role=Role.BRANCH, organ__isnull=True, branch__isnull=False)
                 ),
             ),
-            models.UniqueConstraint(
-                fields=["user"], condition=Q(role=Role.GONGWEI), name="unique_gongwei_role"
-            ),
+            models.UniqueConstraint(fields=["user"], condition=Q(role=Role.GONGWEI), name="unique_gongwei_role"),
             models.UniqueConstraint(fields=["user", "organ"], name="unique_organ_role"),
             models.UniqueConstraint(fields=["user", "branch"], name="unique_branch_role"),
         ]

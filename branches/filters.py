@@ -19,13 +19,19 @@ class StyledFilterSet(django_filters.FilterSet):
     def form(self):
         form = super().form
         for field in form.fields.values():
-            css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
+            css = (
+                "form-select form-select-sm"
+                if isinstance(field.widget, forms.Select)
+                else "form-control form-control-sm"
+            )
             field.widget.attrs.setdefault("class", css)
         return form
 
 
 class BranchFilter(StyledFilterSet):
-    q = django_filters.CharFilter(label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "支部名称"}))
+    q = django_filters.CharFilter(
+        label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "支部名称"})
+    )
     organ = django_filters.ModelChoiceFilter(label="机关", queryset=Organ.objects.none(), empty_label="全部机关")
     kind = django_filters.ChoiceFilter(label="类型", choices=BranchKind.choices, empty_label="全部类型")
     state = django_filters.ChoiceFilter(

@@ -1,6 +1,7 @@
 """Forms of the organisation pages. Every choice list is narrowed to what the user may change."""
 
 from django import forms
+from django.db.models import Q
 from django.forms import formset_factory
 from django.utils import timezone
 
@@ -45,7 +46,9 @@ class BranchForm(forms.ModelForm):
 
 class DissolveForm(forms.Form):
     dissolved_on = forms.DateField(label="撤销日期", widget=DATE_WIDGET, initial=timezone.localdate)
-    reason = forms.CharField(label="撤销原因", max_length=200, widget=forms.TextInput(attrs={"placeholder": "如：机构改革合并"}))
+    reason = forms.CharField(
+        label="撤销原因", max_length=200, widget=forms.TextInput(attrs={"placeholder": "如：机构改革合并"})
+    )
     confirm = forms.BooleanField(label="我已确认：撤销后该支部不再出现在现有支部中，历史记录保留。", required=True)
 
     def clean_dissolved_on(self):
@@ -70,7 +73,11 @@ class MemberForm(forms.ModelForm):
         branches = writable_branches(user)
         self.fields["branch"].queryset = branches
         self.fields["branch"].label_from_instance = branch_label
-        self.fields["organ"].queryset = Organ.objects.visible_to(user) if not scope.is_gongwei else Organ.objects.all()
+        organs = Organ.objects.visible_to(user)
+        if self.instance.pk:
+            # A seconded cadre may work in another organ; editing must not reject the stored value.
+            organs = Organ.objects.filter(Q(pk__in=organs.values("pk")) | Q(pk=self.instance.organ_id))
+        self.fields["organ"].queryset = organs
         self.fields["party_group"].queryset = PartyGroup.objects.filter(branch__in=branches).select_related("branch")
         self.fields["party_group"].label_from_instance = lambda g: f"{g.branch.name} · {g.name}"
         self.fields["id_number"].help_text = "选填；填写后自动校验校验位和出生日期"
@@ -179,6 +186,8 @@ class SeatForm(forms.Form):
         data = super().clean()
         if data.get("member") and not data.get("post"):
             self.add_error("post", "请选择职务。")
+        if data.get("member") and data["member"].status == MemberStatus.PROBATIONARY:
+            self.add_error("member", "预备党员没有选举权和被选举权，不能担任支委。")
         return data
 
 

@@ -136,9 +136,7 @@ class BranchQuerySet(models.QuerySet):
             current_term_id=Subquery(current_term.values("pk")[:1]),
             term_ends_on=Subquery(current_term.values("ends_on")[:1]),
         ).annotate(
-            term_size=Coalesce(
-                Subquery(term_members.values("term").annotate(c=Count("pk")).values("c")), Value(0)
-            ),
+            term_size=Coalesce(Subquery(term_members.values("term").annotate(c=Count("pk")).values("c")), Value(0)),
             has_secretary=Exists(term_members.filter(post=CommitteePost.SECRETARY)),
         )
 
@@ -281,15 +279,15 @@ class Member(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def get_absolute_url(self) -> str:
-        return reverse("branches:member_detail", args=[self.pk])
-
     def save(self, *args, **kwargs):
         self.name_pinyin = name_sort_key(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_pinyin"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("branches:member_detail", args=[self.pk])
 
 
 class CommitteeTermQuerySet(models.QuerySet):
@@ -343,7 +341,9 @@ class CommitteeMember(models.Model):
             models.UniqueConstraint(
                 fields=["term"], condition=Q(post=CommitteePost.SECRETARY), name="one_secretary_per_term"
             ),
-            models.UniqueConstraint(fields=["term"], condition=Q(post=CommitteePost.DEPUTY), name="one_deputy_per_term"),
+            models.UniqueConstraint(
+                fields=["term"], condition=Q(post=CommitteePost.DEPUTY), name="one_deputy_per_term"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,14 +4,26 @@ from django.utils.safestring import mark_safe
 
 from .models import Branch, Member
 
+# Columns a phone can do without; the name and the essentials stay visible at 375 px.
+WIDE_ONLY = {"th": {"class": "d-none d-md-table-cell"}, "td": {"class": "d-none d-md-table-cell"}}
+NUMBER = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
+NUMBER_WIDE_ONLY = {
+    "th": {"class": "text-end d-none d-md-table-cell"},
+    "td": {"class": "text-end d-none d-md-table-cell"},
+}
+
 
 class BranchTable(tables.Table):
     name = tables.Column("支部名称", linkify=True, attrs={"td": {"class": "text-wrap"}})
-    organ = tables.Column("所属机关", accessor="organ__name", order_by=("organ__sort_order", "organ__name"))
-    kind = tables.Column("类型")
-    n_members = tables.Column("党员", attrs={"td": {"class": "text-end"}})
-    n_full = tables.Column("正式党员", attrs={"td": {"class": "text-end"}})
-    term_ends_on = tables.DateColumn(verbose_name="届满日期", format="Y-m-d", empty_values=(None,), default="—")
+    organ = tables.Column(
+        "所属机关", accessor="organ__display_short", order_by=("organ__sort_order", "organ__name"), attrs=WIDE_ONLY
+    )
+    kind = tables.Column("类型", attrs=WIDE_ONLY)
+    n_members = tables.Column("党员", attrs=NUMBER)
+    n_full = tables.Column("正式党员", attrs=NUMBER_WIDE_ONLY)
+    term_ends_on = tables.DateColumn(
+        verbose_name="届满日期", format="Y-m-d", empty_values=(None,), default="—", attrs=WIDE_ONLY
+    )
     warnings = tables.Column("预警", accessor="pk", orderable=False, empty_values=())
 
     class Meta:
@@ -31,19 +43,21 @@ class BranchTable(tables.Table):
         labels = [k.label for k in WARNING_KINDS if getattr(record, f"w_{k.code}", False)]
         if not labels:
             return mark_safe('<span class="text-success">正常</span>')
-        return format_html_join("", '<span class="badge text-bg-warning me-1">{}</span>', ((label,) for label in labels))
+        return format_html_join(
+            "", '<span class="badge text-bg-warning me-1">{}</span>', ((label,) for label in labels)
+        )
 
 
 class MemberTable(tables.Table):
     name = tables.Column("姓名", linkify=True, order_by=("name_pinyin",))
-    gender = tables.Column("性别")
-    birth_date = tables.DateColumn(verbose_name="出生日期", format="Y-m-d")
+    gender = tables.Column("性别", attrs=WIDE_ONLY)
+    birth_date = tables.DateColumn(verbose_name="出生日期", format="Y-m-d", attrs=WIDE_ONLY)
     branch = tables.Column("所在支部", accessor="branch__name", linkify=lambda record: record.branch.get_absolute_url())
-    post = tables.Column("职务")
+    post = tables.Column("职务", attrs=WIDE_ONLY)
     status = tables.Column("状态")
-    joined_on = tables.DateColumn(verbose_name="入党日期", format="Y-m-d")
-    phone = tables.Column("联系电话")
-    flags = tables.Column("标记", accessor="pk", orderable=False, empty_values=())
+    joined_on = tables.DateColumn(verbose_name="入党日期", format="Y-m-d", attrs=WIDE_ONLY)
+    phone = tables.Column("联系电话", attrs=WIDE_ONLY)
+    flags = tables.Column("标记", accessor="pk", orderable=False, empty_values=(), attrs=WIDE_ONLY)
 
     class Meta:
         model = Member
@@ -62,5 +76,3 @@ class MemberTable(tables.Table):
         if record.is_party_worker:
             parts.append("党务干部")
         return format_html_join("", '<span class="badge text-bg-light border me-1">{}</span>', ((p,) for p in parts))
-
-

@@ -43,9 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {"nav": "home", "scope": scope}
     if scope.is_staff_or_committee:
         branches = Branch.objects.visible_to(request.user).active().with_warnings(_rules())
-        context["stats"] = branches.aggregate(
-            n_branches=Count("pk"), n_warned=Count("pk", filter=Q(has_warning=True))
-        )
+        context["stats"] = branches.aggregate(n_branches=Count("pk"), n_warned=Count("pk", filter=Q(has_warning=True)))
         context["n_members"] = Member.objects.visible_to(request.user).count()
         context["n_organs"] = Organ.objects.visible_to(request.user).count()
         context["my_branches"] = (

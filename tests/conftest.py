@@ -8,6 +8,12 @@ import pytest
 from tests.factories import BranchFactory, MemberFactory, OrganFactory, Role, UserFactory, grant
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Hashing strength is Django's business; tests only need passwords to check.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def organ_a(db):
     return OrganFactory(name="市发展和改革委员会", short_name="市发改委")

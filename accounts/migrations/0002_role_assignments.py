@@ -6,44 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('branches', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("branches", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='roleassignment',
-            name='branch',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='branches.branch', verbose_name='支部'),
+            model_name="roleassignment",
+            name="branch",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="branches.branch",
+                verbose_name="支部",
+            ),
         ),
         migrations.AddField(
-            model_name='roleassignment',
-            name='organ',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='branches.organ', verbose_name='机关'),
+            model_name="roleassignment",
+            name="organ",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="branches.organ",
+                verbose_name="机关",
+            ),
         ),
         migrations.AddField(
-            model_name='roleassignment',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to=settings.AUTH_USER_MODEL, verbose_name='账号'),
+            model_name="roleassignment",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="roles",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="账号",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('branch__isnull', True), ('organ__isnull', True), ('role', 'gongwei')), models.Q(('branch__isnull', True), ('organ__isnull', False), ('role', 'organ')), models.Q(('branch__isnull', False), ('organ__isnull', True), ('role', 'branch')), _connector='OR'), name='role_target_matches_role'),
+            model_name="roleassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("branch__isnull", True), ("organ__isnull", True), ("role", "gongwei")),
+                    models.Q(("branch__isnull", True), ("organ__isnull", False), ("role", "organ")),
+                    models.Q(("branch__isnull", False), ("organ__isnull", True), ("role", "branch")),
+                    _connector="OR",
+                ),
+                name="role_target_matches_role",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('role', 'gongwei')), fields=('user',), name='unique_gongwei_role'),
+            model_name="roleassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("role", "gongwei")), fields=("user",), name="unique_gongwei_role"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.UniqueConstraint(fields=('user', 'organ'), name='unique_organ_role'),
+            model_name="roleassignment",
+            constraint=models.UniqueConstraint(fields=("user", "organ"), name="unique_organ_role"),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.UniqueConstraint(fields=('user', 'branch'), name='unique_branch_role'),
+            model_name="roleassignment",
+            constraint=models.UniqueConstraint(fields=("user", "branch"), name="unique_branch_role"),
         ),
     ]

@@ -124,5 +124,5 @@ class TestSizeAndDissolution:
         branch = make_branch(full=2)
         rules = OrganisationRules.for_year(TODAY.year)
         b = Branch.objects.with_warnings(rules, TODAY).get(pk=branch.pk)
-        texts = dict((k.code, t) for k, t in describe_warnings(b, rules))
+        texts = {k.code: t for k, t in describe_warnings(b, rules)}
         assert "正式党员 2 名" in texts["too_few"]

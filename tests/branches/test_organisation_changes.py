@@ -100,7 +100,13 @@ class TestFoundAndDissolve:
         assert c.post(reverse("branches:branch_delete", args=[branch_a.pk])).status_code == 403
         response = c.post(
             reverse("branches:branch_edit", args=[branch_a.pk]),
-            {"organ": organ_b.pk, "name": "综合处党支部（更名）", "kind": "joint", "founded_on": "2001-01-01", "note": ""},
+            {
+                "organ": organ_b.pk,
+                "name": "综合处党支部（更名）",
+                "kind": "joint",
+                "founded_on": "2001-01-01",
+                "note": "",
+            },
         )
         assert response.status_code == 302, response.content.decode()
         branch_a.refresh_from_db()
@@ -207,6 +213,14 @@ class TestCommitteeTerms:
         data = {"elected_on": "2025-06-15", "term_years": "3"}
         data.update(self.seats_data([(outsider, "secretary")]))
         client_for(gongwei_staff).post(reverse("branches:term_create", args=[branch_a.pk]), data)
+        assert not CommitteeTerm.objects.exists()
+
+    def test_probationary_members_cannot_be_elected(self, client_for, secretary_of_branch_a, branch_a):
+        probationary = MemberFactory(branch=branch_a, status="probationary", confirmed_on=None)
+        data = {"elected_on": "2025-06-15", "term_years": "3"}
+        data.update(self.seats_data([(probationary, "secretary")]))
+        response = client_for(secretary_of_branch_a).post(reverse("branches:term_create", args=[branch_a.pk]), data)
+        assert "预备党员没有选举权和被选举权" in response.content.decode()
         assert not CommitteeTerm.objects.exists()
 
     def test_reassigning_posts_keeps_history(self, client_for, secretary_of_branch_a, branch_a):
