@@ -1,12 +1,32 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+
+
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "UserQuerySet":
+        """Accounts a manager may list: all for 工委; those working in their organs for 机关党委."""
+        from .scope import scope_of
+
+        scope = scope_of(user)
+        if scope.is_gongwei:
+            return self
+        if not scope.organ_ids:
+            return self.filter(pk=user.pk) if user.is_authenticated else self.none()
+        in_organ = Q(roles__branch__organ_id__in=scope.organ_ids) | Q(member__branch__organ_id__in=scope.organ_ids)
+        return self.filter(pk__in=self.model.objects.filter(in_organ).values("pk"))
+
+
+class PortalUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
 
 
 class User(AbstractUser):
     """A portal account. Roles come from `RoleAssignment` rows and a linked member record."""
 
     full_name = models.CharField("姓名", max_length=50, blank=True)
+
+    objects = PortalUserManager()
 
     class Meta:
         verbose_name = "账号"

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
+from accounts.access import can_manage_accounts
 from accounts.scope import scope_of
 
 from . import services
@@ -153,7 +154,7 @@ def branch_create(request: HttpRequest) -> HttpResponse:
         return redirect(branch)
     return render(
         request,
-        "branches/form.html",
+        "form.html",
         {
             "form": form,
             "title": "成立党支部",
@@ -177,7 +178,7 @@ def branch_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(branch)
     return render(
         request,
-        "branches/form.html",
+        "form.html",
         {
             "form": form,
             "title": f"编辑 {branch.name}",
@@ -211,7 +212,7 @@ def branch_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(branch)
     return render(
         request,
-        "branches/confirm.html",
+        "confirm.html",
         {
             "form": form,
             "title": f"撤销 {branch.name}",
@@ -244,7 +245,7 @@ def branch_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("branches:branch_list")
     return render(
         request,
-        "branches/confirm.html",
+        "confirm.html",
         {
             "title": f"删除 {branch.name}",
             "danger": True,
@@ -299,6 +300,10 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "id_display": mask_id_number(member.id_number) if mask else member.id_number,
             "seats": seats,
             "can_write": scope.can_write_branch(member.branch),
+            "can_open_account": member.user_id is None and can_manage_accounts(request.user),
+            "account_url": reverse("accounts:user_detail", args=[member.user_id])
+            if member.user_id and can_manage_accounts(request.user)
+            else "",
             "history": history_of(Member.history.filter(id=member.pk), Member, mask_ids=mask),
             "breadcrumbs": crumbs,
         },
@@ -322,7 +327,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
         return redirect(member)
     return render(
         request,
-        "branches/form.html",
+        "form.html",
         {
             "form": form,
             "title": "登记党员",
@@ -346,7 +351,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(member)
     return render(
         request,
-        "branches/form.html",
+        "form.html",
         {
             "form": form,
             "title": f"编辑 {member.name}",
@@ -408,7 +413,7 @@ def group_edit(request: HttpRequest, branch_pk: int, pk: int | None = None) -> H
         return redirect(branch)
     return render(
         request,
-        "branches/form.html",
+        "form.html",
         {
             "form": form,
             "title": "编辑党小组" if pk else "新建党小组",
