@@ -215,3 +215,22 @@ class BaseSeatFormSet(forms.BaseFormSet):
 
 
 SeatFormSet = formset_factory(SeatForm, formset=BaseSeatFormSet, extra=0, max_num=15, validate_max=True)
+
+
+class OrganisationRulesForm(forms.ModelForm):
+    class Meta:
+        model = OrganisationRules
+        fields = [
+            "year", "min_full_members", "committee_threshold", "committee_min_size", "committee_max_size",
+            "no_committee_max_size", "max_members", "term_years",
+        ]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("committee_min_size"), data.get("committee_max_size")
+        if low is not None and high is not None and low > high:
+            self.add_error("committee_max_size", "最多委员数不能小于最少委员数。")
+        years = data.get("term_years")
+        if years is not None and not 1 <= years <= 5:
+            self.add_error("term_years", "任期应在 1 至 5 年之间。")
+        return data

@@ -22,5 +22,8 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member_detail"),
     path("members/<int:pk>/edit/", views.member_edit, name="member_edit"),
     path("warnings/", views.warnings, name="warnings"),
+    path("rules/", views.rules_list, name="rules_list"),
+    path("rules/new/", views.rules_edit, name="rules_create"),
+    path("rules/<int:pk>/", views.rules_edit, name="rules_edit"),
     path("", include("branches.urls_roster")),
 ]

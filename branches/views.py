@@ -18,7 +18,15 @@ from accounts.scope import scope_of
 from . import services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
 from .filters import BranchFilter, MemberFilter
-from .forms import BranchForm, CommitteeTermForm, DissolveForm, MemberForm, PartyGroupForm, SeatFormSet
+from .forms import (
+    BranchForm,
+    CommitteeTermForm,
+    DissolveForm,
+    MemberForm,
+    OrganisationRulesForm,
+    PartyGroupForm,
+    SeatFormSet,
+)
 from .history import history_of
 from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
 from .rules import WARNING_KINDS, describe_warnings
@@ -462,5 +470,62 @@ def warnings(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rules": rules,
             "breadcrumbs": [("组织设置预警", None)],
+        },
+    )
+
+
+def _require_gongwei(user) -> None:
+    if not scope_of(user).is_gongwei:
+        raise PermissionDenied("只有工委工作人员可以修改组织设置规则。")
+
+
+@login_required
+def rules_list(request: HttpRequest) -> HttpResponse:
+    _require_gongwei(request.user)
+    year = timezone.localdate().year
+    return render(
+        request,
+        "branches/rules_list.html",
+        {
+            "rows": OrganisationRules.objects.all(),
+            "current": OrganisationRules.for_year(year),
+            "year": year,
+            "nav": "warnings",
+            "breadcrumbs": [("组织设置预警", reverse("branches:warnings")), ("组织设置规则", None)],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _require_gongwei(request.user)
+    if pk:
+        rules = get_object_or_404(OrganisationRules, pk=pk)
+    else:
+        # A new year starts as a copy of the latest rules, so only what changes needs typing.
+        latest = OrganisationRules.objects.order_by("-year").first()
+        rules = OrganisationRules.for_year(timezone.localdate().year)
+        if latest is not None:
+            rules = latest
+            rules.pk, rules.year = None, latest.year + 1
+    form = OrganisationRulesForm(request.POST or None, instance=rules)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"{form.instance.year} 年起适用的组织设置规则已保存。")
+        return redirect("branches:rules_list")
+    return render(
+        request,
+        "form.html",
+        {
+            "form": form,
+            "title": "编辑组织设置规则" if pk else "新增年度组织设置规则",
+            "nav": "warnings",
+            "cancel_url": reverse("branches:rules_list"),
+            "breadcrumbs": [
+                ("组织设置预警", reverse("branches:warnings")),
+                ("组织设置规则", reverse("branches:rules_list")),
+                ("编辑", None),
+            ],
         },
     )
