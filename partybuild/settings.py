@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "branches",
+    "notifications",
     "projects",
     "assessments",
 ]
@@ -77,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -205,6 +207,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Links in emails point here (no request to read the host from in a Celery task).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # The name shown at the root of the organisation tree: one deployment serves one 工委.
 WORK_COMMITTEE_NAME = env.str("WORK_COMMITTEE_NAME", default="市直机关工委")

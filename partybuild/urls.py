@@ -7,6 +7,9 @@ urlpatterns = [
     path("", branch_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("org/", include("branches.urls")),
+    path("projects/", include("projects.urls")),
+    path("public/", include(("projects.urls_public", "public"))),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,34 @@
+"""Send in-app notifications (and email) once per person and key."""
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+
+from .models import Notification
+
+
+def notify(recipients: Iterable, *, title: str, body: str = "", url: str = "", key: str = "") -> list[Notification]:
+    """Create one notification per recipient and return those created.
+
+    With a `key` ("milestone:12:overdue"), a recipient who already has that key gets nothing: the
+    database constraint decides, so two jobs racing still send once. Emails go out after commit.
+    """
+    users = {user.pk: user for user in recipients}
+    if key:
+        already = Notification.objects.filter(key=key, recipient_id__in=users).values_list("recipient_id", flat=True)
+        for pk in already:
+            users.pop(pk, None)
+    created = []
+    for user in users.values():
+        try:
+            with transaction.atomic():
+                created.append(Notification.objects.create(recipient=user, title=title, body=body, url=url, key=key))
+        except IntegrityError:
+            if not key:
+                raise
+    ids = [n.pk for n in created if n.recipient.email]
+    if ids:
+        from .tasks import email_notifications
+
+        transaction.on_commit(lambda: email_notifications.delay(ids))
+    return created

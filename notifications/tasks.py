@@ -1,0 +1,30 @@
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from .models import Notification
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def email_notifications(ids: list[int]) -> int:
+    """Email each notification once: claim it by stamping `emailed_at`, release it if sending fails."""
+    sent = 0
+    for notification in Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).select_related("recipient"):
+        if not notification.recipient.email:
+            continue
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        body = notification.body
+        if notification.url:
+            body += f"\n\n查看详情：{settings.SITE_URL.rstrip('/')}{notification.url}"
+        try:
+            send_mail(f"【机关党建】{notification.title}", body, None, [notification.recipient.email])
+        except OSError:
+            Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
+            raise
+        sent += 1
+    return sent

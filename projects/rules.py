@@ -1,0 +1,35 @@
+"""Who may do what to a project: written once, used by pages, services and (later) the API."""
+
+from accounts.scope import scope_of
+
+from .models import Project
+
+
+def is_branch_writer(user, project: Project) -> bool:
+    """The branch's secretary/committee (and staff above them) run the project."""
+    return scope_of(user).can_write_branch(project.branch)
+
+
+def is_organ_reviewer(user, project: Project) -> bool:
+    """机关党委 staff of the project's organ, or 工委 staff: first-level review and supervision."""
+    scope = scope_of(user)
+    return scope.is_gongwei or project.branch.organ_id in scope.organ_ids
+
+
+def is_gongwei(user) -> bool:
+    return scope_of(user).is_gongwei
+
+
+def can_score(user, project: Project) -> bool:
+    """Acceptance reviewers: 工委 staff, and the organ's 机关党委 staff, never the branch's own people."""
+    scope = scope_of(user)
+    if project.branch_id in scope.branch_ids:
+        return False
+    return scope.is_gongwei or project.branch.organ_id in scope.organ_ids
+
+
+def can_publish_topics(user, organ_id: int | None) -> bool:
+    scope = scope_of(user)
+    if organ_id is None:
+        return scope.is_gongwei
+    return scope.is_gongwei or organ_id in scope.organ_ids
