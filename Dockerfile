@@ -23,6 +23,7 @@ COPY manage.py ./
 COPY partybuild/ partybuild/
 COPY accounts/ accounts/
 COPY branches/ branches/
+COPY notifications/ notifications/
 COPY projects/ projects/
 COPY assessments/ assessments/
 COPY templates/ templates/
