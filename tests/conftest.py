@@ -14,6 +14,20 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Tasks run in-process unless a test asks for the real worker (see the `celery_worker` tests).
+
+    With REDIS_URL set (as in CI) `.delay()` would otherwise queue to Redis where no worker listens.
+    """
+    from partybuild.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture
 def organ_a(db):
     return OrganFactory(name="市发展和改革委员会", short_name="市发改委")
