@@ -46,6 +46,22 @@ def _rules():
     return OrganisationRules.for_year(timezone.localdate().year)
 
 
+def _save(form, by, reason: str = ""):
+    """Save a model form with the editor (and why) recorded in the object's history."""
+    obj = form.save(commit=False)
+    obj._history_user = by
+    if reason:
+        obj._change_reason = reason
+    obj.save()
+    form.save_m2m()
+    return obj
+
+
+def _form_page(request, form, *, title: str, nav: str, cancel_url: str, breadcrumbs: list) -> HttpResponse:
+    context = {"form": form, "title": title, "nav": nav, "cancel_url": cancel_url, "breadcrumbs": breadcrumbs}
+    return render(request, "form.html", context)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
@@ -154,22 +170,16 @@ def branch_create(request: HttpRequest) -> HttpResponse:
         initial["organ"] = get_organ_for_manager(request.user, int(request.GET["organ"]))
     form = BranchForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
-        branch = form.save(commit=False)
-        branch._history_user = request.user
-        branch._change_reason = "成立支部"
-        branch.save()
+        branch = _save(form, request.user, "成立支部")
         messages.success(request, f"已成立 {branch.name}。")
         return redirect(branch)
-    return render(
+    return _form_page(
         request,
-        "form.html",
-        {
-            "form": form,
-            "title": "成立党支部",
-            "nav": "branches",
-            "cancel_url": reverse("branches:branch_list"),
-            "breadcrumbs": [("党支部", reverse("branches:branch_list")), ("成立党支部", None)],
-        },
+        form,
+        title="成立党支部",
+        nav="branches",
+        cancel_url=reverse("branches:branch_list"),
+        breadcrumbs=[("党支部", reverse("branches:branch_list")), ("成立党支部", None)],
     )
 
 
@@ -179,25 +189,20 @@ def branch_edit(request: HttpRequest, pk: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, pk, write=True)
     form = BranchForm(request.POST or None, instance=branch, user=request.user)
     if request.method == "POST" and form.is_valid():
-        branch = form.save(commit=False)
-        branch._history_user = request.user
-        branch.save()
+        branch = _save(form, request.user)
         messages.success(request, "支部信息已保存。")
         return redirect(branch)
-    return render(
+    return _form_page(
         request,
-        "form.html",
-        {
-            "form": form,
-            "title": f"编辑 {branch.name}",
-            "nav": "branches",
-            "cancel_url": branch.get_absolute_url(),
-            "breadcrumbs": [
-                ("党支部", reverse("branches:branch_list")),
-                (branch.name, branch.get_absolute_url()),
-                ("编辑", None),
-            ],
-        },
+        form,
+        title=f"编辑 {branch.name}",
+        nav="branches",
+        cancel_url=branch.get_absolute_url(),
+        breadcrumbs=[
+            ("党支部", reverse("branches:branch_list")),
+            (branch.name, branch.get_absolute_url()),
+            ("编辑", None),
+        ],
     )
 
 
@@ -328,21 +333,16 @@ def member_create(request: HttpRequest) -> HttpResponse:
         initial = {"branch": branch, "organ": branch.organ}
     form = MemberForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
-        member = form.save(commit=False)
-        member._history_user = request.user
-        member.save()
+        member = _save(form, request.user)
         messages.success(request, f"已将 {member.name} 加入 {member.branch.name} 名册。")
         return redirect(member)
-    return render(
+    return _form_page(
         request,
-        "form.html",
-        {
-            "form": form,
-            "title": "登记党员",
-            "nav": "members",
-            "cancel_url": reverse("branches:member_list"),
-            "breadcrumbs": [("党员名册", reverse("branches:member_list")), ("登记党员", None)],
-        },
+        form,
+        title="登记党员",
+        nav="members",
+        cancel_url=reverse("branches:member_list"),
+        breadcrumbs=[("党员名册", reverse("branches:member_list")), ("登记党员", None)],
     )
 
 
@@ -352,25 +352,20 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_member_for_user(request.user, pk, write=True)
     form = MemberForm(request.POST or None, instance=member, user=request.user)
     if request.method == "POST" and form.is_valid():
-        member = form.save(commit=False)
-        member._history_user = request.user
-        member.save()
+        member = _save(form, request.user)
         messages.success(request, "党员信息已保存。")
         return redirect(member)
-    return render(
+    return _form_page(
         request,
-        "form.html",
-        {
-            "form": form,
-            "title": f"编辑 {member.name}",
-            "nav": "members",
-            "cancel_url": member.get_absolute_url(),
-            "breadcrumbs": [
-                ("党员名册", reverse("branches:member_list")),
-                (member.name, member.get_absolute_url()),
-                ("编辑", None),
-            ],
-        },
+        form,
+        title=f"编辑 {member.name}",
+        nav="members",
+        cancel_url=member.get_absolute_url(),
+        breadcrumbs=[
+            ("党员名册", reverse("branches:member_list")),
+            (member.name, member.get_absolute_url()),
+            ("编辑", None),
+        ],
     )
 
 
@@ -419,20 +414,17 @@ def group_edit(request: HttpRequest, branch_pk: int, pk: int | None = None) -> H
         form.save()
         messages.success(request, f"党小组 {form.instance.name} 已保存。")
         return redirect(branch)
-    return render(
+    return _form_page(
         request,
-        "form.html",
-        {
-            "form": form,
-            "title": "编辑党小组" if pk else "新建党小组",
-            "nav": "branches",
-            "cancel_url": branch.get_absolute_url(),
-            "breadcrumbs": [
-                ("党支部", reverse("branches:branch_list")),
-                (branch.name, branch.get_absolute_url()),
-                ("党小组", None),
-            ],
-        },
+        form,
+        title="编辑党小组" if pk else "新建党小组",
+        nav="branches",
+        cancel_url=branch.get_absolute_url(),
+        breadcrumbs=[
+            ("党支部", reverse("branches:branch_list")),
+            (branch.name, branch.get_absolute_url()),
+            ("党小组", None),
+        ],
     )
 
 
@@ -514,18 +506,15 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         form.save()
         messages.success(request, f"{form.instance.year} 年起适用的组织设置规则已保存。")
         return redirect("branches:rules_list")
-    return render(
+    return _form_page(
         request,
-        "form.html",
-        {
-            "form": form,
-            "title": "编辑组织设置规则" if pk else "新增年度组织设置规则",
-            "nav": "warnings",
-            "cancel_url": reverse("branches:rules_list"),
-            "breadcrumbs": [
-                ("组织设置预警", reverse("branches:warnings")),
-                ("组织设置规则", reverse("branches:rules_list")),
-                ("编辑", None),
-            ],
-        },
+        form,
+        title="编辑组织设置规则" if pk else "新增年度组织设置规则",
+        nav="warnings",
+        cancel_url=reverse("branches:rules_list"),
+        breadcrumbs=[
+            ("组织设置预警", reverse("branches:warnings")),
+            ("组织设置规则", reverse("branches:rules_list")),
+            ("编辑", None),
+        ],
     )
