@@ -1,0 +1,104 @@
+"""Fetch-and-authorize helpers for projects: a view asks for an object and gets it, a 404 or a 403.
+
+Outside the user's scope an object does not exist (404); inside it, a user who may look but not
+change gets a 403 when asking to write.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from accounts.scope import scope_of
+from branches.access import writable_branches
+from branches.models import Organ
+
+from . import rules
+from .models import Milestone, Project, Topic, TopicList
+
+
+def get_project_for_user(user, pk: int, *, write: bool = False) -> Project:
+    project = get_object_or_404(
+        Project.objects.visible_to(user).select_related(
+            "branch__organ", "topic__topic_list__organ", "responsible", "created_by"
+        ),
+        pk=pk,
+    )
+    if write and not rules.is_branch_writer(user, project):
+        raise PermissionDenied("只有本支部书记或支委可以修改该项目。")
+    return project
+
+
+def get_project_for_reviewer(user, pk: int) -> Project:
+    """机关党委 review (approve, return) is for the organ's staff and the 工委."""
+    project = get_project_for_user(user, pk)
+    if not rules.is_organ_reviewer(user, project):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以审核该项目。")
+    return project
+
+
+def get_milestone_for_user(user, pk: int, *, write: bool = False) -> Milestone:
+    milestone = get_object_or_404(
+        Milestone.objects.filter(project__in=Project.objects.visible_to(user)).select_related("project__branch__organ"),
+        pk=pk,
+    )
+    if write and not rules.is_branch_writer(user, milestone.project):
+        raise PermissionDenied("只有本支部书记或支委可以调整项目节点。")
+    return milestone
+
+
+def topic_lists_for(user):
+    """Topic lists a user may open: published ones of their organs and the city-wide ones, and the
+    drafts of the lists they publish themselves. Branches never see a draft."""
+    scope = scope_of(user)
+    qs = TopicList.objects.visible_to(user).select_related("organ")
+    if scope.is_gongwei:
+        return qs
+    return qs.filter(Q(published_at__isnull=False) | Q(organ_id__in=scope.organ_ids))
+
+
+def get_topic_list_for_user(user, pk: int, *, write: bool = False) -> TopicList:
+    topic_list = get_object_or_404(topic_lists_for(user), pk=pk)
+    if write and not rules.can_publish_topics(user, topic_list.organ_id):
+        raise PermissionDenied("您无权修改该选题。")
+    return topic_list
+
+
+def get_topic_for_user(user, pk: int, *, write: bool = False) -> Topic:
+    topic = get_object_or_404(
+        Topic.objects.filter(topic_list__in=topic_lists_for(user)).select_related("topic_list__organ"), pk=pk
+    )
+    if write and not rules.can_publish_topics(user, topic.topic_list.organ_id):
+        raise PermissionDenied("您无权修改该选题。")
+    return topic
+
+
+def publishing_organs(user):
+    """Organs whose topic lists the user writes (the 工委 may also publish a city-wide list)."""
+    scope = scope_of(user)
+    if scope.is_gongwei:
+        return Organ.objects.all()
+    return Organ.objects.filter(pk__in=scope.organ_ids)
+
+
+def can_publish_any_topics(user) -> bool:
+    scope = scope_of(user)
+    return scope.is_gongwei or scope.is_organ_staff
+
+
+def filing_branches(user):
+    """Active branches the user may file a project for."""
+    return writable_branches(user)
+
+
+def can_file_projects(user) -> bool:
+    return scope_of(user).is_staff_or_committee
+
+
+def can_see_projects(user) -> bool:
+    return scope_of(user).is_anyone
+
+
+def is_reviewer(user) -> bool:
+    """Staff who review, file or score projects: the 工委 and 机关党委."""
+    scope = scope_of(user)
+    return scope.is_gongwei or scope.is_organ_staff
