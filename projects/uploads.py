@@ -1,0 +1,186 @@
+"""Checking 佐证材料 uploads by their content, before anything is written.
+
+A file is accepted only when its bytes are one of the known kinds (images, PDF, Office) and its
+extension names that same kind: an HTML page or a program renamed to `.pdf` is refused. The
+type served back on download is the one found here, never the one the browser sent.
+"""
+
+import hashlib
+import os
+import re
+import struct
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
+from .services import ProjectError
+
+MAX_FILES_PER_REPORT = 10
+# [Content_Types].xml of a real Office file is a few KB; a large one is not worth parsing.
+MAX_CONTENT_TYPES_BYTES = 256 * 1024
+MAX_NAME_LENGTH = 120
+_CHUNK = 64 * 1024
+
+_OOXML_MAIN = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": "pptx",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+KINDS = {
+    "jpeg": Kind("JPEG 图片", "image/jpeg", (".jpg", ".jpeg")),
+    "png": Kind("PNG 图片", "image/png", (".png",)),
+    "gif": Kind("GIF 图片", "image/gif", (".gif",)),
+    "webp": Kind("WebP 图片", "image/webp", (".webp",)),
+    "pdf": Kind("PDF 文档", "application/pdf", (".pdf",)),
+    "docx": Kind("Word 文档", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",)),
+    "xlsx": Kind("Excel 表格", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)),
+    "pptx": Kind(
+        "PowerPoint 演示文稿", "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",)
+    ),
+    # Word and Excel 97–2003 share one container format; its magic cannot tell them apart.
+    "ole2": Kind("Office 97–2003 文档", "application/octet-stream", (".doc", ".xls")),
+}
+_OLE2_TYPES = {".doc": "application/msword", ".xls": "application/vnd.ms-excel"}
+ALLOWED_EXTENSIONS = tuple(ext for kind in KINDS.values() for ext in kind.extensions)
+ACCEPT_ATTR = ",".join(ALLOWED_EXTENSIONS)
+ALLOWED_LABEL = "图片（JPG、PNG、GIF、WebP）、PDF、Word、Excel、PowerPoint"
+
+
+class EvidenceRejected(ProjectError):
+    """An upload is not acceptable; the message names the file and is shown to the user."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed every check, with what will be stored about it."""
+
+    upload: object
+    name: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def clean_filename(raw: str) -> str:
+    """The name to show and to offer on download: no path, no control or reserved characters."""
+    name = unicodedata.normalize("NFC", str(raw or ""))
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'[<>:"|?*]', "_", name).strip().strip(".").strip()
+    stem, ext = os.path.splitext(name)
+    ext = ext.lower()
+    if not stem:
+        stem = "佐证材料"
+    return stem[: MAX_NAME_LENGTH - len(ext)] + ext
+
+
+def _read_head(upload, n: int = 16) -> bytes:
+    upload.seek(0)
+    head = upload.read(n)
+    upload.seek(0)
+    return head
+
+
+def _ooxml_kind(upload) -> str | None:
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            info = archive.getinfo("[Content_Types].xml")
+            if info.file_size > MAX_CONTENT_TYPES_BYTES:
+                return None
+            root = ElementTree.fromstring(archive.read(info))
+    except (KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
+        return None
+    except (ParseError, DefusedXmlException):
+        return None
+    finally:
+        upload.seek(0)
+    kinds = {
+        _OOXML_MAIN[el.get("ContentType")]
+        for el in root
+        if el.tag.endswith("}Override") and el.get("ContentType") in _OOXML_MAIN
+    }
+    # Macro-enabled files (.docm, .xlsm) declare other main types and fall through as unknown.
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _is_compound_file(head: bytes) -> bool:
+    """Office 97–2003: the compound-file magic, little-endian marker and a legal sector size."""
+    if len(head) < 32 or not head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return False
+    byte_order, sector_shift = struct.unpack_from("<HH", head, 28)
+    return byte_order == 0xFFFE and sector_shift in (9, 12)
+
+
+def sniff(upload) -> str | None:
+    """The kind of file the bytes say this is, or None when it is none we accept."""
+    head = _read_head(upload, 32)
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if _is_compound_file(head):
+        return "ole2"
+    if head.startswith(b"PK\x03\x04"):
+        return _ooxml_kind(upload)
+    return None
+
+
+def _digest(upload) -> str:
+    upload.seek(0)
+    sha = hashlib.sha256()
+    for chunk in iter(lambda: upload.read(_CHUNK), b""):
+        sha.update(chunk)
+    upload.seek(0)
+    return sha.hexdigest()
+
+
+def check_upload(upload, *, max_bytes: int) -> CheckedFile:
+    """Accept one upload or raise EvidenceRejected with a message naming it."""
+    name = clean_filename(getattr(upload, "name", ""))
+    size = upload.size
+    if size == 0:
+        raise EvidenceRejected(f"文件“{name}”是空文件，请重新选择。")
+    if size > max_bytes:
+        raise EvidenceRejected(
+            f"文件“{name}”大小为 {size / 1024 / 1024:.1f} MB，超过单个文件 {max_bytes // (1024 * 1024)} MB 的上限。"
+        )
+    ext = os.path.splitext(name)[1]
+    if ext not in ALLOWED_EXTENSIONS:
+        raise EvidenceRejected(f"文件“{name}”的类型不允许上传，只接受{ALLOWED_LABEL}。")
+    kind = sniff(upload)
+    if kind is None:
+        raise EvidenceRejected(f"文件“{name}”的内容不是可接受的图片、PDF 或 Office 文档，可能已损坏或被改了扩展名。")
+    if ext not in KINDS[kind].extensions:
+        raise EvidenceRejected(f"文件“{name}”的扩展名与实际内容（{KINDS[kind].label}）不符，请使用原始文件上传。")
+    content_type = _OLE2_TYPES[ext] if kind == "ole2" else KINDS[kind].content_type
+    return CheckedFile(
+        upload=upload, name=name, kind=kind, content_type=content_type, size=size, sha256=_digest(upload)
+    )
+
+
+def check_uploads(uploads, *, max_bytes: int) -> list[CheckedFile]:
+    """Check every file first: one bad file refuses the whole batch, so nothing half-arrives."""
+    uploads = list(uploads)
+    if len(uploads) > MAX_FILES_PER_REPORT:
+        raise EvidenceRejected(f"每次最多上传 {MAX_FILES_PER_REPORT} 个文件。")
+    return [check_upload(upload, max_bytes=max_bytes) for upload in uploads]
