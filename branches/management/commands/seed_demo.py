@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from branches import demo
 from branches.models import Organ, OrganisationRules
+from projects import demo as project_demo
 
 
 class Command(BaseCommand):
@@ -48,7 +49,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             demo.write_demo(plan)
             demo.create_demo_accounts(plan)
+            projects = project_demo.seed_projects(plan, seed=seed, today=today)
         self._report(plan, time.monotonic() - started)
+        self.stdout.write(project_demo.describe(projects))
 
     def _already_seeded(self, if_empty: bool) -> None:
         if not if_empty:

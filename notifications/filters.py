@@ -1,0 +1,37 @@
+"""Filter for the 工委's list of sent notifications."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from branches.filters import StyledFilterSet
+
+from .models import Notification
+
+
+class SentFilter(StyledFilterSet):
+    key = django_filters.CharFilter(
+        label="提醒类型（去重键前缀）",
+        method="filter_key",
+        widget=forms.TextInput(attrs={"placeholder": "如 milestone: 或 duban:"}),
+    )
+    recipient = django_filters.CharFilter(
+        label="接收人", method="filter_recipient", widget=forms.TextInput(attrs={"placeholder": "姓名或账号"})
+    )
+    state = django_filters.ChoiceFilter(
+        label="阅读状态", choices=[("unread", "未读"), ("read", "已读")], empty_label="全部", method="filter_state"
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["key", "recipient", "state"]
+
+    def filter_key(self, queryset, name, value):
+        return queryset.filter(key__startswith=value.strip())
+
+    def filter_recipient(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(recipient__full_name__icontains=value) | Q(recipient__username__icontains=value))
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value == "unread")
