@@ -83,15 +83,16 @@ class RubricCriterion(models.Model):
 
 class TopicListQuerySet(models.QuerySet):
     def visible_to(self, user) -> "TopicListQuerySet":
+        """工委 sees every list; 机关党委 its own drafts too; branches only what has been published."""
         scope = scope_of(user)
         if scope.is_gongwei:
             return self
-        organ_ids = set(scope.organ_ids) | set(
-            Branch.objects.filter(pk__in=scope.branch_ids).values_list("organ_id", flat=True)
-        )
+        branch_organs = Branch.objects.filter(pk__in=scope.branch_ids).values_list("organ_id", flat=True)
+        organ_ids = set(scope.organ_ids) | set(branch_organs)
         if not organ_ids:
             return self.none()
-        return self.filter(Q(organ_id__in=organ_ids) | Q(organ__isnull=True))
+        published = Q(published_at__isnull=False) & (Q(organ_id__in=organ_ids) | Q(organ__isnull=True))
+        return self.filter(published | Q(organ_id__in=scope.organ_ids))
 
 
 class TopicList(models.Model):

@@ -23,9 +23,15 @@ def is_gongwei(user) -> bool:
 def can_score(user, project: Project) -> bool:
     """Acceptance reviewers: 工委 staff, and the organ's 机关党委 staff, never the branch's own people."""
     scope = scope_of(user)
-    if project.branch_id in scope.branch_ids:
+    if project.branch_id in scope.branch_ids or _is_member_of(scope, project.branch_id):
         return False
     return scope.is_gongwei or project.branch.organ_id in scope.organ_ids
+
+
+def _is_member_of(scope, branch_id: int) -> bool:
+    from branches.models import Member
+
+    return scope.member_id is not None and Member.objects.filter(pk=scope.member_id, branch_id=branch_id).exists()
 
 
 def can_publish_topics(user, organ_id: int | None) -> bool:

@@ -8,11 +8,11 @@ API call these and nothing else to move a project.
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import rules
+from . import notices, rules
 from .choices import ProjectStatus
 from .models import Milestone, Project, ProjectEvent, ProjectYearConfig, RubricCriterion, TopicList
 
@@ -36,21 +36,27 @@ def config_for_year(year: int) -> ProjectYearConfig:
     config = ProjectYearConfig.objects.filter(year=year).first()
     if config is not None:
         return config
-    with transaction.atomic():
-        previous = ProjectYearConfig.objects.filter(year__lt=year).order_by("-year").first()
-        if previous is None:
-            config, created = ProjectYearConfig.objects.get_or_create(year=year)
-            rubric = DEFAULT_RUBRIC
-        else:
-            criteria = list(previous.criteria.values_list("name", "max_points", "description"))
-            previous.pk, previous.year = None, year
-            previous.save()
-            config, created, rubric = previous, True, criteria
-        if created:
-            RubricCriterion.objects.bulk_create(
-                RubricCriterion(config=config, name=name, max_points=points, description=text, order=i)
-                for i, (name, points, text) in enumerate(rubric)
-            )
+    try:
+        return _create_config(year)
+    except IntegrityError:
+        # Another request created the year at the same moment; theirs is as good as ours.
+        return ProjectYearConfig.objects.get(year=year)
+
+
+@transaction.atomic
+def _create_config(year: int) -> ProjectYearConfig:
+    previous = ProjectYearConfig.objects.filter(year__lt=year).order_by("-year").first()
+    if previous is None:
+        config, rubric = ProjectYearConfig.objects.create(year=year), DEFAULT_RUBRIC
+    else:
+        rubric = list(previous.criteria.values_list("name", "max_points", "description"))
+        config = previous
+        config.pk, config.year = None, year
+        config.save()
+    RubricCriterion.objects.bulk_create(
+        RubricCriterion(config=config, name=name, max_points=points, description=text, order=i)
+        for i, (name, points, text) in enumerate(rubric)
+    )
     return config
 
 
@@ -137,7 +143,8 @@ def submit_project(project: Project, *, by, today: datetime.date | None = None) 
     if not rules.is_branch_writer(by, project):
         raise PermissionDenied("只有本支部书记或支委可以提交项目。")
     _require_state(project, (ProjectStatus.DRAFT, ProjectStatus.RETURNED), "只有草稿或退回修改的项目可以提交")
-    if not filing_is_open(project.branch, project.year, today):
+    # The window binds the first filing; a project returned for changes may come back at any time.
+    if project.status == ProjectStatus.DRAFT and not filing_is_open(project.branch, project.year, today):
         raise ProjectError("立项填报期已截止或尚未开始，不能提交；如需补报，请联系机关党委开放补报。")
     problems = []
     if not project.targets.exists():
@@ -148,9 +155,11 @@ def submit_project(project: Project, *, by, today: datetime.date | None = None) 
         problems.append("负责支委须为本支部党员")
     if problems:
         raise ProjectError("提交前请完善：" + "；".join(problems) + "。")
-    return _move(
+    project = _move(
         project, to=ProjectStatus.SUBMITTED, action="提交审核", by=by, submitted_at=timezone.now(), return_reason=""
     )
+    notices.submitted(project, by)
+    return project
 
 
 @transaction.atomic
@@ -159,7 +168,11 @@ def approve_project(project: Project, *, by, note: str = "") -> Project:
     if not rules.is_organ_reviewer(by, project):
         raise PermissionDenied("只有本机关党委或工委工作人员可以审核项目。")
     _require_state(project, (ProjectStatus.SUBMITTED,), "只有待审核的项目可以审核通过")
-    return _move(project, to=ProjectStatus.APPROVED, action="审核通过", by=by, reason=note, approved_at=timezone.now())
+    project = _move(
+        project, to=ProjectStatus.APPROVED, action="审核通过", by=by, reason=note, approved_at=timezone.now()
+    )
+    notices.approved(project, by)
+    return project
 
 
 @transaction.atomic
@@ -176,7 +189,7 @@ def return_project(project: Project, *, by, reason: str) -> Project:
             raise PermissionDenied("只有工委工作人员可以在备案时退回项目。")
     else:
         raise IllegalTransition(f"只有待审核或待备案的项目可以退回（当前状态：{project.get_status_display()}）")
-    return _move(
+    project = _move(
         project,
         to=ProjectStatus.RETURNED,
         action="退回修改",
@@ -184,6 +197,8 @@ def return_project(project: Project, *, by, reason: str) -> Project:
         reason=reason.strip(),
         return_reason=reason.strip(),
     )
+    notices.returned(project, by)
+    return project
 
 
 @transaction.atomic
@@ -192,7 +207,9 @@ def file_project(project: Project, *, by, note: str = "") -> Project:
     if not rules.is_gongwei(by):
         raise PermissionDenied("只有工委工作人员可以备案。")
     _require_state(project, (ProjectStatus.APPROVED,), "只有机关党委审核通过的项目可以备案")
-    return _move(project, to=ProjectStatus.FILED, action="工委备案", by=by, reason=note, filed_at=timezone.now())
+    project = _move(project, to=ProjectStatus.FILED, action="工委备案", by=by, reason=note, filed_at=timezone.now())
+    notices.filed(project, by)
+    return project
 
 
 @transaction.atomic
@@ -202,8 +219,12 @@ def change_milestone_date(milestone: Milestone, *, planned_on: datetime.date, re
     project = milestone.project
     if not rules.is_branch_writer(by, project):
         raise PermissionDenied("只有本支部书记或支委可以调整节点。")
-    if project.status == ProjectStatus.ACCEPTED or project.status == ProjectStatus.ACCEPTANCE_REQUESTED:
+    if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.ACCEPTANCE_REQUESTED):
         raise IllegalTransition("项目已申请验收，节点不能再调整。")
+    if milestone.completed_on is not None:
+        raise IllegalTransition("节点已完成，计划日期不能再调整。")
+    if not project.start_on <= planned_on <= project.end_on:
+        raise ProjectError(f"节点日期应在项目期限内（{project.start_on:%Y-%m-%d} 至 {project.end_on:%Y-%m-%d}）。")
     needs_reason = not project.is_editable
     if needs_reason and not reason.strip():
         raise ProjectError("项目审核通过后调整计划日期，须说明原因。")

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -18,11 +17,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from accounts import selectors
 from accounts.scope import scope_of
 from branches.history import history_of
 from branches.models import Branch
-from notifications.services import notify
 
 from . import rules, services, views_acceptance, views_progress
 from .access import (
@@ -396,82 +393,15 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- 审核、退回、备案 -------------------------------------------------------------------
 
 
-def _others(users, actor):
-    return [u for u in users if u.pk != actor.pk]
-
-
-def _announce(project: Project, actor, *, title: str, body: str, recipients) -> None:
-    """Tell the people concerned about a workflow step (inside the step's transaction)."""
-    event = project.events.order_by("-pk").values_list("pk", flat=True).first()
-    notify(
-        _others(recipients, actor),
-        title=title,
-        body=body,
-        url=project.get_absolute_url(),
-        key=f"project:{project.pk}:event:{event}",
-    )
-
-
-def _branch_people(project: Project) -> list:
-    return list(selectors.branch_committee_users(project.branch_id))
-
-
-def _organ_people(project: Project) -> list:
-    return list(selectors.organ_staff_users(project.branch.organ_id))
-
-
-def _step(request, project: Project, step, *, success: str, announce, **kwargs) -> Project | None:
-    """Run a workflow step and its notification in one transaction; show why when it is refused."""
+def _step(request, project: Project, step, *, success: str, **kwargs) -> Project | None:
+    """Run a workflow step (it notifies the people concerned); show why when it is refused."""
     try:
-        with transaction.atomic():
-            project = step(project, by=request.user, **kwargs)
-            announce(project, request.user)
+        project = step(project, by=request.user, **kwargs)
     except (IllegalTransition, ProjectError) as exc:
         messages.error(request, str(exc))
         return None
     messages.success(request, success)
     return project
-
-
-def _announce_submitted(project: Project, actor) -> None:
-    _announce(
-        project,
-        actor,
-        title=f"【待审核】{project.branch.name}提交了项目《{project.title}》",
-        body=f"{project.branch.organ.display_short} {project.branch.name} 提交了 {project.year} 年支部项目"
-        f"《{project.title}》，请审核。",
-        recipients=_organ_people(project),
-    )
-
-
-def _announce_approved(project: Project, actor) -> None:
-    _announce(
-        project,
-        actor,
-        title=f"项目《{project.title}》已通过机关党委审核",
-        body=f"{project.branch.name}的项目《{project.title}》已通过机关党委审核，等待工委备案。",
-        recipients=_branch_people(project) + list(selectors.gongwei_users()),
-    )
-
-
-def _announce_returned(project: Project, actor) -> None:
-    _announce(
-        project,
-        actor,
-        title=f"项目《{project.title}》被退回修改",
-        body=f"退回原因：{project.return_reason}\n请按意见修改后重新提交。",
-        recipients=_branch_people(project) + (_organ_people(project) if rules.is_gongwei(actor) else []),
-    )
-
-
-def _announce_filed(project: Project, actor) -> None:
-    _announce(
-        project,
-        actor,
-        title=f"项目《{project.title}》已由工委备案",
-        body=f"{project.branch.name}的项目《{project.title}》已备案，进入实施阶段。请按节点推进并及时填报进展。",
-        recipients=_branch_people(project) + _organ_people(project),
-    )
 
 
 @login_required
@@ -483,7 +413,6 @@ def project_submit(request: HttpRequest, pk: int) -> HttpResponse:
         project,
         services.submit_project,
         success="项目已提交，等待机关党委审核。",
-        announce=_announce_submitted,
     )
     return redirect(project)
 
@@ -499,7 +428,6 @@ def project_approve(request: HttpRequest, pk: int) -> HttpResponse:
         project,
         services.approve_project,
         success="已审核通过，等待工委备案。",
-        announce=_announce_approved,
         note=note,
     )
     return redirect(project)
@@ -527,7 +455,6 @@ def project_return(request: HttpRequest, pk: int) -> HttpResponse:
             project,
             services.return_project,
             success="项目已退回支部修改。",
-            announce=_announce_returned,
             reason=form.cleaned_data["reason"],
         )
         if done:
@@ -554,7 +481,7 @@ def project_file(request: HttpRequest, pk: int) -> HttpResponse:
     _require(rules.is_gongwei(request.user), "只有工委工作人员可以备案。")
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    _step(request, project, services.file_project, success="项目已备案。", announce=_announce_filed, note=note)
+    _step(request, project, services.file_project, success="项目已备案。", note=note)
     return redirect(project)
 
 
