@@ -14,6 +14,8 @@ from django_tables2 import RequestConfig
 
 from accounts.access import can_manage_accounts
 from accounts.scope import scope_of
+from projects.views_progress import my_open_tasks
+from projects.views_workflow import review_sections
 
 from . import services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
@@ -65,7 +67,7 @@ def _form_page(request, form, *, title: str, nav: str, cancel_url: str, breadcru
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
-    context = {"nav": "home", "scope": scope}
+    context = {"nav": "home", "scope": scope, "today": timezone.localdate()}
     if scope.is_staff_or_committee:
         branches = Branch.objects.visible_to(request.user).active().with_warnings(_rules())
         context["stats"] = branches.aggregate(n_branches=Count("pk"), n_warned=Count("pk", filter=Q(has_warning=True)))
@@ -77,6 +79,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["my_organs"] = Organ.objects.filter(pk__in=scope.organ_ids) if scope.organ_ids else []
     if scope.member_id:
         context["me"] = Member.objects.select_related("branch", "party_group").get(pk=scope.member_id)
+        context["my_tasks"] = my_open_tasks(request.user)
+    if scope.is_gongwei or scope.is_organ_staff:
+        context["waiting"] = [(heading, qs.count()) for _, heading, qs in review_sections(request.user)]
     return render(request, "branches/home.html", context)
 
 

@@ -38,7 +38,11 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "key"], condition=~Q(key=""), name="one_notification_per_key")
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            # The reminder job looks keys up across recipients, and staff filter them by prefix.
+            models.Index(fields=["key"], name="notification_key"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -44,6 +44,8 @@ class ProjectYearConfig(models.Model):
     duban_answer_days = models.PositiveSmallIntegerField("督办答复期限（天）", default=5)
     max_evidence_mb = models.PositiveSmallIntegerField("佐证材料单个文件上限（MB）", default=20)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "项目年度规则"
         verbose_name_plural = "项目年度规则"
@@ -70,6 +72,8 @@ class RubricCriterion(models.Model):
     max_points = models.PositiveSmallIntegerField("满分")
     description = models.CharField("评分要点", max_length=200, blank=True)
     order = models.PositiveSmallIntegerField("顺序", default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "验收评分项"
@@ -503,6 +507,8 @@ class AcceptanceMark(models.Model):
     review = models.ForeignKey(AcceptanceReview, on_delete=models.CASCADE, related_name="marks")
     criterion = models.ForeignKey(RubricCriterion, on_delete=models.PROTECT, related_name="+", verbose_name="评分项")
     points = models.DecimalField("得分", max_digits=5, decimal_places=2, validators=[MinValueValidator(0)])
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "评分明细"

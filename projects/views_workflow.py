@@ -381,7 +381,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_file": gongwei and status == ProjectStatus.APPROVED,
         "can_return": _returnable(user, project),
         "can_reschedule": writer and project.is_running,
-        "milestone_plan": project.milestones.order_by("planned_on", "pk") if writer and project.is_running else [],
         "note_form": NoteForm(),
         "breadcrumbs": _project_crumbs(None, (project.title, None)),
     }

@@ -5,11 +5,12 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from accounts.scope import forget_scope
 from notifications.models import Notification
-from projects import services
+from projects import rules, services
 from projects.choices import ProjectStatus
 from projects.models import ProjectEvent
-from tests.factories import Role, UserFactory, grant
+from tests.factories import MemberFactory, Role, UserFactory, grant
 from tests.projects.factories import MilestoneFactory, ProjectFactory, TargetFactory, TopicListFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,15 +122,9 @@ def test_year_rules_are_copied_from_the_year_before(db):
 
 
 def test_own_branch_people_never_score(branch_a, organ_staff_a):
-    from projects import rules
-
     project = ready(branch_a, status=ProjectStatus.ACCEPTANCE_REQUESTED)
     assert rules.can_score(organ_staff_a, project)
     # The same organ-staff account, also a member of the branch, may not score its project.
-    from tests.factories import MemberFactory
-
-    from accounts.scope import forget_scope
-
     MemberFactory(branch=branch_a, user=organ_staff_a)
     forget_scope(organ_staff_a)
     assert not rules.can_score(organ_staff_a, project)
