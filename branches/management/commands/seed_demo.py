@@ -13,7 +13,7 @@ from projects import demo as project_demo
 
 class Command(BaseCommand):
     help = (
-        "生成演示数据（机关、党支部、党员、党小组、支委会届次）和演示账号；"
+        "生成演示数据（机关、党支部、党员、党小组、支委会届次，以及各阶段的支部项目、任务、督办和验收）和演示账号；"
         "同一随机种子生成相同数据，只能在空数据库上运行。"
     )
 
