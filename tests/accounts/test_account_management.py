@@ -136,3 +136,10 @@ class TestScopeOfManagement:
         with CaptureQueriesContext(connection) as large:
             c.get(reverse("accounts:user_list"))
         assert len(small) == len(large)
+
+
+def test_pages_of_a_search_keep_the_search(client_for, gongwei_staff):
+    for i in range(35):
+        UserFactory(username=f"zhang{i:02d}", full_name=f"张{i}")
+    page = client_for(gongwei_staff).get(reverse("accounts:user_list"), {"q": "zhang"}).content.decode()
+    assert "?q=zhang&amp;page=2" in page
