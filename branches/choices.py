@@ -54,3 +54,26 @@ ETHNICITIES = [
     "独龙族", "鄂伦春族", "赫哲族", "门巴族", "珞巴族", "基诺族",
 ]  # fmt: skip
 ETHNICITY_CHOICES = [(e, e) for e in ETHNICITIES]
+
+
+class MeetingKind(models.TextChoices):
+    GENERAL = "general", "支部党员大会"
+    COMMITTEE = "committee", "支委会"
+    GROUP = "group", "党小组会"
+    LECTURE = "lecture", "党课"
+    THEME_DAY = "theme_day", "主题党日"
+    LIFE = "life", "组织生活会"
+    APPRAISAL = "appraisal", "民主评议党员"
+    TALK = "talk", "谈心谈话"
+
+
+class Period(models.TextChoices):
+    MONTH = "month", "每月"
+    QUARTER = "quarter", "每季度"
+    YEAR = "year", "每年"
+
+
+class RequirementScope(models.TextChoices):
+    BRANCH = "branch", "每个支部"
+    COMMITTEE = "committee", "设支委会的支部"
+    GROUP = "group", "每个党小组"

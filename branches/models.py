@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -17,7 +18,10 @@ from .choices import (
     CommitteePost,
     Education,
     Gender,
+    MeetingKind,
     MemberStatus,
+    Period,
+    RequirementScope,
 )
 from .pinyin import name_sort_key
 from .validators import validate_id_number, validate_phone
@@ -44,6 +48,12 @@ class OrganisationRules(models.Model):
     )
     max_members = models.PositiveSmallIntegerField("支部党员人数上限", default=50)
     term_years = models.PositiveSmallIntegerField("支委会任期（年）", default=3)
+    term_notice_days = models.CharField(
+        "换届提醒（届满前天数）", max_length=30, default="90,30", help_text="用逗号分隔，如 90,30"
+    )
+    training_hours_target = models.DecimalField(
+        "党员年度学习学时要求", max_digits=5, decimal_places=1, default=Decimal("32")
+    )
 
     class Meta:
         verbose_name = "组织设置规则"
@@ -59,6 +69,11 @@ class OrganisationRules(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年起组织设置规则"
+
+    @property
+    def term_notice_list(self) -> list[int]:
+        """Days before a term ends on which to remind, largest first (e.g. [90, 30])."""
+        return sorted({int(d) for d in self.term_notice_days.replace("，", ",").split(",") if d.strip()}, reverse=True)
 
     @classmethod
     def for_year(cls, year: int) -> "OrganisationRules":
@@ -348,3 +363,200 @@ class CommitteeMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} · {self.get_post_display()}"
+
+
+# --- 三会一课 and organisational life ---------------------------------------------------
+
+
+class MeetingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "MeetingQuerySet":
+        return self.filter(branch__in=Branch.objects.visible_to(user))
+
+
+class Meeting(models.Model):
+    """A meeting of a branch (or of one of its 党小组), with attendance and, for a 党员大会, a vote.
+
+    The members due to attend are the attendance rows; a vote passes only when more than half
+    of them voted for it (`vote_passes`).
+    """
+
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="meetings", verbose_name="支部")
+    kind = models.CharField("会议类型", max_length=16, choices=MeetingKind.choices)
+    party_group = models.ForeignKey(
+        PartyGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings", verbose_name="党小组"
+    )
+    held_on = models.DateField("召开日期", db_index=True)
+    topic = models.CharField("主题", max_length=200)
+    place = models.CharField("地点", max_length=100, blank=True)
+    minutes = models.TextField("会议记录", blank=True)
+    hours = models.DecimalField(
+        "学时", max_digits=4, decimal_places=1, default=Decimal("0"), help_text="党课等学习计入出席党员的学时"
+    )
+    motion = models.CharField("表决事项", max_length=200, blank=True)
+    votes_for = models.PositiveSmallIntegerField("赞成票", null=True, blank=True)
+    votes_against = models.PositiveSmallIntegerField("反对票", null=True, blank=True)
+    votes_abstain = models.PositiveSmallIntegerField("弃权票", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = MeetingQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = "会议"
+        verbose_name_plural = "会议"
+        ordering = ["-held_on", "-pk"]
+        indexes = [models.Index(fields=["branch", "kind", "held_on"], name="meeting_branch_kind_date")]
+        constraints = [
+            models.CheckConstraint(
+                name="group_meeting_has_group",
+                condition=Q(kind=MeetingKind.GROUP, party_group__isnull=False)
+                | (~Q(kind=MeetingKind.GROUP) & Q(party_group__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="vote_only_at_general_meeting",
+                condition=Q(kind=MeetingKind.GENERAL) | Q(motion="", votes_for__isnull=True),
+            ),
+            models.CheckConstraint(name="meeting_hours_not_negative", condition=Q(hours__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.held_on:%Y-%m-%d} {self.get_kind_display()}"
+
+    @property
+    def has_vote(self) -> bool:
+        return bool(self.motion) and self.votes_for is not None
+
+    def vote_passes(self, n_due: int) -> bool:
+        """More than half of the members due to attend (应到会) voted for it."""
+        return self.has_vote and self.votes_for * 2 > n_due
+
+
+class Attendance(models.Model):
+    """A member due at a meeting, and whether they came."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance", verbose_name="会议")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="attendance", verbose_name="党员")
+    present = models.BooleanField("出席", default=True)
+    absence_reason = models.CharField("缺席原因", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "出席情况"
+        verbose_name_plural = "出席情况"
+        constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="one_attendance_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {'出席' if self.present else '缺席'}"
+
+
+def meeting_file_path(instance: "MeetingAttachment", filename: str) -> str:
+    # The stored name is random: the original name is kept in the database only.
+    return f"meetings/{instance.meeting.branch_id}/{instance.token}"
+
+
+class MeetingAttachment(models.Model):
+    """A file attached to a meeting (sign-in sheet, photos, minutes). Served only after a scope check."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attachments", verbose_name="会议")
+    token = models.CharField(max_length=40, unique=True, editable=False)
+    file = models.FileField("文件", upload_to=meeting_file_path, max_length=200)
+    original_name = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "会议附件"
+        verbose_name_plural = "会议附件"
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class MeetingRequirement(models.Model):
+    """How often a kind of meeting is due in a year (DOMAIN.md defaults, changed per year as data)."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("会议类型", max_length=16, choices=MeetingKind.choices)
+    period = models.CharField("频次", max_length=8, choices=Period.choices)
+    min_count = models.PositiveSmallIntegerField("每期最少次数", default=1)
+    scope = models.CharField(
+        "适用范围", max_length=12, choices=RequirementScope.choices, default=RequirementScope.BRANCH
+    )
+    source = models.CharField("依据", max_length=100, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "组织生活要求"
+        verbose_name_plural = "组织生活要求"
+        ordering = ["year", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "kind"], name="one_requirement_per_kind_year"),
+            models.CheckConstraint(name="requirement_min_count_positive", condition=Q(min_count__gte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年 {self.get_kind_display()} {self.get_period_display()}{self.min_count}次"
+
+
+class RequirementExemption(models.Model):
+    """A branch excused from meeting requirements for a time (e.g. newly founded).
+
+    A period counts as exempt when the exemption covers the period's last day, the day by which
+    the meeting was due. An empty `kind` exempts every kind.
+    """
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="exemptions", verbose_name="支部")
+    kind = models.CharField("会议类型", max_length=16, choices=MeetingKind.choices, blank=True)
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
+    reason = models.CharField("原因", max_length=200)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="批准人"
+    )
+    granted_at = models.DateTimeField("批准时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "组织生活豁免"
+        verbose_name_plural = "组织生活豁免"
+        ordering = ["branch", "-starts_on"]
+        constraints = [
+            models.CheckConstraint(name="exemption_dates_ordered", condition=Q(ends_on__gte=models.F("starts_on")))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch} {self.starts_on}–{self.ends_on}"
+
+
+class TrainingRecord(models.Model):
+    """学时 a member earned outside the branch's own 党课 (a training course, online study)."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="trainings", verbose_name="党员")
+    held_on = models.DateField("日期")
+    title = models.CharField("培训名称", max_length=200)
+    hours = models.DecimalField("学时", max_digits=4, decimal_places=1)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = "培训学时"
+        verbose_name_plural = "培训学时"
+        ordering = ["member", "-held_on"]
+        constraints = [models.CheckConstraint(name="training_hours_positive", condition=Q(hours__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.title} {self.hours}学时"

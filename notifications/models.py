@@ -46,3 +46,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ReminderRules(models.Model):
+    """When reminders go out in a year: days before a due date, and the grace before escalation.
+
+    The row with the greatest year not after the asked year applies; without one, the defaults.
+    Project milestones keep their own days in the project year's rules.
+    """
+
+    year = models.PositiveSmallIntegerField("适用年度（起）", unique=True)
+    days_before = models.PositiveSmallIntegerField("到期前提醒天数", default=7)
+    escalate_after_days = models.PositiveSmallIntegerField("逾期后上报上级天数", default=7)
+
+    class Meta:
+        verbose_name = "提醒规则"
+        verbose_name_plural = "提醒规则"
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年起提醒规则"
+
+    @classmethod
+    def for_year(cls, year: int) -> "ReminderRules":
+        found = cls.objects.filter(year__lte=year).order_by("-year").first()
+        return found or cls(year=year)
