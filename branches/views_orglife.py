@@ -1,0 +1,403 @@
+"""Pages of organisational life: completion for staff, the branch calendar, requirements,
+exemptions and 学时. Thin: fetch and authorize, call branches/orglife.py, render."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.scope import scope_of
+
+from . import orglife
+from .access import get_branch_for_user, get_member_for_user
+from .forms_orglife import (
+    CompletionFilterForm,
+    ExemptionForm,
+    RequirementForm,
+    TrainingFilterForm,
+    TrainingForm,
+    year_choices,
+)
+from .models import Branch, MeetingRequirement, Member, OrganisationRules, RequirementExemption, TrainingRecord
+
+PAGE_SIZE = 30
+
+
+def _require_staff_or_committee(user) -> None:
+    if not scope_of(user).is_staff_or_committee:
+        raise PermissionDenied("您的账号无权访问此页面。")
+
+
+def _require_gongwei(user) -> None:
+    if not scope_of(user).is_gongwei:
+        raise PermissionDenied("只有工委工作人员可以设置组织生活要求。")
+
+
+def _year_param(request: HttpRequest, today: datetime.date) -> int:
+    """`?year=`, or this year when it is missing or out of the range the pages offer."""
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return today.year
+    return year if orglife.year_is_reasonable(year, today) else today.year
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise Http404("参数无效。") from exc
+
+
+def _active_in_year(qs, year: int):
+    """Branches that existed at some point of the year (a branch dissolved in June still owed Q1)."""
+    return qs.filter(founded_on__lte=datetime.date(year, 12, 31)).filter(
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=datetime.date(year, 1, 1))
+    )
+
+
+def _crumbs(*extra) -> list[tuple]:
+    return [("组织生活完成情况", reverse("branches:completion")), *extra]
+
+
+# --- completion (staff) ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def completion(request: HttpRequest) -> HttpResponse:
+    _require_staff_or_committee(request.user)
+    today = timezone.localdate()
+    form = CompletionFilterForm(request.GET or None, user=request.user, today=today)
+    year = form.value("year", today.year)
+    organ = form.value("organ")
+    state = form.value("state", "")
+    branches = _active_in_year(Branch.objects.visible_to(request.user), year).select_related("organ")
+    if organ is not None:
+        branches = branches.filter(organ=organ)
+    branches = branches.order_by("organ__sort_order", "organ__name", "name")
+    requirements = orglife.requirements_for_year(year)
+    # Every visible branch is computed (a fixed number of queries) so that the organ summary
+    # and the "有未完成" filter see all of them; only the page's rows are rendered.
+    results = list(orglife.completion(branches, year, today, requirements=requirements).values())
+    summaries = orglife.organ_summaries(results)
+    if state == "missing":
+        results = [r for r in results if r.n_missing]
+    elif state == "complete":
+        results = [r for r in results if not r.n_missing]
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "branches/orglife_completion.html",
+        {
+            "nav": "orglife",
+            "filter": form,
+            "year": year,
+            "today": today,
+            "requirements": requirements,
+            "page": page,
+            "summaries": [(s, s.kind_cells(requirements)) for s in summaries],
+            "totals": orglife.total_of(summaries),
+            "is_gongwei": scope_of(request.user).is_gongwei,
+            "breadcrumbs": [("组织生活完成情况", None)],
+        },
+    )
+
+
+# --- the branch calendar -----------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def branch_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    branch = get_branch_for_user(request.user, pk)
+    today = timezone.localdate()
+    year = _year_param(request, today)
+    context = orglife.calendar_context(branch, year, today)
+    scope = scope_of(request.user)
+    exemptions = (
+        RequirementExemption.objects.filter(branch=branch)
+        .filter(starts_on__lte=datetime.date(year, 12, 31), ends_on__gte=datetime.date(year, 1, 1))
+        .select_related("granted_by")
+        .order_by("-starts_on", "-pk")
+    )
+    context.update(
+        {
+            "nav": "branches",
+            "branch": branch,
+            "year": year,
+            "years": year_choices(today, max(branch.founded_on.year, today.year - 5)),
+            "exemptions": exemptions,
+            "can_exempt": orglife.can_grant_exemption(request.user, branch),
+            "can_record": scope.can_write_branch(branch) and branch.is_active,
+            "breadcrumbs": [
+                ("党支部", reverse("branches:branch_list")),
+                (branch.name, branch.get_absolute_url()),
+                (f"{year}年组织生活", None),
+            ],
+        }
+    )
+    return render(request, "branches/orglife_calendar.html", context)
+
+
+# --- requirements (工委) -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def requirement_list(request: HttpRequest) -> HttpResponse:
+    _require_gongwei(request.user)
+    today = timezone.localdate()
+    year = _year_param(request, today)
+    rows = orglife.requirements_for_year(year)
+    taken = {r.kind for r in rows}
+    return render(
+        request,
+        "branches/orglife_requirements.html",
+        {
+            "nav": "orglife",
+            "year": year,
+            "years": range(today.year + 1, today.year - 5, -1),
+            "rows": rows,
+            "can_add": len(taken) < len(orglife.KIND_ORDER),
+            "breadcrumbs": _crumbs(("组织生活要求", None)),
+        },
+    )
+
+
+def _requirement_page(request, form, *, year: int, title: str) -> HttpResponse:
+    list_url = f"{reverse('branches:requirement_list')}?year={year}"
+    return render(
+        request,
+        "form.html",
+        {
+            "form": form,
+            "title": title,
+            "nav": "orglife",
+            "cancel_url": list_url,
+            "breadcrumbs": _crumbs(("组织生活要求", list_url), (title, None)),
+        },
+    )
+
+
+def _save_requirement(request, form) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        orglife.save_requirement(form.save(commit=False), by=request.user)
+    except orglife.OrgLifeError as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def requirement_create(request: HttpRequest) -> HttpResponse:
+    _require_gongwei(request.user)
+    today = timezone.localdate()
+    year = _year_param(request, today)
+    taken = {r.kind for r in orglife.requirements_for_year(year)}
+    form = RequirementForm(request.POST or None, instance=MeetingRequirement(year=year), taken_kinds=taken)
+    if request.method == "POST" and _save_requirement(request, form):
+        messages.success(request, f"已新增{year}年{form.instance.get_kind_display()}的要求。")
+        return redirect(f"{reverse('branches:requirement_list')}?year={year}")
+    return _requirement_page(request, form, year=year, title=f"新增{year}年组织生活要求")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def requirement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_gongwei(request.user)
+    requirement = get_object_or_404(MeetingRequirement, pk=pk)
+    form = RequirementForm(request.POST or None, instance=requirement)
+    if request.method == "POST" and _save_requirement(request, form):
+        messages.success(request, f"{requirement.year}年{requirement.get_kind_display()}的要求已保存。")
+        return redirect(f"{reverse('branches:requirement_list')}?year={requirement.year}")
+    title = f"编辑{requirement.year}年{requirement.get_kind_display()}要求"
+    return _requirement_page(request, form, year=requirement.year, title=title)
+
+
+@login_required
+@require_POST
+def requirement_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_gongwei(request.user)
+    requirement = get_object_or_404(MeetingRequirement, pk=pk)
+    try:
+        orglife.delete_requirement(requirement, by=request.user)
+    except orglife.OrgLifeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已删除{requirement.year}年{requirement.get_kind_display()}的要求。")
+    return redirect(f"{reverse('branches:requirement_list')}?year={requirement.year}")
+
+
+# --- exemptions (机关党委 of the branch's organ, 工委) ---------------------------------------
+
+
+def _calendar_url(branch: Branch, year: int | None = None) -> str:
+    url = reverse("branches:branch_calendar", args=[branch.pk])
+    return f"{url}?year={year}" if year else url
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exemption_create(request: HttpRequest, branch_pk: int) -> HttpResponse:
+    branch = get_branch_for_user(request.user, branch_pk)
+    if not orglife.can_grant_exemption(request.user, branch):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以批准豁免。")
+    today = timezone.localdate()
+    form = ExemptionForm(request.POST or None, initial={"starts_on": max(branch.founded_on, today.replace(day=1))})
+    if request.method == "POST" and form.is_valid():
+        try:
+            exemption = orglife.grant_exemption(branch, by=request.user, **form.cleaned_data)
+        except orglife.OrgLifeError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已为 {branch.name} 登记豁免。")
+            return redirect(_calendar_url(branch, exemption.ends_on.year))
+    return render(
+        request,
+        "form.html",
+        {
+            "form": form,
+            "title": f"登记豁免：{branch.name}",
+            "nav": "branches",
+            "cancel_url": _calendar_url(branch),
+            "breadcrumbs": [
+                ("党支部", reverse("branches:branch_list")),
+                (branch.name, branch.get_absolute_url()),
+                ("组织生活", _calendar_url(branch)),
+                ("登记豁免", None),
+            ],
+        },
+    )
+
+
+@login_required
+@require_POST
+def exemption_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    exemption = get_object_or_404(
+        RequirementExemption.objects.filter(branch__in=Branch.objects.visible_to(request.user)).select_related(
+            "branch"
+        ),
+        pk=pk,
+    )
+    if not orglife.can_grant_exemption(request.user, exemption.branch):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以撤销豁免。")
+    orglife.revoke_exemption(exemption, by=request.user)
+    messages.success(request, "豁免已撤销。")
+    return redirect(_calendar_url(exemption.branch, exemption.starts_on.year))
+
+
+# --- training hours ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def training_list(request: HttpRequest) -> HttpResponse:
+    _require_staff_or_committee(request.user)
+    today = timezone.localdate()
+    form = TrainingFilterForm(request.GET or None, user=request.user, today=today)
+    year = form.value("year", today.year)
+    members = Member.objects.visible_to(request.user).select_related("branch__organ")
+    if form.value("organ") is not None:
+        members = members.filter(branch__organ=form.value("organ"))
+    if form.value("branch") is not None:
+        members = members.filter(branch=form.value("branch"))
+    if form.value("q"):
+        members = members.filter(name__icontains=form.value("q").strip())
+    rows = orglife.training_hours(members, year)
+    stats = rows.aggregate(total=Count("pk"), below=Count("pk", filter=Q(below_target=True)))
+    if form.value("below") == "1":
+        rows = rows.filter(below_target=True)
+    rows = rows.order_by("branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    branch = form.value("branch")
+    scope = scope_of(request.user)
+    for m in page.object_list:
+        m.can_record = scope.can_write_branch(m.branch)
+    return render(
+        request,
+        "branches/orglife_training_list.html",
+        {
+            "nav": "orglife",
+            "filter": form,
+            "year": year,
+            "page": page,
+            "stats": stats,
+            "target": OrganisationRules.for_year(year).training_hours_target,
+            "record_branch": branch if branch is not None and scope.can_write_branch(branch) else None,
+            "breadcrumbs": [("党员学时", None)],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def training_create(request: HttpRequest) -> HttpResponse:
+    """Record a training for one member (?member=) or several of a branch (?branch=)."""
+    member = None
+    if request.GET.get("member"):
+        member = get_member_for_user(request.user, _int(request.GET["member"]), write=True)
+        branch = member.branch
+    elif request.GET.get("branch"):
+        branch = get_branch_for_user(request.user, _int(request.GET["branch"]), write=True)
+    else:
+        messages.info(request, "请先选择支部（或在党员页面登记个人学时）。")
+        return redirect("branches:training_list")
+    form = TrainingForm(request.POST or None, branch=branch, initial={"members": [member.pk] if member else []})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            records = orglife.record_training(
+                list(data["members"]),
+                held_on=data["held_on"],
+                title=data["title"],
+                hours=data["hours"],
+                by=request.user,
+                today=timezone.localdate(),
+            )
+        except orglife.OrgLifeError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已为 {len(records)} 名党员登记 {data['hours']} 学时。")
+            if member is not None and len(records) == 1 and records[0].member_id == member.pk:
+                return redirect(member)
+            return redirect(f"{reverse('branches:training_list')}?branch={branch.pk}&year={data['held_on'].year}")
+    back = member.get_absolute_url() if member else f"{reverse('branches:training_list')}?branch={branch.pk}"
+    return render(
+        request,
+        "form.html",
+        {
+            "form": form,
+            "title": f"登记学时：{member.name if member else branch.name}",
+            "nav": "orglife",
+            "cancel_url": back,
+            "breadcrumbs": [("党员学时", reverse("branches:training_list")), ("登记学时", None)],
+        },
+    )
+
+
+@login_required
+@require_POST
+def training_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        TrainingRecord.objects.filter(member__in=Member.objects.visible_to(request.user)).select_related(
+            "member__branch"
+        ),
+        pk=pk,
+    )
+    if not orglife.can_record_training(request.user, record.member):
+        raise PermissionDenied("您无权删除该学时记录。")
+    orglife.delete_training(record, by=request.user)
+    messages.success(request, f"已删除 {record.member.name} 的学时记录“{record.title}”。")
+    return redirect(record.member)
