@@ -1,0 +1,410 @@
+"""一岗双责 half-yearly reports: the periods, who owes a report, and one function per transition.
+
+Who owes is derived from the roster (a 班子成员 of an active branch), never typed in. A report goes
+draft → submitted → accepted, or submitted → returned → (edited) → submitted again. Each service
+locks the row, checks the role and the state, records who did it in the history and tells the
+people concerned once the transaction commits. Pages, commands and the reminder engine call these.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Case, CharField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from accounts import selectors
+from accounts.scope import scope_of
+from branches.models import Member
+from notifications.services import notify
+
+from .choices import ReportStatus
+from .models import DutyReport, DutyReportPeriod
+
+# (half, starts (month, day), ends (month, day), due (years after, month, day)): the defaults a year
+# starts with; staff may then move a due date on the period page.
+DEFAULT_HALVES = (
+    (1, (1, 1), (6, 30), (0, 7, 15)),
+    (2, (7, 1), (12, 31), (1, 1, 15)),
+)
+TEXT_FIELDS = ("business_work", "party_work", "problems", "next_steps")
+# Filing states of a leader for one period, as staff read them. They are exclusive: a late report
+# that was accepted counts as accepted (its lateness stays visible through `is_late`).
+FILING_SUBMITTED, FILING_LATE, FILING_MISSING, FILING_RETURNED, FILING_ACCEPTED = (
+    "submitted",
+    "late",
+    "missing",
+    "returned",
+    "accepted",
+)
+FILING_CHOICES = [
+    (FILING_SUBMITTED, "已提交"),
+    (FILING_LATE, "逾期提交"),
+    (FILING_MISSING, "未提交"),
+    (FILING_RETURNED, "已退回"),
+    (FILING_ACCEPTED, "已审阅"),
+]
+FILED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
+
+
+class ReportError(Exception):
+    """The step is refused for a reason the user can fix; the message is shown to them."""
+
+
+class IllegalTransition(ReportError):
+    """The report is not in a state that allows this step."""
+
+
+# --- periods ---------------------------------------------------------------------------
+
+
+def _default_period(year: int, half: int) -> DutyReportPeriod:
+    for h, (sm, sd), (em, ed), (dy, dm, dd) in DEFAULT_HALVES:
+        if h == half:
+            return DutyReportPeriod(
+                year=year,
+                half=half,
+                starts_on=datetime.date(year, sm, sd),
+                ends_on=datetime.date(year, em, ed),
+                due_on=datetime.date(year + dy, dm, dd),
+            )
+    raise ValueError(half)
+
+
+def ensure_periods(years) -> list[DutyReportPeriod]:
+    """The periods of `years`, each created with the defaults the first time it is needed."""
+    years = sorted(set(years))
+    found = {(p.year, p.half): p for p in DutyReportPeriod.objects.filter(year__in=years)}
+    for year in years:
+        for half, *_ in DEFAULT_HALVES:
+            if (year, half) in found:
+                continue
+            period = _default_period(year, half)
+            try:
+                with transaction.atomic():
+                    period.save()
+            except IntegrityError:
+                # Another request created it at the same moment; theirs is as good as ours.
+                period = DutyReportPeriod.objects.get(year=year, half=half)
+            found[(year, half)] = period
+    return sorted(found.values(), key=lambda p: (p.year, p.half))
+
+
+def periods_for_year(year: int) -> list[DutyReportPeriod]:
+    """The year's two half-year periods (H1, H2), created with the defaults on first use."""
+    return ensure_periods([year])
+
+
+def default_period(today: datetime.date) -> DutyReportPeriod:
+    """The period staff look at by default: the latest one that has ended (its reports are due now)."""
+    periods = ensure_periods([today.year - 1, today.year])
+    ended = [p for p in periods if p.ends_on < today]
+    return ended[-1] if ended else periods[0]
+
+
+@transaction.atomic
+def change_due_date(period: DutyReportPeriod, *, due_on: datetime.date, reason: str, by) -> DutyReportPeriod:
+    """Move a period's due date (工委 only). Late marks of filed reports follow the new date."""
+    if not scope_of(by).is_gongwei:
+        raise PermissionDenied("只有工委工作人员可以调整报告截止日期。")
+    if due_on < period.ends_on:
+        raise ReportError(f"报告截止日期不能早于报告期结束日期（{period.ends_on:%Y-%m-%d}）。")
+    period = DutyReportPeriod.objects.select_for_update().get(pk=period.pk)
+    old = period.due_on
+    if due_on == old:
+        return period
+    period.due_on = due_on
+    period._history_user = by
+    period._change_reason = f"报告截止日期 {old:%Y-%m-%d} → {due_on:%Y-%m-%d}" + (
+        f"：{reason.strip()}" if reason.strip() else ""
+    )
+    period.save(update_fields=["due_on"])
+    # A deadline extension must not leave people marked late who now filed in time (and vice versa).
+    changed = []
+    for report in DutyReport.objects.filter(period=period, submitted_at__isnull=False).select_for_update():
+        late = is_late(report.submitted_at, period)
+        if late != report.is_late:
+            report.is_late = late
+            changed.append(report)
+    if changed:
+        bulk_update_with_history(
+            changed,
+            DutyReport,
+            ["is_late"],
+            default_user=by,
+            default_change_reason="报告截止日期调整，重新判定是否逾期",
+        )
+    return period
+
+
+# --- who owes --------------------------------------------------------------------------
+
+
+def owed(period: DutyReportPeriod) -> QuerySet:
+    """The 班子成员 who owe a report for `period`: leaders on the roster of an active branch.
+
+    The roster keeps no dates of office, so every period asks the current roster; a former leader
+    who filed keeps their report (see `roster_for`).
+    """
+    # A branch founded after the half-year ended owed nothing for it.
+    return Member.objects.filter(
+        is_leader=True, branch__dissolved_on__isnull=True, branch__founded_on__lte=period.ends_on
+    )
+
+
+def outstanding(period: DutyReportPeriod) -> QuerySet:
+    """Those of `owed(period)` whose report is not filed yet (none, a draft, or returned)."""
+    filed = DutyReport.objects.filter(member=OuterRef("pk"), period=period, status__in=FILED_STATUSES)
+    return owed(period).filter(~Exists(filed))
+
+
+def roster_for(period: DutyReportPeriod, members: QuerySet | None = None) -> QuerySet:
+    """Members to list for a period — those who owe and anyone who filed (a former leader stays
+    listed with their report) — annotated with their report and `filing` state, in one query."""
+    members = Member.objects.all() if members is None else members
+    has_report = DutyReport.objects.filter(member=OuterRef("pk"), period=period)
+    owes = Q(is_leader=True, branch__dissolved_on__isnull=True)
+    return (
+        members.filter(owes | Exists(has_report))
+        .annotate(report=FilteredRelation("duty_reports", condition=Q(duty_reports__period=period)))
+        .annotate(
+            report_id=F("report__id"),
+            report_status=F("report__status"),
+            report_late=F("report__is_late"),
+            report_submitted_at=F("report__submitted_at"),
+            report_reviewed_at=F("report__reviewed_at"),
+            report_return_reason=F("report__return_reason"),
+            filing=filing_expression(),
+        )
+    )
+
+
+def filing_expression():
+    """The filing state from the joined report (`report__…`), computed in the database."""
+    return Case(
+        When(report__status=ReportStatus.ACCEPTED, then=Value(FILING_ACCEPTED)),
+        When(report__status=ReportStatus.RETURNED, then=Value(FILING_RETURNED)),
+        When(report__status=ReportStatus.SUBMITTED, report__is_late=True, then=Value(FILING_LATE)),
+        When(report__status=ReportStatus.SUBMITTED, then=Value(FILING_SUBMITTED)),
+        default=Value(FILING_MISSING),
+        output_field=CharField(),
+    )
+
+
+def is_late(submitted_at: datetime.datetime, period: DutyReportPeriod) -> bool:
+    """Filed after the due date, read in the portal's time zone (the whole due day is in time)."""
+    return timezone.localdate(submitted_at) > period.due_on
+
+
+# --- who may do what -------------------------------------------------------------------
+
+
+def can_file(user, member: Member) -> bool:
+    """The leader's own account, or the branch's writers filing on their behalf."""
+    scope = scope_of(user)
+    return scope.member_id == member.pk or scope.can_write_branch(member.branch)
+
+
+def can_review(user, member: Member) -> bool:
+    """机关党委 staff of the member's organ, or the 工委; never on one's own report."""
+    scope = scope_of(user)
+    if scope.member_id == member.pk:
+        return False
+    return scope.is_gongwei or member.branch.organ_id in scope.organ_ids
+
+
+def get_report_for_user(user, pk: int) -> DutyReport:
+    """A report the user may see (404 otherwise)."""
+    return get_object_or_404(
+        DutyReport.objects.visible_to(user).select_related("member__branch__organ", "member__user", "period"),
+        pk=pk,
+    )
+
+
+def get_report_for_reviewer(user, pk: int) -> DutyReport:
+    report = get_report_for_user(user, pk)
+    if not can_review(user, report.member):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以审阅该报告。")
+    return report
+
+
+def get_member_for_filing(user, pk: int) -> Member:
+    """The leader whose report the user files: 404 outside scope, 403 when they may only look."""
+    member = get_object_or_404(Member.objects.visible_to(user).select_related("branch__organ", "user"), pk=pk)
+    if not can_file(user, member):
+        raise PermissionDenied("只有本人或本支部书记、支委可以填报该报告。")
+    return member
+
+
+# --- transitions -----------------------------------------------------------------------
+
+
+def _record(report: DutyReport, by, reason: str, fields: list[str] | None = None) -> DutyReport:
+    report._history_user = by
+    report._change_reason = reason
+    if fields is None:
+        report.save()
+    else:
+        report.save(update_fields=fields)
+    return report
+
+
+def _locked(report: DutyReport) -> DutyReport:
+    return (
+        DutyReport.objects.select_for_update(of=("self",))
+        .select_related("member__branch__organ", "member__user", "period")
+        .get(pk=report.pk)
+    )
+
+
+def _require_state(report: DutyReport, allowed: tuple, message: str) -> None:
+    if report.status not in allowed:
+        raise IllegalTransition(f"{message}（当前状态：{report.get_status_display()}）。")
+
+
+def _clean_data(data: dict) -> dict:
+    return {name: (data.get(name) or "").strip() for name in TEXT_FIELDS}
+
+
+def why_cannot_start(member: Member, period: DutyReportPeriod, today: datetime.date) -> str:
+    """Why a new report cannot be started for this leader and period ("" when it can)."""
+    if not member.is_leader:
+        return f"{member.name}不是班子成员，无需报告一岗双责。"
+    if member.branch.dissolved_on is not None:
+        return f"{member.branch.name}已撤销，不能再填报。"
+    if today < period.starts_on:
+        return f"{period}报告期尚未开始（{period.starts_on:%Y-%m-%d} 起），暂不能填报。"
+    return ""
+
+
+@transaction.atomic
+def save_draft(member: Member, period: DutyReportPeriod, *, data: dict, by, today: datetime.date | None = None):
+    """Create or update a leader's report for a period without submitting it.
+
+    A returned report stays returned (with the reason visible) until it is submitted again.
+    """
+    today = today or timezone.localdate()
+    if not can_file(by, member):
+        raise PermissionDenied("只有本人或本支部书记、支委可以填报该报告。")
+    report = DutyReport.objects.select_for_update().filter(member=member, period=period).first()
+    if report is None:
+        refusal = why_cannot_start(member, period, today)
+        if refusal:
+            raise ReportError(refusal)
+        report = DutyReport(member=member, period=period, **_clean_data(data))
+        try:
+            with transaction.atomic():
+                return _record(report, by, "起草报告")
+        except IntegrityError:
+            # The same report was started in another window a moment ago.
+            raise ReportError("该报告刚刚已由他人创建，请刷新页面后再修改。") from None
+    _require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "报告已提交，不能再修改")
+    for name, value in _clean_data(data).items():
+        setattr(report, name, value)
+    return _record(report, by, "修改报告", [*TEXT_FIELDS])
+
+
+@transaction.atomic
+def submit_report(report: DutyReport, *, by) -> DutyReport:
+    """Submit a draft, or resubmit a returned report. After the due date it is accepted and marked late.
+
+    Lateness is decided by the first submission: a report filed in time, returned and resubmitted
+    after the due date is not late. `submitted_at` keeps that first moment; resubmissions are in
+    the history.
+    """
+    report = _locked(report)
+    if not can_file(by, report.member):
+        raise PermissionDenied("只有本人或本支部书记、支委可以提交该报告。")
+    _require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "只有草稿或被退回的报告可以提交")
+    empty = [str(DutyReport._meta.get_field(name).verbose_name) for name in TEXT_FIELDS if not getattr(report, name)]
+    if empty:
+        raise ReportError("提交前请填写：" + "、".join(empty) + "。")
+    resubmission = report.status == ReportStatus.RETURNED
+    if report.submitted_at is None:
+        report.submitted_at = timezone.now()
+        report.is_late = is_late(report.submitted_at, report.period)
+    report.status = ReportStatus.SUBMITTED
+    reason = "退回后重新提交" if resubmission else ("逾期提交" if report.is_late else "提交报告")
+    _record(report, by, reason, ["status", "submitted_at", "is_late"])
+    _announce(
+        report,
+        by,
+        title=f"【待审阅】{report.member.name}提交了{report.period}一岗双责报告",
+        body=f"{report.member.branch.organ.display_short} {report.member.name}"
+        f"{'重新' if resubmission else ''}提交了{report.period}一岗双责报告"
+        f"{'（逾期提交）' if report.is_late else ''}，请审阅。",
+        recipients=list(selectors.organ_staff_users(report.member.branch.organ_id)),
+    )
+    return report
+
+
+@transaction.atomic
+def accept_report(report: DutyReport, *, by) -> DutyReport:
+    report = _locked(report)
+    if not can_review(by, report.member):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以审阅该报告。")
+    _require_state(report, (ReportStatus.SUBMITTED,), "只有待审阅的报告可以审阅通过")
+    report.status = ReportStatus.ACCEPTED
+    report.reviewed_by = by
+    report.reviewed_at = timezone.now()
+    report.return_reason = ""
+    _record(report, by, "审阅通过", ["status", "reviewed_by", "reviewed_at", "return_reason"])
+    _announce(
+        report,
+        by,
+        title=f"您的{report.period}一岗双责报告已审阅",
+        body=f"{report.member.name}的{report.period}一岗双责报告已由{by}审阅通过。",
+        recipients=_filers(report),
+    )
+    return report
+
+
+@transaction.atomic
+def return_report(report: DutyReport, *, by, reason: str) -> DutyReport:
+    """Send the report back with a reason the leader reads; they edit it and submit again."""
+    report = _locked(report)
+    if not can_review(by, report.member):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以退回该报告。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReportError("退回时请写明原因，便于修改。")
+    _require_state(report, (ReportStatus.SUBMITTED,), "只有待审阅的报告可以退回")
+    report.status = ReportStatus.RETURNED
+    report.return_reason = reason
+    report.reviewed_by = by
+    report.reviewed_at = timezone.now()
+    _record(report, by, f"退回修改：{reason}", ["status", "return_reason", "reviewed_by", "reviewed_at"])
+    _announce(
+        report,
+        by,
+        title=f"{report.period}一岗双责报告被退回修改",
+        body=f"{report.member.name}的{report.period}一岗双责报告被退回。原因：{reason}",
+        recipients=_filers(report),
+    )
+    return report
+
+
+def _filers(report: DutyReport) -> list:
+    """Who hears about a review: the leader, or the branch committee when the leader has no account."""
+    if report.member.user_id and report.member.user.is_active:
+        return [report.member.user]
+    return list(selectors.branch_committee_users(report.member.branch_id))
+
+
+def _announce(report: DutyReport, actor, *, title: str, body: str, recipients) -> None:
+    # One notification per step: the history row of the step makes the key unique across resubmissions.
+    step = report.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    notify(
+        [u for u in recipients if u.pk != actor.pk],
+        title=title,
+        body=body,
+        url=report_url(report),
+        key=f"dutyreport:{report.pk}:step:{step}",
+    )
+
+
+def report_url(report: DutyReport) -> str:
+    return reverse("assessments:report_detail", args=[report.pk])
