@@ -1,9 +1,12 @@
+import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
 from .models import Notification
+from .reminders import send_reminders
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
@@ -28,3 +31,13 @@ def email_notifications(ids: list[int]) -> int:
             raise
         sent += 1
     return sent
+
+
+@shared_task
+def send_reminders_task(today_iso: str | None = None) -> dict[str, int]:
+    """Beat runs this every morning; a date (YYYY-MM-DD) re-runs a day the job missed.
+
+    Safe to run again: reminders already sent are not sent twice.
+    """
+    today = datetime.date.fromisoformat(today_iso) if today_iso else timezone.localdate()
+    return send_reminders(today)

@@ -817,7 +817,7 @@ def plan_projects(
 
 
 @contextmanager
-def _keeping_timestamps(model):
+def keeping_timestamps(model):
     """Let a bulk insert keep the planned creation moments instead of stamping every row with the present.
 
     Only for this single-threaded command: it switches auto_now(_add) off on the model's fields meanwhile.
@@ -835,12 +835,12 @@ def _keeping_timestamps(model):
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
-def _insert_stamped(model, pairs, field_name: str) -> None:
+def insert_stamped(model, pairs, field_name: str) -> None:
     objects = []
     for obj, moment in pairs:
         setattr(obj, field_name, moment)
         objects.append(obj)
-    with _keeping_timestamps(model):
+    with keeping_timestamps(model):
         model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
 
 
@@ -853,21 +853,21 @@ def write_projects(plan: ProjectPlan) -> dict[str, int]:
     Member.objects.bulk_update(plan.linked_members, ["user"], batch_size=500)
     TopicList.objects.bulk_create(plan.topic_lists)
     Topic.objects.bulk_create(plan.topics)
-    _insert_stamped(Project, zip(plan.projects, plan.created_at, strict=True), "created_at")
-    _insert_stamped(ProjectEvent, plan.events, "at")
+    insert_stamped(Project, zip(plan.projects, plan.created_at, strict=True), "created_at")
+    insert_stamped(ProjectEvent, plan.events, "at")
     Target.objects.bulk_create(plan.targets, batch_size=BATCH_SIZE)
     Milestone.objects.bulk_create(plan.milestones, batch_size=BATCH_SIZE)
-    _insert_stamped(MilestoneProgress, plan.reports, "filed_at")
+    insert_stamped(MilestoneProgress, plan.reports, "filed_at")
     Task.objects.bulk_create(plan.tasks, batch_size=BATCH_SIZE)
     Task.assignees.through.objects.bulk_create(
         [Task.assignees.through(task_id=task.pk, member_id=member.pk) for task, member in plan.assignees],
         batch_size=BATCH_SIZE,
     )
-    _insert_stamped(Supervision, plan.supervisions, "created_at")
-    _insert_stamped(AcceptanceReview, plan.reviews, "scored_at")
+    insert_stamped(Supervision, plan.supervisions, "created_at")
+    insert_stamped(AcceptanceReview, plan.reviews, "scored_at")
     AcceptanceMark.objects.bulk_create(plan.marks, batch_size=BATCH_SIZE)
     _write_evidence(plan)
-    _insert_stamped(Notification, [(m.notification(), m.moment) for m in plan.messages], "created_at")
+    insert_stamped(Notification, [(m.notification(), m.moment) for m in plan.messages], "created_at")
     plan.reminders = run_milestone_reminders(plan.today)
     return plan.reminders
 

@@ -264,12 +264,14 @@ def test_the_celery_task_defaults_to_today(project, people, time_machine):
     assert check_milestones.delay().get(timeout=10)["overdue"] == 1
 
 
-def test_beat_runs_the_job_every_morning(db, eager_celery):
-    periodic = PeriodicTask.objects.get(task="projects.tasks.check_milestones")
+def test_beat_runs_the_one_reminder_job_every_morning(db, eager_celery):
+    # The milestone checks run inside the daily reminder engine, not as a second beat entry.
+    periodic = PeriodicTask.objects.get(task="notifications.tasks.send_reminders_task")
 
     assert periodic.enabled
     assert (periodic.crontab.hour, periodic.crontab.minute) == ("6", "30")
     assert periodic.task in eager_celery.tasks
+    assert not PeriodicTask.objects.filter(task="projects.tasks.check_milestones", enabled=True).exists()
 
 
 def test_the_command_reports_what_it_sent(project, people):

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from branches import demo
+from assessments import demo as assessment_demo
+from branches import demo, demo_orglife
 from branches.models import Organ, OrganisationRules
 from projects import demo as project_demo
 
@@ -50,8 +51,12 @@ class Command(BaseCommand):
             demo.write_demo(plan)
             demo.create_demo_accounts(plan)
             projects = project_demo.seed_projects(plan, seed=seed, today=today)
+            orglife = demo_orglife.seed_orglife(plan, seed=seed, today=today)
+            duties = assessment_demo.seed_assessments(plan, seed=seed, today=today)
         self._report(plan, time.monotonic() - started)
         self.stdout.write(project_demo.describe(projects))
+        self.stdout.write(demo_orglife.describe(orglife))
+        self.stdout.write(assessment_demo.describe(duties))
 
     def _already_seeded(self, if_empty: bool) -> None:
         if not if_empty:

@@ -1,0 +1,164 @@
+"""The daily reminder job through a real Celery worker and Redis, as beat starts it in production.
+
+The worker runs in a thread of this process and consumes a queue of its own, so a worker started for
+development on the same Redis cannot take these messages. Every wait has a bound: a broken broker or a
+worker that cannot start fails the test instead of hanging the run.
+"""
+
+import datetime
+import uuid
+
+import pytest
+import redis
+from celery.contrib.testing.worker import TestWorkController, start_worker
+from celery.result import EagerResult
+from celery.signals import setup_logging
+from django.conf import settings
+from kombu import Exchange, Queue
+
+from assessments.choices import ProblemSource
+from assessments.models import DutyReportPeriod, Problem
+from assessments.reports import ensure_periods
+from branches.choices import MeetingKind
+from branches.models import Meeting
+from notifications.models import Notification
+from notifications.tasks import send_reminders_task
+from tests.factories import CommitteeTermFactory, MemberFactory, UserFactory
+
+REDIS_URL = settings.REDIS_URL
+TODAY = datetime.date(2026, 11, 22)
+STARTUP_SECONDS = 20
+RESULT_SECONDS = 60
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not REDIS_URL, reason="未设置 REDIS_URL：真实 Celery worker 测试需要 Redis（CI 中已设置）。"),
+]
+
+
+class BoundedWorker(TestWorkController):
+    """celery's test worker, except that a worker which never becomes ready fails instead of blocking."""
+
+    def ensure_started(self):
+        if not self._on_started.wait(STARTUP_SECONDS):
+            raise RuntimeError(f"Celery worker 未能在 {STARTUP_SECONDS} 秒内启动。")
+
+
+def _keep_test_logging(**kwargs):
+    """Connected while the worker starts: celery leaves logging alone when someone handles this signal."""
+
+
+def _check_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3).ping()
+    except redis.RedisError as error:
+        pytest.fail(f"REDIS_URL={REDIS_URL} 无法连接：{error}")
+
+
+def _delete_queue(app, name: str) -> None:
+    """Remove the private queue and its binding from Redis; kombu forgets only what this channel declared."""
+    queue = Queue(name, Exchange(name), routing_key=name)
+    with app.connection_for_write() as connection:
+        bound = queue(connection.default_channel)
+        bound.declare()
+        bound.delete()
+
+
+@pytest.fixture
+def worker_queue(eager_celery):
+    """A real worker on a private queue; yields the queue's name."""
+    _check_redis()
+    app = eager_celery
+    assert app.conf.broker_url.startswith("redis"), app.conf.broker_url
+    app.conf.task_always_eager = False
+    queue = f"partybuild-test-{uuid.uuid4().hex}"
+    setup_logging.connect(_keep_test_logging)
+    try:
+        with start_worker(
+            app,
+            pool="solo",
+            concurrency=1,
+            perform_ping_check=False,
+            shutdown_timeout=STARTUP_SECONDS,
+            queues=[queue],
+            WorkController=BoundedWorker,
+        ):
+            yield queue
+    finally:
+        setup_logging.disconnect(_keep_test_logging)
+        _delete_queue(app, queue)
+
+
+@pytest.fixture
+def things_due(branch_a, branch_b, secretary_of_branch_a, organ_staff_a):
+    """branch_a: a leader's report escalated, a term ending in 30 days, a problem due in 3 days, October's 主题党日
+    missed. branch_b held its October meetings and has nothing due."""
+    ensure_periods([2025, 2026])
+    period = DutyReportPeriod.objects.get(year=2026, half=1)
+    DutyReportPeriod.objects.filter(pk=period.pk).update(due_on=TODAY - datetime.timedelta(days=10))
+    MemberFactory(branch=branch_a, name="王副局长", is_leader=True, user=UserFactory(username="wang"))
+    term = CommitteeTermFactory(branch=branch_a, elected_on=datetime.date(2023, 12, 22), term_years=3)
+    owner = MemberFactory(branch=branch_a, name="张整改")
+    item = Problem.objects.create(
+        branch=branch_a,
+        responsible=owner,
+        source=ProblemSource.SELF,
+        title="学习记录不完整",
+        measures="补学",
+        deadline=TODAY + datetime.timedelta(days=3),
+        created_by=secretary_of_branch_a,
+    )
+    Meeting.objects.create(
+        branch=branch_b,
+        kind=MeetingKind.THEME_DAY,
+        held_on=datetime.date(2026, 10, 15),
+        topic="主题党日",
+        recorded_by=secretary_of_branch_a,
+    )
+    return {"period": period, "term": term, "problem": item}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_sends_each_reminder_once(worker_queue, things_due, secretary_of_branch_a, organ_staff_a):
+    first = send_reminders_task.apply_async(args=[TODAY.isoformat()], queue=worker_queue)
+    first_counts = first.get(timeout=RESULT_SECONDS)
+    second = send_reminders_task.apply_async(args=[TODAY.isoformat()], queue=worker_queue)
+    second_counts = second.get(timeout=RESULT_SECONDS)
+
+    assert not isinstance(first, EagerResult)
+    assert first.successful() and second.successful()
+    sent = {key: n for key, n in first_counts.items() if n}
+    assert sent == {
+        "reports.escalated": 1,
+        "terms.notice": 2,
+        "problems.before": 1,
+        "meetings.missing": 1,
+        "meetings.escalated": 1,
+    }
+    assert set(second_counts.values()) == {0}
+    branch_a = things_due["problem"].branch
+    assert set(Notification.objects.filter(recipient=secretary_of_branch_a).values_list("key", flat=True)) == {
+        f"term:{things_due['term'].pk}:30",
+        f"problem:{things_due['problem'].pk}:20261125:before",
+        f"meetings:{branch_a.pk}:20261031:missing",
+    }
+    assert set(Notification.objects.filter(recipient=organ_staff_a).values_list("key", flat=True)) == {
+        f"report:{things_due['period'].pk}:organ:{branch_a.organ_id}:escalated",
+        f"term:{things_due['term'].pk}:30",
+        f"meetings:organ:{branch_a.organ_id}:20261031:escalated",
+    }
+    assert Notification.objects.count() == sum(first_counts.values())
+    for result in (first, second):
+        result.forget()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_beat_names_runs_on_the_worker(eager_celery, worker_queue, things_due, secretary_of_branch_a):
+    """Beat sends the task by the name stored in its schedule, not by import."""
+    result = eager_celery.send_task(
+        "notifications.tasks.send_reminders_task", args=[TODAY.isoformat()], queue=worker_queue
+    )
+
+    assert result.get(timeout=RESULT_SECONDS)["terms.notice"] == 2
+    assert Notification.objects.filter(recipient=secretary_of_branch_a, key__startswith="term:").count() == 1
+    result.forget()
