@@ -23,6 +23,7 @@ class Scope:
     organ_ids: frozenset[int] = field(default_factory=frozenset)
     branch_ids: frozenset[int] = field(default_factory=frozenset)
     member_id: int | None = None
+    is_leader: bool = False  # a 班子成员, who owes 一岗双责 reports
 
     @property
     def is_organ_staff(self) -> bool:
@@ -89,8 +90,8 @@ def scope_of(user) -> Scope:
             organ_ids.add(organ_id)
         elif role == Role.BRANCH:
             branch_ids.add(branch_id)
-    member_id = Member.objects.filter(user=user).values_list("pk", flat=True).first()
-    scope = Scope(is_gongwei, frozenset(organ_ids), frozenset(branch_ids), member_id)
+    member_id, is_leader = Member.objects.filter(user=user).values_list("pk", "is_leader").first() or (None, False)
+    scope = Scope(is_gongwei, frozenset(organ_ids), frozenset(branch_ids), member_id, is_leader)
     setattr(user, _CACHE_ATTR, scope)
     return scope
 

@@ -26,4 +26,6 @@ urlpatterns = [
     path("rules/new/", views.rules_edit, name="rules_create"),
     path("rules/<int:pk>/", views.rules_edit, name="rules_edit"),
     path("", include("branches.urls_roster")),
+    path("", include("branches.urls_meetings")),
+    path("", include("branches.urls_orglife")),
 ]

@@ -14,10 +14,11 @@ from django_tables2 import RequestConfig
 
 from accounts.access import can_manage_accounts
 from accounts.scope import scope_of
+from notifications.reminders import due_this_month
 from projects.views_progress import my_open_tasks
 from projects.views_workflow import review_sections
 
-from . import services
+from . import orglife, services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
 from .filters import BranchFilter, MemberFilter
 from .forms import (
@@ -82,6 +83,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["my_tasks"] = my_open_tasks(request.user)
     if scope.is_gongwei or scope.is_organ_staff:
         context["waiting"] = [(heading, qs.count()) for _, heading, qs in review_sections(request.user)]
+    if scope.is_branch_committee or scope.member_id:
+        context["due_items"] = due_this_month(request.user, context["today"])
     return render(request, "branches/home.html", context)
 
 
@@ -159,6 +162,7 @@ def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_delete": scope.can_manage_organ(branch.organ_id) and not services.branch_has_records(branch),
             "history": history_of(Branch.history.filter(id=branch.pk), Branch, mask_ids=mask),
             "term_history": history_of(CommitteeTerm.history.filter(branch_id=branch.pk), CommitteeTerm),
+            **orglife.calendar_context(branch, timezone.localdate().year, timezone.localdate()),
             "breadcrumbs": [("党支部", reverse("branches:branch_list")), (branch.name, None)],
         },
     )
@@ -323,6 +327,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if member.user_id and can_manage_accounts(request.user)
             else "",
             "history": history_of(Member.history.filter(id=member.pk), Member, mask_ids=mask),
+            **orglife.training_context(member, timezone.localdate().year),
             "breadcrumbs": crumbs,
         },
     )

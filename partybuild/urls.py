@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("org/", include("branches.urls")),
     path("projects/", include("projects.urls")),
+    path("assessments/", include("assessments.urls")),
     path("public/", include(("projects.urls_public", "public"))),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
