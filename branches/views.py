@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, Prefetch, Q, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from projects.views_workflow import review_sections
 
 from . import orglife, services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
+from .choices import CommitteePost
 from .filters import BranchFilter, MemberFilter
 from .forms import (
     BranchForm,
@@ -37,6 +38,8 @@ from .tables import BranchTable, MemberTable
 from .validators import mask_id_number
 
 PAGE_SIZE = 30
+# 书记 first, then 副书记 and the 委员 in the order the choices list them.
+POST_ORDER = Case(*[When(post=post, then=i) for i, post in enumerate(CommitteePost.values)])
 SEAT_ROWS = 7
 
 
@@ -139,7 +142,7 @@ def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_of(request.user)
     terms = list(
         branch.terms.prefetch_related(
-            Prefetch("seats", queryset=CommitteeMember.objects.select_related("member").order_by("post", "pk"))
+            Prefetch("seats", queryset=CommitteeMember.objects.select_related("member").order_by(POST_ORDER, "pk"))
         ).order_by("-elected_on", "-pk")
     )
     members = branch.members.select_related("party_group")

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from branches.models import Branch, CommitteeTerm, Member
+from branches.models import Branch, CommitteeMember, CommitteeTerm, Member
 from tests.factories import BranchFactory, CommitteeTermFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +235,11 @@ class TestCommitteeTerms:
         assert response.status_code == 302
         assert dict(term.seats.values_list("member_id", "post")) == {a.pk: "deputy", b.pk: "secretary"}
         assert term.seats.model.history.filter(term_id=term.pk).count() >= 4
+
+
+def test_branch_page_lists_the_secretary_first(client_for, gongwei_staff, branch_a):
+    term = CommitteeTermFactory(branch=branch_a)
+    for name, post in [("纪检甲", "discipline"), ("组织乙", "organisation"), ("书记丙", "secretary")]:
+        CommitteeMember.objects.create(term=term, member=MemberFactory(branch=branch_a, name=name), post=post)
+    page = client_for(gongwei_staff).get(reverse("branches:branch_detail", args=[branch_a.pk])).content.decode()
+    assert page.index("书记丙") < page.index("组织乙") < page.index("纪检甲")
