@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -61,26 +61,28 @@ def can_vote(member: Member, on: datetime.date) -> bool:
 
 
 # The same rule as `can_vote`, over a meeting's attendance rows in the database.
-_VOTING = Q(attendance__member__status=MemberStatus.FULL) & (
-    Q(attendance__member__confirmed_on__isnull=True) | Q(attendance__member__confirmed_on__lte=F("held_on"))
+_VOTING = Q(member__status=MemberStatus.FULL) & (
+    Q(member__confirmed_on__isnull=True) | Q(member__confirmed_on__lte=OuterRef("held_on"))
 )
 
 
+def _count(model, *conditions: Q) -> Coalesce:
+    rows = model.objects.filter(*conditions, meeting=OuterRef("pk")).order_by().values("meeting")
+    return Coalesce(Subquery(rows.annotate(c=Count("pk")).values("c")), Value(0))
+
+
 def with_counts(meetings: QuerySet) -> QuerySet:
-    """Attendance and attachment counts per meeting, computed in the database."""
-    attachments = (
-        MeetingAttachment.objects.filter(meeting=OuterRef("pk"))
-        .order_by()
-        .values("meeting")
-        .annotate(c=Count("pk"))
-        .values("c")
-    )
+    """Attendance and attachment counts per meeting, computed in the database.
+
+    Correlated subqueries rather than a join: a page of 20 meetings then reads only their own
+    attendance rows, and the paginator's COUNT drops them, instead of grouping a million rows.
+    """
     return meetings.annotate(
-        n_due=Count("attendance"),
-        n_present=Count("attendance", filter=Q(attendance__present=True)),
-        n_voting=Count("attendance", filter=_VOTING),
-        n_voting_present=Count("attendance", filter=_VOTING & Q(attendance__present=True)),
-        n_attachments=Coalesce(Subquery(attachments), Value(0)),
+        n_due=_count(Attendance),
+        n_present=_count(Attendance, Q(present=True)),
+        n_voting=_count(Attendance, _VOTING),
+        n_voting_present=_count(Attendance, _VOTING & Q(present=True)),
+        n_attachments=_count(MeetingAttachment),
     )
 
 

@@ -667,7 +667,12 @@ def training_hours(members_qs: QuerySet, year: int) -> QuerySet:
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     attended = (
         Attendance.objects.filter(
-            member=OuterRef("pk"), present=True, meeting__held_on__gte=first, meeting__held_on__lte=last
+            member=OuterRef("pk"),
+            present=True,
+            # Most meetings carry no 学时; leaving them out keeps the per-member scan short.
+            meeting__hours__gt=0,
+            meeting__held_on__gte=first,
+            meeting__held_on__lte=last,
         )
         .order_by()
         .values("member")

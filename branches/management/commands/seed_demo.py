@@ -3,7 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from assessments import demo as assessment_demo
@@ -53,6 +53,11 @@ class Command(BaseCommand):
             projects = project_demo.seed_projects(plan, seed=seed, today=today)
             orglife = demo_orglife.seed_orglife(plan, seed=seed, today=today)
             duties = assessment_demo.seed_assessments(plan, seed=seed, today=today)
+        if connection.vendor == "postgresql":
+            # Fresh statistics after a bulk load: without them the planner picks nested loops over
+            # a million attendance rows and the first pages take seconds.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self._report(plan, time.monotonic() - started)
         self.stdout.write(project_demo.describe(projects))
         self.stdout.write(demo_orglife.describe(orglife))
