@@ -44,6 +44,7 @@ from .choices import MeetingKind, Period, RequirementScope
 from .models import (
     Attendance,
     Branch,
+    CommitteeTerm,
     Meeting,
     MeetingRequirement,
     Member,
@@ -444,7 +445,7 @@ def completion(
 
     `branches` is an unsliced Branch queryset or a list of branches. Periods that have not
     begun by `today` are left out; the period containing `today` is `upcoming` until it is
-    done. Five queries, however many branches and meetings (four when the caller already holds
+    done. Six queries, however many branches and meetings (five when the caller already holds
     `requirements_for_year(year)`).
     """
     if requirements is None:
@@ -454,21 +455,48 @@ def completion(
     ids = [b.pk for b in branch_list]
     held, groups_met = _held_counts(ids, requirements, year)
     exemptions = _exemptions(ids, year)
+    committees = _committee_sizes(ids)
     result: dict[int, BranchCompletion] = {}
     for branch in branch_list:
-        has_committee = branch.term_size >= rules.committee_min_size
+        terms = committees.get(branch.pk, [])
         kinds = []
         for req in requirements:
             kc = KindCompletion(req)
             for span in spans(req.period, year):
                 if span.start > today:
                     break
+                # The committee in office when the period closes decides whether 支委会 meetings were due.
+                has_committee = _size_on(terms, span.end) >= rules.committee_min_size
                 kc.cells.append(
                     _cell(branch, req, span, today, has_committee, held, groups_met, exemptions.get(branch.pk, ()))
                 )
             kinds.append(kc)
         result[branch.pk] = BranchCompletion(branch, kinds)
     return result
+
+
+def _committee_sizes(branch_ids: list[int]) -> dict[int, list[tuple[datetime.date, int]]]:
+    """Every committee term of the branches as (elected_on, seats), oldest first. One query."""
+    rows = (
+        CommitteeTerm.objects.filter(branch_id__in=branch_ids)
+        .annotate(size=Count("seats"))
+        .order_by("branch_id", "elected_on", "pk")
+        .values_list("branch_id", "elected_on", "size")
+    )
+    terms: dict[int, list[tuple[datetime.date, int]]] = {}
+    for branch_id, elected_on, size in rows:
+        terms.setdefault(branch_id, []).append((elected_on, size))
+    return terms
+
+
+def _size_on(terms: list[tuple[datetime.date, int]], day: datetime.date) -> int:
+    """Seats of the term in office on `day`: the latest elected on or before it (0 before any)."""
+    size = 0
+    for elected_on, seats in terms:
+        if elected_on > day:
+            break
+        size = seats
+    return size
 
 
 def _cell(branch, req, span, today, has_committee, held, groups_met, exemptions) -> Cell:

@@ -52,8 +52,11 @@ def meet(branch, kind, day, recorder, group=None, hours="0"):
     )
 
 
-def with_committee(branch, seats=3):
-    term = CommitteeTermFactory(branch=branch, elected_on=D(2025, 6, 15))
+LAST_YEARS_ELECTION = D(2025, 6, 15)
+
+
+def with_committee(branch, seats=3, elected_on=LAST_YEARS_ELECTION):
+    term = CommitteeTermFactory(branch=branch, elected_on=elected_on)
     posts = [CommitteePost.SECRETARY, CommitteePost.ORGANISATION, CommitteePost.PUBLICITY, CommitteePost.DISCIPLINE]
     for i in range(seats):
         CommitteeMemberFactory(term=term, post=posts[i] if i < len(posts) else CommitteePost.MEMBER)
@@ -277,6 +280,19 @@ def test_committee_meetings_apply_to_a_branch_with_a_committee(branch_a, recorde
     assert months[2].status == Status.MISSING
 
 
+def test_a_committee_elected_mid_year_applies_from_its_election(branch_a, recorder):
+    # Given a branch that first elected a committee on 15 June
+    with_committee(branch_a, seats=3, elected_on=D(2026, 6, 15))
+    meet(branch_a, MeetingKind.COMMITTEE, D(2026, 6, 20), recorder)
+
+    months = cells(branch_a, MeetingKind.COMMITTEE)
+
+    # Then the months before it owed no 支委会, and from June on they did
+    assert {months[m].status for m in range(1, 6)} == {Status.NOT_APPLICABLE}
+    assert months[6].status == Status.DONE
+    assert months[7].status == Status.MISSING
+
+
 def test_group_meetings_count_per_group(branch_a, recorder):
     first, second = PartyGroupFactory(branch=branch_a), PartyGroupFactory(branch=branch_a)
     meet(branch_a, MeetingKind.GROUP, D(2026, 1, 10), recorder, group=first)
@@ -364,7 +380,7 @@ def test_completion_runs_a_fixed_number_of_queries(organ_a, recorder):
     with CaptureQueriesContext(connection) as large:
         result = completion(many, 2026, TODAY)
 
-    assert len(small.captured_queries) == len(large.captured_queries) == 5
+    assert len(small.captured_queries) == len(large.captured_queries) == 6
     assert len(result) == 9
 
 
