@@ -35,6 +35,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, ExtractMonth, Greatest
 from simple_history.utils import bulk_create_with_history
 
@@ -725,6 +726,8 @@ def training_hours(members_qs: QuerySet, year: int) -> QuerySet:
             target=Value(target, output_field=HOURS_FIELD),
         )
         .annotate(
+            # For the rows shown. To filter a whole roster use `below_target_q`: filtering on this
+            # re-runs both per-member subqueries for every member of the city.
             below_target=ExpressionWrapper(Q(hours__lt=target), output_field=BooleanField()),
             shortfall=Greatest(
                 ExpressionWrapper(Value(target, output_field=HOURS_FIELD) - F("hours"), output_field=HOURS_FIELD),
@@ -732,6 +735,27 @@ def training_hours(members_qs: QuerySet, year: int) -> QuerySet:
             ),
         )
     )
+
+
+def below_target_q(year: int) -> Q:
+    """Members whose 学时 in `year` fall short of the year's target, as a filter."""
+    target = OrganisationRules.for_year(year).training_hours_target
+    return ~Q(pk__in=_reached_target(datetime.date(year, 1, 1), datetime.date(year, 12, 31), target))
+
+
+def _reached_target(first: datetime.date, last: datetime.date, target: Decimal) -> RawSQL:
+    """Ids of members whose 学时 from meetings attended and recorded trainings reach `target`."""
+    attendance, meeting, training = (m._meta.db_table for m in (Attendance, Meeting, TrainingRecord))
+    sql = (
+        f"SELECT member_id FROM ("
+        f" SELECT a.member_id, m.hours AS h FROM {attendance} a JOIN {meeting} m ON m.id = a.meeting_id"
+        f"  WHERE a.present AND m.hours > 0 AND m.held_on BETWEEN %s AND %s"
+        f" UNION ALL"
+        f" SELECT t.member_id, t.hours AS h FROM {training} t WHERE t.held_on BETWEEN %s AND %s"
+        f") earned GROUP BY member_id HAVING SUM(h) >= %s"
+    )
+    # A float, not a Decimal: SQLite binds Decimals as text, which compares greater than any number.
+    return RawSQL(sql, (first, last, first, last, float(target)))
 
 
 @dataclass(slots=True)
