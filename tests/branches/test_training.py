@@ -54,6 +54,23 @@ def hours_of(member, year=2026):
 # --- the computation ---------------------------------------------------------------------
 
 
+def test_the_roster_filter_agrees_with_each_members_hours(branch_a, recorder):
+    # Given members just below, exactly at and above the target, from meetings, trainings or both
+    short, exact, over, nothing = MemberFactory.create_batch(4, branch=branch_a)
+    lecture(branch_a, D(2026, 4, 1), "2", recorder, present=[short, exact], absent=[over])
+    train(short, D(2026, 5, 1), "29.5", recorder)
+    train(exact, D(2026, 5, 1), "30", recorder)
+    train(over, D(2026, 5, 1), "40", recorder)
+    lecture(branch_a, D(2025, 12, 31), "8", recorder, present=[short])  # last year's hours do not count
+
+    # When the roster is filtered the way the 学时 list filters it
+    below = set(Member.objects.filter(orglife.below_target_q(2026)).values_list("pk", flat=True))
+
+    # Then it names exactly the members whose own hours fall short
+    assert below == {short.pk, nothing.pk}
+    assert {m.pk for m in training_hours(Member.objects.all(), 2026) if m.below_target} == below
+
+
 def test_hours_add_attended_meetings_and_trainings_of_the_year(branch_a, recorder):
     li, wang = MemberFactory(branch=branch_a), MemberFactory(branch=branch_a)
     lecture(branch_a, D(2026, 3, 31), "4", recorder, present=[li], absent=[wang])
