@@ -1,14 +1,6 @@
 """The 一岗双责 overview in Excel: exactly the filtered rows, every page, streamed in write-only mode."""
 
-import io
-
-from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
-from branches.roster import XLSX_CONTENT_TYPE, safe_text
+from partybuild.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
 
 from .models import DutyReportPeriod
 from .reports import FILING_CHOICES
@@ -21,54 +13,22 @@ COLUMNS = [
 FILING_LABELS = dict(FILING_CHOICES)
 
 
-def _text(value: str) -> str | None:
-    # Names, posts and reasons are typed by people: a leading "=" must stay text in Excel.
-    return safe_text(value) or None
-
-
-def _local(value):
-    """openpyxl cannot store aware datetimes; the sheet shows the portal's local time."""
-    return timezone.localtime(value).replace(tzinfo=None) if value else None
-
-
 def row_values(period: DutyReportPeriod, member) -> list:
     """One leader of `roster_for(period)` as cell values in column order."""
     return [
         str(period),
-        _text(member.branch.organ.display_short),
-        _text(member.branch.name),
-        _text(member.name),
-        _text(member.post),
+        text(member.branch.organ.display_short),
+        text(member.branch.name),
+        text(member.name),
+        text(member.post),
         FILING_LABELS[member.filing],
         "是" if member.report_late else None,
-        _local(member.report_submitted_at),
-        _local(member.report_reviewed_at),
-        _text(member.report_return_reason or ""),
+        local(member.report_submitted_at),
+        local(member.report_reviewed_at),
+        text(member.report_return_reason or ""),
     ]
 
 
 def export_roster(period: DutyReportPeriod, rows) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("一岗双责报告")
-    for index, (_, width) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "E2"
-    header = []
-    for label, _ in COLUMNS:
-        cell = WriteOnlyCell(ws, value=label)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="B5121B")
-        cell.alignment = Alignment(horizontal="center")
-        header.append(cell)
-    ws.append(header)
-    for member in rows.iterator(chunk_size=1000):
-        cells = []
-        for value in row_values(period, member):
-            cell = WriteOnlyCell(ws, value=value)
-            if hasattr(value, "isoformat"):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            cells.append(cell)
-        ws.append(cells)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    values = (row_values(period, member) for member in rows.iterator(chunk_size=1000))
+    return workbook_bytes("一岗双责报告", COLUMNS, values, freeze="E2")

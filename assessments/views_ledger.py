@@ -1,7 +1,6 @@
 """Pages of the 问题整改台账: the ledger list and its Excel export, the item page and its steps."""
 
 import datetime
-import io
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -14,15 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, writable_branches
 from branches.history import history_of
-from branches.roster import XLSX_CONTENT_TYPE, safe_text
+from partybuild.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
 
 from . import ledger
 from .forms_ledger import BranchChoiceForm, CloseForm, ProblemFilter, ProblemForm, ReopenForm
@@ -131,65 +126,31 @@ EXPORT_COLUMNS = [
 ]  # fmt: skip
 
 
-def _text(value: str) -> str | None:
-    """User-typed text, defused so that a spreadsheet never runs it as a formula."""
-    return safe_text(value) or None
-
-
-def _local(moment: datetime.datetime | None) -> datetime.datetime | None:
-    # Excel has no time zones: write the wall-clock time people saw on the page.
-    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
-
-
 def export_rows(problem: Problem, today: datetime.date) -> list:
     late = (today - problem.deadline).days if problem.status in WORKING and problem.deadline < today else None
     return [
-        _text(problem.branch.organ.display_short),
-        _text(problem.branch.name),
+        text(problem.branch.organ.display_short),
+        text(problem.branch.name),
         problem.get_source_display(),
-        _text(problem.title),
-        _text(problem.description),
-        _text(problem.responsible.name),
-        _text(problem.measures),
+        text(problem.title),
+        text(problem.description),
+        text(problem.responsible.name),
+        text(problem.measures),
         problem.deadline,
         problem.get_status_display(),
         late,
-        _text(problem.closing_note),
-        _local(problem.closed_at),
-        _text(str(problem.verified_by)) if problem.verified_by_id else None,
-        _local(problem.verified_at),
-        _text(str(problem.created_by)),
-        _local(problem.created_at),
+        text(problem.closing_note),
+        local(problem.closed_at),
+        text(str(problem.verified_by)) if problem.verified_by_id else None,
+        local(problem.verified_at),
+        text(str(problem.created_by)),
+        local(problem.created_at),
     ]
 
 
 def export_problems(queryset, today: datetime.date) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("问题整改台账")
-    for index, (_, width) in enumerate(EXPORT_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "D2"
-    header = []
-    for label, _ in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(ws, value=label)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="B5121B")
-        cell.alignment = Alignment(horizontal="center")
-        header.append(cell)
-    ws.append(header)
-    for problem in queryset.iterator(chunk_size=1000):
-        cells = []
-        for value in export_rows(problem, today):
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, datetime.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(value, datetime.date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        ws.append(cells)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    rows = (export_rows(problem, today) for problem in queryset.iterator(chunk_size=1000))
+    return workbook_bytes("问题整改台账", EXPORT_COLUMNS, rows, freeze="D2")
 
 
 @login_required

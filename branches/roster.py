@@ -27,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.scope import scope_of
+from partybuild.excel import FORMULA_PREFIXES, safe_text
 
 from .access import writable_branches
 from .choices import ETHNICITY_CHOICES, Education, Gender, MemberStatus
@@ -38,15 +39,12 @@ from .validators import mask_id_number, normalize_id_number
 SHEET_TITLE = "党员名册"
 GUIDE_TITLE = "填写说明"
 OPTIONS_TITLE = "选项"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 20_000
 # Declared sizes bound what zipfile will inflate, so this stops a zip bomb before openpyxl reads it.
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 # Extra columns users add (remarks, row numbers) are ignored; this bounds how far a row is read.
 MAX_COLUMNS = 60
 CHANGE_REASON = "导入党员名册"
-# Excel and LibreOffice run a cell starting with one of these as a formula (CSV/DDE injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 TEXT, CHOICE, DATE, BOOL, REF = "text", "choice", "date", "bool", "ref"
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
@@ -180,13 +178,6 @@ class ImportResult:
 
 
 # --- Writing cells --------------------------------------------------------------------
-
-
-def safe_text(value: str) -> str:
-    """Text that a spreadsheet shows as text: a leading apostrophe defuses formula characters."""
-    if value and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _choice_label(column: Column, value: str) -> str:

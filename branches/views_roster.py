@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
+from partybuild.excel import XLSX_CONTENT_TYPE
 
 from . import roster
 from .access import writable_branches
@@ -35,7 +36,7 @@ class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label="名册文件",
         help_text="请上传按模板填写的 Excel 文件（.xlsx）。",
-        widget=forms.ClearableFileInput(attrs={"accept": f".xlsx,{roster.XLSX_CONTENT_TYPE}"}),
+        widget=forms.ClearableFileInput(attrs={"accept": f".xlsx,{XLSX_CONTENT_TYPE}"}),
     )
 
 
@@ -45,7 +46,7 @@ def _require_roster_access(user) -> None:
 
 
 def _xlsx_response(content: bytes, filename: str, ascii_fallback: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=roster.XLSX_CONTENT_TYPE)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.
     response["Content-Disposition"] = f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename)}"
     return response

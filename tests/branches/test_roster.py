@@ -20,6 +20,7 @@ from branches.models import Member
 from branches.roster import COLUMNS, RosterFileError, RosterImportError, import_roster, parse_roster
 from branches.validators import mask_id_number
 from branches.views_roster import SESSION_KEY, UPLOAD_DIR
+from partybuild.excel import XLSX_CONTENT_TYPE
 from tests.factories import MemberFactory, PartyGroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,7 @@ def workbook(*rows: dict, header=HEADER, gap_after: int | None = None) -> bytes:
 
 
 def as_file(content: bytes, name: str = "名册.xlsx") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type=roster.XLSX_CONTENT_TYPE)
+    return SimpleUploadedFile(name, content, content_type=XLSX_CONTENT_TYPE)
 
 
 def sheet_rows(content: bytes) -> list[tuple]:
@@ -80,7 +81,7 @@ def stored_uploads() -> list[str]:
 def export(client, query: str = "") -> list[tuple]:
     response = client.get(reverse("branches:roster_export") + (f"?{query}" if query else ""))
     assert response.status_code == 200
-    assert response["Content-Type"] == roster.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     return sheet_rows(response.content)
 
 
