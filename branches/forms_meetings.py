@@ -5,8 +5,8 @@ import datetime
 from django import forms
 from django.db.models import Q
 
+from partybuild.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 from projects.forms_progress import MultipleFileField
-from projects.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
 from .access import writable_branches
 from .choices import MeetingKind, MemberStatus

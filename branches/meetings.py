@@ -12,20 +12,18 @@ than half of the members due who have a vote (正式党员; 预备党员 attend 
 """
 
 import datetime
-import secrets
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.scope import scope_of
-from projects.services import ProjectError, config_for_year
-from projects.uploads import CheckedFile, check_uploads
+from partybuild.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
+from projects.services import config_for_year
 
 from .choices import MeetingKind, MemberStatus
 from .models import Attendance, Branch, CommitteeTerm, Meeting, MeetingAttachment, Member, OrganisationRules, PartyGroup
@@ -260,7 +258,7 @@ def _check_files(files: Iterable, year: int) -> list[CheckedFile]:
         return []
     try:
         return check_uploads(files, max_bytes=config_for_year(year).max_evidence_mb * MB)
-    except ProjectError as exc:
+    except UploadRejected as exc:
         raise MeetingError(str(exc), "files") from exc
 
 
@@ -274,24 +272,7 @@ def _require_writer(by, branch: Branch) -> None:
 
 def _store_files(meeting: Meeting, checked: list[CheckedFile], by, stored: list[str]) -> None:
     for item in checked:
-        attachment = MeetingAttachment(
-            meeting=meeting,
-            token=secrets.token_hex(16),
-            original_name=item.name,
-            content_type=item.content_type,
-            size=item.size,
-            sha256=item.sha256,
-            uploaded_by=by,
-        )
-        item.upload.seek(0)
-        attachment.file.save(item.name, item.upload, save=False)
-        stored.append(attachment.file.name)
-        attachment.save()
-
-
-def _discard_files(names: Iterable[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
+        stored.append(MeetingAttachment(meeting=meeting).store(item, by=by))
 
 
 def record_meeting(
@@ -334,7 +315,7 @@ def record_meeting(
             _store_files(meeting, checked, by, stored)
     except BaseException:
         # The rows rolled back; files written before the failure must go too.
-        _discard_files(stored)
+        discard_files(stored)
         raise
     return meeting
 
@@ -409,9 +390,9 @@ def update_meeting(
             meeting._change_reason = reason
             meeting.save()
             # Removed files are deleted only once the removal is committed.
-            transaction.on_commit(lambda: _discard_files(removed_names))
+            transaction.on_commit(lambda: discard_files(removed_names))
     except BaseException:
-        _discard_files(stored)
+        discard_files(stored)
         raise
     return meeting
 
@@ -427,4 +408,4 @@ def delete_meeting(meeting: Meeting, *, by, today: datetime.date | None = None) 
     meeting._history_user = by
     meeting._change_reason = "删除会议记录"
     meeting.delete()
-    transaction.on_commit(lambda: _discard_files(names))
+    transaction.on_commit(lambda: discard_files(names))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
+from partybuild.uploads import StoredFile
 
 from .choices import (
     ETHNICITY_CHOICES,
@@ -456,28 +457,18 @@ def meeting_file_path(instance: "MeetingAttachment", filename: str) -> str:
     return f"meetings/{instance.meeting.branch_id}/{instance.token}"
 
 
-class MeetingAttachment(models.Model):
+class MeetingAttachment(StoredFile):
     """A file attached to a meeting (sign-in sheet, photos, minutes). Served only after a scope check."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attachments", verbose_name="会议")
-    token = models.CharField(max_length=40, unique=True, editable=False)
     file = models.FileField("文件", upload_to=meeting_file_path, max_length=200)
-    original_name = models.CharField("文件名", max_length=200)
-    content_type = models.CharField("类型", max_length=100)
-    size = models.PositiveIntegerField("大小（字节）")
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
-    )
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    download_prefix = "meeting-file"
 
     class Meta:
         verbose_name = "会议附件"
         verbose_name_plural = "会议附件"
         ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class MeetingRequirement(models.Model):

@@ -1,6 +1,6 @@
 """三会一课 pages: a branch's meetings, recording and correcting one, its attachments."""
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -322,19 +322,4 @@ def meeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def meeting_attachment(request: HttpRequest, token: str) -> FileResponse:
-    attachment = get_attachment_for_user(request.user, token)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("文件已不存在。") from exc
-    response = FileResponse(handle, content_type=attachment.content_type)
-    ext = attachment.original_name.rsplit(".", 1)[-1].lower() if "." in attachment.original_name else "bin"
-    # RFC 6266/5987: old clients take the ASCII name, the others the original Chinese one.
-    response["Content-Disposition"] = (
-        f'attachment; filename="meeting-file-{attachment.pk}.{quote(ext)}"; '
-        f"filename*=UTF-8''{quote(attachment.original_name)}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return get_attachment_for_user(request.user, token).download()

@@ -6,10 +6,10 @@ from django import forms
 from django.utils import timezone
 
 from branches.models import Member
+from partybuild.uploads import ACCEPT_ATTR, ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
 from .choices import SupervisionKind, TaskStatus
 from .models import Milestone, Project, Task
-from .uploads import ACCEPT_ATTR, ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

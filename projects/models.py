@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
 from branches.models import Branch, Member, Organ
+from partybuild.uploads import StoredFile
 
 from .choices import Direction, Grade, ProjectStatus, SupervisionKind, TaskStatus
 
@@ -377,7 +378,7 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{instance.project_id}/{instance.token}"
 
 
-class Evidence(models.Model):
+class Evidence(StoredFile):
     """A 佐证材料 file. Served only through a permission check, never from MEDIA_URL."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="evidence", verbose_name="项目")
@@ -389,24 +390,14 @@ class Evidence(models.Model):
         related_name="files",
         verbose_name="节点进展",
     )
-    token = models.CharField(max_length=40, unique=True, editable=False)
     file = models.FileField("文件", upload_to=evidence_path, max_length=200)
-    original_name = models.CharField("文件名", max_length=200)
-    content_type = models.CharField("类型", max_length=100)
-    size = models.PositiveIntegerField("大小（字节）")
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
-    )
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    download_prefix = "evidence"
 
     class Meta:
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
         ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Task(models.Model):

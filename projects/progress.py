@@ -5,10 +5,8 @@ transaction with the acting user on the history, and sends notifications after c
 """
 
 import datetime
-import secrets
 
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +15,7 @@ from accounts.models import User
 from accounts.scope import scope_of
 from accounts.selectors import branch_committee_users
 from notifications.services import notify
+from partybuild.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
 
 from . import rules
 from .choices import ProjectStatus, SupervisionKind, TaskStatus
@@ -31,7 +30,6 @@ from .models import (
     Task,
 )
 from .services import IllegalTransition, ProjectError, config_for_year
-from .uploads import CheckedFile, check_uploads
 
 # Once acceptance is requested the record of what was done is frozen for the reviewers.
 FROZEN_STATUSES = (ProjectStatus.ACCEPTANCE_REQUESTED, ProjectStatus.ACCEPTED)
@@ -82,33 +80,19 @@ def _member_users(members) -> list:
 # --- 节点进展 -----------------------------------------------------------------------------
 
 
+class EvidenceRejected(ProjectError):
+    """An evidence file is not acceptable; the message names the file."""
+
+
 def _store_evidence(project: Project, report: MilestoneProgress, checked: list[CheckedFile], by) -> list[str]:
     stored = []
     try:
         for item in checked:
-            evidence = Evidence(
-                project=project,
-                report=report,
-                token=secrets.token_hex(16),
-                original_name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                uploaded_by=by,
-            )
-            item.upload.seek(0)
-            evidence.file.save(item.name, item.upload, save=False)
-            stored.append(evidence.file.name)
-            evidence.save()
+            stored.append(Evidence(project=project, report=report).store(item, by=by))
     except BaseException:
-        _discard_files(stored)
+        discard_files(stored)
         raise
     return stored
-
-
-def _discard_files(names: list[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
 
 
 def _completion_date(percent: int, completed_on, today: datetime.date, project: Project):
@@ -152,7 +136,10 @@ def file_progress(
                 raise ProjectError("完成进度应在 0 到 100 之间。")
             completed_on = _completion_date(percent, completed_on, today, project)
             config = config_for_year(project.year)
-            checked = check_uploads(files, max_bytes=config.max_evidence_mb * 1024 * 1024)
+            try:
+                checked = check_uploads(files, max_bytes=config.max_evidence_mb * 1024 * 1024)
+            except UploadRejected as exc:
+                raise EvidenceRejected(str(exc)) from exc
 
             report = MilestoneProgress.objects.create(milestone=milestone, text=text, percent=percent, filed_by=by)
             if (milestone.percent, milestone.completed_on) != (percent, completed_on):
@@ -165,7 +152,7 @@ def file_progress(
             stored = _store_evidence(project, report, checked, by)
     except BaseException:
         # The rows rolled back; the files written before the failure must go too.
-        _discard_files(stored)
+        discard_files(stored)
         raise
     return report
 

@@ -2,7 +2,6 @@
 
 import datetime
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,8 +22,8 @@ from .access import get_milestone_for_user, get_project_for_user
 from .choices import SupervisionKind, TaskStatus
 from .forms_progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm
 from .models import Evidence, Milestone, MilestoneProgress, Project, Supervision, Task
+from .progress import EvidenceRejected
 from .services import IllegalTransition, ProjectError, config_for_year
-from .uploads import EvidenceRejected
 
 MY_TASKS_PAGE_SIZE = 20
 HOME_TASK_COUNT = 5
@@ -294,22 +293,7 @@ def milestone_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def evidence_download(request: HttpRequest, token: str) -> FileResponse:
-    evidence = get_evidence_for_user(request.user, token)
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("文件已不存在。") from exc
-    response = FileResponse(handle, content_type=evidence.content_type)
-    ext = evidence.original_name.rsplit(".", 1)[-1].lower() if "." in evidence.original_name else "bin"
-    # RFC 6266/5987: old clients take the ASCII name, the others the original Chinese one.
-    response["Content-Disposition"] = (
-        f'attachment; filename="evidence-{evidence.pk}.{quote(ext)}"; '
-        f"filename*=UTF-8''{quote(evidence.original_name)}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return get_evidence_for_user(request.user, token).download()
 
 
 # --- 任务到人 -----------------------------------------------------------------------------

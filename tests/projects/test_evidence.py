@@ -13,9 +13,9 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from partybuild.uploads import UploadRejected, check_upload, clean_filename, sniff
 from projects.models import Evidence, MilestoneProgress
 from projects.services import config_for_year
-from projects.uploads import EvidenceRejected, check_upload, clean_filename, sniff
 from tests.projects.factories import EvidenceFactory, MilestoneFactory, ProjectFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +154,7 @@ def test_genuine_files_are_accepted_with_the_type_found_in_their_content(name, c
     ],
 )
 def test_forged_or_unknown_files_are_refused_with_a_clear_message(name, content, reason):
-    with pytest.raises(EvidenceRejected) as refused:
+    with pytest.raises(UploadRejected) as refused:
         check_upload(upload(name, content), max_bytes=MB)
 
     assert reason in str(refused.value)
@@ -164,7 +164,7 @@ def test_a_file_just_at_the_limit_passes_and_one_byte_more_is_refused():
     at_limit = PDF + b"0" * (MB - len(PDF))
 
     assert check_upload(upload("a.pdf", at_limit), max_bytes=MB).size == MB
-    with pytest.raises(EvidenceRejected, match="超过单个文件 1 MB 的上限"):
+    with pytest.raises(UploadRejected, match="超过单个文件 1 MB 的上限"):
         check_upload(upload("a.pdf", at_limit + b"0"), max_bytes=MB)
 
 

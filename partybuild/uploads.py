@@ -1,4 +1,4 @@
-"""Checking 佐证材料 uploads by their content, before anything is written.
+"""Uploaded files (project evidence, meeting attachments): checked by content, stored, served.
 
 A file is accepted only when its bytes are one of the known kinds (images, PDF, Office) and its
 extension names that same kind: an HTML page or a program renamed to `.pdf` is refused. The
@@ -8,16 +8,21 @@ type served back on download is the one found here, never the one the browser se
 import hashlib
 import os
 import re
+import secrets
 import struct
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
-
-from .services import ProjectError
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import models
+from django.http import FileResponse, Http404
 
 MAX_FILES_PER_REPORT = 10
 # [Content_Types].xml of a real Office file is a few KB; a large one is not worth parsing.
@@ -59,7 +64,7 @@ ACCEPT_ATTR = ",".join(ALLOWED_EXTENSIONS)
 ALLOWED_LABEL = "图片（JPG、PNG、GIF、WebP）、PDF、Word、Excel、PowerPoint"
 
 
-class EvidenceRejected(ProjectError):
+class UploadRejected(Exception):
     """An upload is not acceptable; the message names the file and is shown to the user."""
 
 
@@ -155,23 +160,23 @@ def _digest(upload) -> str:
 
 
 def check_upload(upload, *, max_bytes: int) -> CheckedFile:
-    """Accept one upload or raise EvidenceRejected with a message naming it."""
+    """Accept one upload or raise UploadRejected with a message naming it."""
     name = clean_filename(getattr(upload, "name", ""))
     size = upload.size
     if size == 0:
-        raise EvidenceRejected(f"文件“{name}”是空文件，请重新选择。")
+        raise UploadRejected(f"文件“{name}”是空文件，请重新选择。")
     if size > max_bytes:
-        raise EvidenceRejected(
+        raise UploadRejected(
             f"文件“{name}”大小为 {size / 1024 / 1024:.1f} MB，超过单个文件 {max_bytes // (1024 * 1024)} MB 的上限。"
         )
     ext = os.path.splitext(name)[1]
     if ext not in ALLOWED_EXTENSIONS:
-        raise EvidenceRejected(f"文件“{name}”的类型不允许上传，只接受{ALLOWED_LABEL}。")
+        raise UploadRejected(f"文件“{name}”的类型不允许上传，只接受{ALLOWED_LABEL}。")
     kind = sniff(upload)
     if kind is None:
-        raise EvidenceRejected(f"文件“{name}”的内容不是可接受的图片、PDF 或 Office 文档，可能已损坏或被改了扩展名。")
+        raise UploadRejected(f"文件“{name}”的内容不是可接受的图片、PDF 或 Office 文档，可能已损坏或被改了扩展名。")
     if ext not in KINDS[kind].extensions:
-        raise EvidenceRejected(f"文件“{name}”的扩展名与实际内容（{KINDS[kind].label}）不符，请使用原始文件上传。")
+        raise UploadRejected(f"文件“{name}”的扩展名与实际内容（{KINDS[kind].label}）不符，请使用原始文件上传。")
     content_type = _OLE2_TYPES[ext] if kind == "ole2" else KINDS[kind].content_type
     return CheckedFile(
         upload=upload, name=name, kind=kind, content_type=content_type, size=size, sha256=_digest(upload)
@@ -182,5 +187,75 @@ def check_uploads(uploads, *, max_bytes: int) -> list[CheckedFile]:
     """Check every file first: one bad file refuses the whole batch, so nothing half-arrives."""
     uploads = list(uploads)
     if len(uploads) > MAX_FILES_PER_REPORT:
-        raise EvidenceRejected(f"每次最多上传 {MAX_FILES_PER_REPORT} 个文件。")
+        raise UploadRejected(f"每次最多上传 {MAX_FILES_PER_REPORT} 个文件。")
     return [check_upload(upload, max_bytes=max_bytes) for upload in uploads]
+
+
+# --- storing and serving ----------------------------------------------------------------------
+
+
+class StoredFile(models.Model):
+    """What every stored upload keeps: a random token (also its storage name), the name the user
+    gave it, the type found by `sniff`, size, digest and who uploaded it when.
+
+    Subclasses add their owner and a `file` field whose `upload_to` uses the token.
+    """
+
+    token = models.CharField(max_length=40, unique=True, editable=False)
+    original_name = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="上传人"
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    # Shown in the ASCII fallback file name of downloads ("evidence-12.pdf").
+    download_prefix = "file"
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def store(self, item: "CheckedFile", *, by) -> str:
+        """Write a checked upload under a fresh token and save the row; returns the storage name,
+        so that the caller can remove the file if its transaction does not commit."""
+        self.token = secrets.token_hex(16)
+        self.original_name, self.content_type = item.name, item.content_type
+        self.size, self.sha256, self.uploaded_by = item.size, item.sha256, by
+        item.upload.seek(0)
+        self.file.save(item.name, item.upload, save=False)
+        try:
+            self.save()
+        except BaseException:
+            # The row failed after the file was written; the caller never learns this name.
+            discard_files([self.file.name])
+            raise
+        return self.file.name
+
+    def download(self) -> FileResponse:
+        """The file as an attachment that no browser renders or sniffs in the portal's origin."""
+        try:
+            handle = self.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("文件已不存在。") from exc
+        response = FileResponse(handle, content_type=self.content_type)
+        ext = self.original_name.rsplit(".", 1)[-1].lower() if "." in self.original_name else "bin"
+        # RFC 6266/5987: old clients take the ASCII name, the others the original Chinese one.
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.download_prefix}-{self.pk}.{quote(ext)}"; '
+            f"filename*=UTF-8''{quote(self.original_name)}"
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def discard_files(names: Iterable[str]) -> None:
+    """Remove stored files whose rows did not survive (rolled back or deleted)."""
+    for name in names:
+        default_storage.delete(name)
