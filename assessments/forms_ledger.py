@@ -125,14 +125,7 @@ class ProblemFilter(StyledFilterSet):
     def __init__(self, data=None, *args, user=None, today: datetime.date, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.today = today
-        self.filters["organ"].queryset = Organ.objects.visible_to(user)
-        self.filters["branch"].queryset = Branch.objects.visible_to(user).select_related("organ")
-
-    @property
-    def form(self):
-        form = super().form
-        form.fields["branch"].label_from_instance = branch_label
-        return form
+        self.scope_choices(user)
 
     def search(self, queryset, name, value):
         value = value.strip()

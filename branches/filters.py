@@ -13,11 +13,20 @@ YES_NO = [("1", "是"), ("0", "否")]
 
 
 class StyledFilterSet(django_filters.FilterSet):
-    """Bootstrap classes on the filter form's widgets, so the bar renders without a form library."""
+    """Bootstrap classes on the filter form's widgets, so the bar renders without a form library;
+    `organ` and `branch` filters offer only what the user may see, branches named with their organ."""
+
+    def scope_choices(self, user) -> None:
+        if "organ" in self.filters:
+            self.filters["organ"].queryset = Organ.objects.visible_to(user)
+        if "branch" in self.filters:
+            self.filters["branch"].queryset = Branch.objects.visible_to(user).select_related("organ")
 
     @property
     def form(self):
         form = super().form
+        if "branch" in form.fields:
+            form.fields["branch"].label_from_instance = branch_label
         for field in form.fields.values():
             css = (
                 "form-select form-select-sm"
@@ -53,7 +62,7 @@ class BranchFilter(StyledFilterSet):
             data = data.copy()
             data.setdefault("state", "active")
         super().__init__(data, *args, **kwargs)
-        self.filters["organ"].queryset = Organ.objects.visible_to(user)
+        self.scope_choices(user)
 
     def search(self, queryset, name, value):
         return queryset.filter(name__icontains=value.strip())
@@ -91,8 +100,7 @@ class MemberFilter(StyledFilterSet):
 
     def __init__(self, data=None, *args, user=None, **kwargs):
         super().__init__(data, *args, **kwargs)
-        self.filters["organ"].queryset = Organ.objects.visible_to(user)
-        self.filters["branch"].queryset = Branch.objects.visible_to(user).select_related("organ")
+        self.scope_choices(user)
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -105,12 +113,6 @@ class MemberFilter(StyledFilterSet):
 
     def yes_no(self, queryset, name, value):
         return queryset.filter(**{name: value == "1"})
-
-    @property
-    def form(self):
-        form = super().form
-        form.fields["branch"].label_from_instance = branch_label
-        return form
 
 
 def branch_label(branch: Branch) -> str:

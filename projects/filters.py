@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from branches.filters import StyledFilterSet, branch_label
+from branches.filters import StyledFilterSet
 from branches.models import Branch, Organ
 
 from .choices import Direction, ProjectStatus
@@ -49,14 +49,7 @@ class ProjectFilter(StyledFilterSet):
             data.setdefault("year", str(today.year))
         super().__init__(data, *args, **kwargs)
         self.filters["year"].extra["choices"] = year_options(today)
-        self.filters["organ"].queryset = Organ.objects.visible_to(user)
-        self.filters["branch"].queryset = Branch.objects.visible_to(user).select_related("organ")
-
-    @property
-    def form(self):
-        form = super().form
-        form.fields["branch"].label_from_instance = branch_label
-        return form
+        self.scope_choices(user)
 
     def search(self, queryset, name, value):
         value = value.strip()
