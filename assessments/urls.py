@@ -16,4 +16,9 @@ urlpatterns = [
     path("reports/periods/<int:pk>/edit/", views.period_edit, name="period_edit"),
     # The 问题整改台账 (problem ledger) lives in its own module, in the same namespace.
     path("", include("assessments.urls_ledger")),
+    # Annual assessment: schemes and scoring, member-level assessments, rating runs, scorecards.
+    path("", include("assessments.urls_scheme")),
+    path("", include("assessments.urls_members")),
+    path("", include("assessments.urls_ratings")),
+    path("", include("assessments.urls_scorecards")),
 ]

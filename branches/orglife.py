@@ -737,10 +737,15 @@ def training_hours(members_qs: QuerySet, year: int) -> QuerySet:
     )
 
 
+def reached_target_q(year: int) -> Q:
+    """Members whose 学时 in `year` reach the year's target, as a filter (also inside an aggregate)."""
+    target = OrganisationRules.for_year(year).training_hours_target
+    return Q(pk__in=_reached_target(datetime.date(year, 1, 1), datetime.date(year, 12, 31), target))
+
+
 def below_target_q(year: int) -> Q:
     """Members whose 学时 in `year` fall short of the year's target, as a filter."""
-    target = OrganisationRules.for_year(year).training_hours_target
-    return ~Q(pk__in=_reached_target(datetime.date(year, 1, 1), datetime.date(year, 12, 31), target))
+    return ~reached_target_q(year)
 
 
 def _reached_target(first: datetime.date, last: datetime.date, target: Decimal) -> RawSQL:

@@ -5,6 +5,7 @@ Two organs, each with two branches; branch_a belongs to organ_a. Personas hold o
 
 import pytest
 
+from tests.celery_worker import worker_queue  # noqa: F401 (a fixture for the real-worker tests)
 from tests.factories import BranchFactory, MemberFactory, OrganFactory, Role, UserFactory, grant
 
 

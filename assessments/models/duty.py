@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 from accounts.scope import scope_of
 from branches.models import Branch, Member
 
-from .choices import ProblemSource, ProblemStatus, ReportStatus
+from ..choices import ProblemSource, ProblemStatus, ReportStatus
 
 
 class DutyReportPeriod(models.Model):

@@ -1,0 +1,11 @@
+"""Celery tasks of the assessments app: thin, idempotent wrappers that load by id and call a service."""
+
+from celery import shared_task
+
+
+@shared_task
+def compute_run_task(run_id: int) -> int:
+    """Compute a queued rating run; running it again for a finished run changes nothing."""
+    from .ratings import compute_run
+
+    return compute_run(run_id).n_branches

@@ -1,0 +1,3 @@
+"""Filled by its own change."""
+
+urlpatterns: list = []
