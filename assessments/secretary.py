@@ -1,0 +1,227 @@
+"""书记述职评议: the branch secretary's year-end report and its evaluation.
+
+draft (the branch committee writes the text and attaches files) → submitted → evaluated by the
+机关党委 of the organ or the 工委 (好/较好/一般/差 with 评议意见). A submitted report may be
+returned to draft with a reason. The grade feeds the `secretary_review` indicator.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import selectors
+from accounts.scope import scope_of
+from branches.choices import CommitteePost
+from branches.models import Branch, CommitteeMember, Member
+from notifications.services import notify
+from partybuild.uploads import MAX_FILES_PER_REPORT, CheckedFile, UploadRejected, check_uploads, discard_files
+from projects.services import config_for_year
+
+from .choices import SecretaryGrade, SecretaryReportStatus
+from .models import SecretaryReport, SecretaryReportAttachment
+
+S = SecretaryReportStatus
+MB = 1024 * 1024
+
+
+class SecretaryReportError(Exception):
+    """The step is refused; the message is shown to the user."""
+
+
+# --- Who may do what -------------------------------------------------------------------------
+
+
+def can_write(user, branch: Branch) -> bool:
+    """The report is the branch's own: its committee writes it, not the staff above."""
+    return branch.pk in scope_of(user).branch_ids and branch.is_active
+
+
+def can_evaluate(user, branch: Branch) -> bool:
+    scope = scope_of(user)
+    return scope.is_gongwei or branch.organ_id in scope.organ_ids
+
+
+def current_secretary(branch: Branch) -> Member | None:
+    """The secretary of the branch's newest committee term, if one is recorded."""
+    seat = (
+        CommitteeMember.objects.filter(term__branch=branch, post=CommitteePost.SECRETARY)
+        .select_related("member")
+        .order_by("-term__elected_on", "-term__pk")
+        .first()
+    )
+    return seat.member if seat else None
+
+
+def _reporter(branch: Branch, by) -> Member:
+    """Who reports: the recorded secretary, else the writer themself when on the branch's roster."""
+    secretary = current_secretary(branch)
+    if secretary is not None:
+        return secretary
+    member_id = scope_of(by).member_id
+    if member_id is not None:
+        member = Member.objects.filter(pk=member_id, branch=branch).first()
+        if member is not None:
+            return member
+    raise SecretaryReportError("支部届次中未登记书记，请先在支部页面登记支委会届次和书记。")
+
+
+def _save(report: SecretaryReport, by, reason: str, fields: list[str] | None = None) -> SecretaryReport:
+    report._history_user = by
+    report._change_reason = reason
+    report.save(update_fields=fields)
+    return report
+
+
+def _locked(report: SecretaryReport) -> SecretaryReport:
+    return SecretaryReport.objects.select_for_update(of=("self",)).select_related("branch__organ").get(pk=report.pk)
+
+
+def _check_files(files: Iterable, year: int, already: int) -> list[CheckedFile]:
+    files = list(files or ())
+    if not files:
+        return []
+    if already + len(files) > MAX_FILES_PER_REPORT:
+        raise SecretaryReportError(f"每份述职最多 {MAX_FILES_PER_REPORT} 个附件，已有 {already} 个。")
+    try:
+        return check_uploads(files, max_bytes=config_for_year(year).max_evidence_mb * MB)
+    except UploadRejected as exc:
+        raise SecretaryReportError(str(exc)) from exc
+
+
+# --- Writing ---------------------------------------------------------------------------------
+
+
+def save_draft(
+    branch: Branch,
+    year: int,
+    *,
+    text: str,
+    files: Iterable = (),
+    remove: Iterable[SecretaryReportAttachment] = (),
+    by,
+) -> SecretaryReport:
+    """Write or correct the draft; uploads are checked by content before anything is stored."""
+    if not can_write(by, branch):
+        raise PermissionDenied("只有本支部书记、支委可以填写书记述职。")
+    text = (text or "").strip()
+    stored: list[str] = []
+    removed_names: list[str] = []
+    try:
+        with transaction.atomic():
+            report = SecretaryReport.objects.filter(branch=branch, year=year).first()
+            creating = report is None
+            if creating:
+                report = SecretaryReport(branch=branch, year=year, secretary=_reporter(branch, by), created_by=by)
+            else:
+                report = _locked(report)
+                if report.status != S.DRAFT:
+                    raise SecretaryReportError(f"述职{report.get_status_display()}，不能再修改。")
+            remove = [] if creating else list(remove)
+            if any(a.report_id != report.pk for a in remove):
+                raise SecretaryReportError("要删除的附件不属于本述职。")
+            already = 0 if creating else report.attachments.count() - len(remove)
+            checked = _check_files(files, year, already)
+            notes = ["填写述职报告" if creating else "修改述职报告"]
+            if checked:
+                notes.append("上传附件：" + "、".join(item.name for item in checked))
+            if remove:
+                notes.append("删除附件：" + "、".join(a.original_name for a in remove))
+            if creating or report.text != text or len(notes) > 1:
+                # Saving an unchanged form leaves no empty entry in the history.
+                report.text = text
+                _save(report, by, "；".join(notes), None if creating else ["text"])
+            for attachment in remove:
+                removed_names.append(attachment.file.name)
+                attachment.delete()
+            for item in checked:
+                stored.append(SecretaryReportAttachment(report=report).store(item, by=by))
+            transaction.on_commit(lambda: discard_files(removed_names))
+    except BaseException:
+        # The rows rolled back; files written before the failure must go too.
+        discard_files(stored)
+        raise
+    return report
+
+
+@transaction.atomic
+def submit(report: SecretaryReport, *, by) -> SecretaryReport:
+    report = _locked(report)
+    if not can_write(by, report.branch):
+        raise PermissionDenied("只有本支部书记、支委可以提交书记述职。")
+    if report.status != S.DRAFT:
+        raise SecretaryReportError(f"述职{report.get_status_display()}，不能再提交。")
+    if not report.text.strip():
+        raise SecretaryReportError("请先填写述职报告内容再提交。")
+    report.status, report.submitted_at = S.SUBMITTED, timezone.now()
+    _save(report, by, "提交述职", ["status", "submitted_at"])
+    _announce(
+        report,
+        by,
+        recipients=selectors.organ_staff_users(report.branch.organ_id),
+        title=f"【待评议】{report}",
+        body=f"{report.branch.organ.display_short} {report.branch.name} 已提交{report.year}年度书记述职，请评议。",
+    )
+    return report
+
+
+@transaction.atomic
+def evaluate(report: SecretaryReport, *, grade: str, evaluation: str, by) -> SecretaryReport:
+    report = _locked(report)
+    if not can_evaluate(by, report.branch):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以评议书记述职。")
+    if report.status != S.SUBMITTED:
+        raise SecretaryReportError(f"述职当前为“{report.get_status_display()}”，只有待评议的述职可以评议。")
+    if grade not in SecretaryGrade.values:
+        raise SecretaryReportError("请选择评议等次。")
+    evaluation = (evaluation or "").strip()
+    if not evaluation:
+        raise SecretaryReportError("请填写评议意见。")
+    report.status, report.grade, report.evaluation = S.EVALUATED, grade, evaluation
+    report.evaluated_by, report.evaluated_at = by, timezone.now()
+    fields = ["status", "grade", "evaluation", "evaluated_by", "evaluated_at"]
+    _save(report, by, f"评议：{report.get_grade_display()}", fields)
+    _announce(
+        report,
+        by,
+        recipients=selectors.branch_committee_users(report.branch_id),
+        title=f"书记述职已评议：{report.get_grade_display()}",
+        body=f"{report}的评议等次为“{report.get_grade_display()}”。\n评议意见：{evaluation}",
+    )
+    return report
+
+
+@transaction.atomic
+def return_report(report: SecretaryReport, *, reason: str, by) -> SecretaryReport:
+    """Send a submitted report back to the branch to be completed."""
+    report = _locked(report)
+    if not can_evaluate(by, report.branch):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以退回书记述职。")
+    if report.status != S.SUBMITTED:
+        raise SecretaryReportError(f"述职当前为“{report.get_status_display()}”，只有待评议的述职可以退回。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise SecretaryReportError("请填写退回修改的原因。")
+    report.status, report.submitted_at = S.DRAFT, None
+    _save(report, by, f"退回修改：{reason}", ["status", "submitted_at"])
+    _announce(
+        report,
+        by,
+        recipients=selectors.branch_committee_users(report.branch_id),
+        title=f"书记述职被退回修改：{report}",
+        body=f"{report}被退回修改。\n原因：{reason}",
+    )
+    return report
+
+
+def _announce(report: SecretaryReport, actor, *, recipients, title: str, body: str) -> None:
+    event = report.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    notify(
+        [u for u in recipients if u.pk != actor.pk],
+        title=title,
+        body=body,
+        url=reverse("assessments:secretary_report", args=[report.branch_id, report.year]),
+        key=f"secretary-report:{report.pk}:event:{event}",
+    )
