@@ -14,6 +14,7 @@ from django_tables2 import RequestConfig
 
 from accounts.access import can_manage_accounts
 from accounts.scope import scope_of
+from assessments.views_ratings import branch_stars_context
 from notifications.reminders import due_this_month
 from projects.views_progress import my_open_tasks
 from projects.views_workflow import review_sections
@@ -166,6 +167,8 @@ def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history_of(Branch.history.filter(id=branch.pk), Branch, mask_ids=mask),
             "term_history": history_of(CommitteeTerm.history.filter(branch_id=branch.pk), CommitteeTerm),
             **orglife.calendar_context(branch, timezone.localdate().year, timezone.localdate()),
+            **branch_stars_context(branch, request.user),
+            "current_year": timezone.localdate().year,
             "breadcrumbs": [("党支部", reverse("branches:branch_list")), (branch.name, None)],
         },
     )

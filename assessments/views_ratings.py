@@ -1,0 +1,395 @@
+"""Star rating pages: the runs of a year, one run with its distributions, results and pairings,
+one branch's frozen breakdown, and the stars card of the branch page.
+
+Every number shown comes from the frozen RatingRun/RatingResult rows, never from live scores,
+so a published run reads the same however the inputs change afterwards.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from accounts.scope import scope_of
+from branches.filters import StyledFilterSet
+from branches.models import Branch, Organ
+
+from . import ratings
+from .choices import RunStatus, Tier
+from .models import RatingResult, RatingRun
+from .ratings import RatingError
+from .schemes import scheme_for_year
+
+PAGE_SIZE = 50
+NAV = "ratings"
+LOSSES_SHOWN = 5
+WORKING = (RunStatus.QUEUED, RunStatus.RUNNING)
+OPEN = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.DRAFT)
+
+
+def _require_staff(user) -> None:
+    scope = scope_of(user)
+    if not (scope.is_gongwei or scope.is_organ_staff):
+        raise PermissionDenied("星级评定批次仅向工委和机关党委开放；支部可在本支部页面查看评定结果。")
+
+
+def _crumbs(run: RatingRun | None = None, *extra) -> list[tuple]:
+    crumbs = [("星级评定", reverse("assessments:run_list"))]
+    if run is not None:
+        crumbs.append((str(run), reverse("assessments:run_detail", args=[run.pk])))
+    return crumbs + list(extra)
+
+
+def get_run_for_user(user, pk: int) -> RatingRun:
+    """404 for a run the user may not see (机关党委: drafts and superseded runs are 工委's business)."""
+    return get_object_or_404(ratings.visible_runs(user).select_related("scheme", "created_by", "published_by"), pk=pk)
+
+
+def get_result_for_user(user, pk: int) -> RatingResult:
+    """404 outside scope: 机关党委 its organ's results, a branch committee its own branch's, of visible runs."""
+    visible = RatingResult.objects.visible_to(user).filter(run__in=ratings.visible_runs(user))
+    return get_object_or_404(visible.select_related("run__scheme", "branch", "paired_with"), pk=pk)
+
+
+# --- The runs of a year ----------------------------------------------------------------------
+
+
+def _year(request: HttpRequest, runs) -> int:
+    raw = request.GET.get("year", "")
+    if raw:
+        if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+            raise Http404("年度无效。")
+        return int(raw)
+    # Ratings are made after the year ends, so the newest year with a run is the one people want.
+    latest = runs.order_by("-year").values_list("year", flat=True).first()
+    return latest or timezone.localdate().year
+
+
+@login_required
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    _require_staff(request.user)
+    scope = scope_of(request.user)
+    visible = ratings.visible_runs(request.user)
+    year = _year(request, visible)
+    runs = list(visible.filter(year=year).select_related("scheme", "created_by", "published_by"))
+    this_year = timezone.localdate().year
+    years = sorted(set(visible.values_list("year", flat=True)) | {year, this_year, this_year - 1}, reverse=True)
+    open_run = next((run for run in runs if run.status in OPEN), None)
+    published = next((run for run in runs if run.status == RunStatus.PUBLISHED), None)
+    return render(
+        request,
+        "assessments/ratings/run_list.html",
+        {
+            "nav": NAV,
+            "year": year,
+            "years": years,
+            "runs": runs,
+            "can_compute": scope.is_gongwei,
+            "scheme": scheme_for_year(year) if scope.is_gongwei else None,
+            "compute_confirm": _compute_confirm(open_run, published),
+            "breadcrumbs": [("星级评定", None)],
+        },
+    )
+
+
+def _compute_confirm(open_run: RatingRun | None, published: RatingRun | None) -> str:
+    """Computing again replaces the unpublished run: say so before it happens."""
+    if open_run is not None:
+        return f"{open_run}尚未发布（{open_run.get_status_display()}），重新计算将替代它。确定重新计算？"
+    if published is not None:
+        return f"本年度已发布{published}。新的计算结果需发布后才会替代它。确定计算？"
+    return ""
+
+
+@login_required
+@require_POST
+def run_compute(request: HttpRequest) -> HttpResponse:
+    """工委 only (request_run checks it); the Celery task computes, the run page shows progress."""
+    raw = request.POST.get("year", "")
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        messages.error(request, "请选择有效的考核年度。")
+        return redirect("assessments:run_list")
+    year = int(raw)
+    try:
+        run = ratings.request_run(year, by=request.user)
+    except RatingError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('assessments:run_list')}?year={year}")
+    messages.success(request, f"已开始计算{run}，完成后本页自动刷新。")
+    return redirect("assessments:run_detail", pk=run.pk)
+
+
+# --- One run ---------------------------------------------------------------------------------
+
+
+class ResultFilter(StyledFilterSet):
+    """Search by the frozen branch name, so a renamed branch is found under the name it was rated with."""
+
+    organ = django_filters.ModelChoiceFilter(label="单位", queryset=Organ.objects.none(), empty_label="全部单位")
+    q = django_filters.CharFilter(
+        label="搜索", field_name="branch_name", lookup_expr="icontains",
+        widget=forms.TextInput(attrs={"placeholder": "支部名称"}),
+    )  # fmt: skip
+
+    class Meta:
+        model = RatingResult
+        fields = ["organ", "q"]
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.scope_choices(user)
+        if not scope_of(user).is_gongwei:
+            # One organ to choose from is no choice; 机关党委 see their own organ anyway.
+            del self.filters["organ"]
+
+
+@dataclass(frozen=True)
+class Share:
+    label: str
+    count: int
+    percent: Decimal
+
+
+def _percent(count: int, total: int) -> Decimal:
+    if not total:
+        return Decimal("0.0")
+    return (Decimal(count) * 100 / total).quantize(Decimal("0.1"))
+
+
+def distributions(results) -> dict:
+    """Star and tier counts of the results, in one aggregate query."""
+    counts = results.aggregate(
+        total=Count("pk"),
+        four_plus=Count("pk", filter=Q(stars__gte=4)),
+        bottom=Count("pk", filter=Q(is_bottom=True)),
+        **{f"stars_{n}": Count("pk", filter=Q(stars=n)) for n in range(6)},
+        **{f"tier_{tier.value}": Count("pk", filter=Q(tier=tier.value)) for tier in Tier},
+    )
+    total = counts["total"]
+    return {
+        "total": total,
+        "stars": [
+            Share("★" * n + "☆" * (5 - n) if n else "无星", counts[f"stars_{n}"], _percent(counts[f"stars_{n}"], total))
+            for n in range(5, -1, -1)
+        ],
+        "tiers": [
+            Share(tier.label, counts[f"tier_{tier.value}"], _percent(counts[f"tier_{tier.value}"], total))
+            for tier in Tier
+        ],
+        "four_plus": Share("四星及以上", counts["four_plus"], _percent(counts["four_plus"], total)),
+        "bottom": counts["bottom"],
+    }
+
+
+def _scope_label(scope) -> str:
+    """Whose branches the distributions count: a 机关党委 sees its organ's share, not the whole run."""
+    if scope.is_gongwei:
+        return "全部单位"
+    return "、".join(Organ.objects.filter(pk__in=scope.organ_ids).values_list("name", flat=True))
+
+
+def _status_context(run: RatingRun) -> dict:
+    return {"run": run, "working": run.status in WORKING}
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_run_for_user(request.user, pk)
+    _require_staff(request.user)
+    scope = scope_of(request.user)
+    results = ratings.results_for(request.user, run)
+    filterset = ResultFilter(request.GET, queryset=results, user=request.user)
+    rows = filterset.qs.select_related("paired_with").order_by("rank", "branch_name", "pk")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    bottom = results.filter(is_bottom=True).select_related("paired_with").order_by("-rank", "pk")
+    replaces = None
+    if scope.is_gongwei and run.status == RunStatus.DRAFT:
+        replaces = RatingRun.objects.filter(year=run.year, status=RunStatus.PUBLISHED).first()
+    return render(
+        request,
+        "assessments/ratings/run_detail.html",
+        {
+            "nav": NAV,
+            **_status_context(run),
+            "scope_label": _scope_label(scope),
+            "dist": distributions(results),
+            "filter": filterset,
+            "page": page,
+            "bottom": list(bottom),
+            "can_publish": scope.is_gongwei and run.status == RunStatus.DRAFT,
+            "replaces": replaces,
+            "can_export": run.is_finished and run.n_branches > 0,
+            "breadcrumbs": _crumbs(None, (str(run), None)),
+        },
+    )
+
+
+@login_required
+@require_GET
+def run_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The polled status badge; once the computation ends, htmx reloads the page to show the results."""
+    run = get_run_for_user(request.user, pk)
+    _require_staff(request.user)
+    if request.htmx and run.status not in WORKING:
+        return HttpResponseClientRefresh()
+    return render(request, "assessments/ratings/_run_status.html", _status_context(run))
+
+
+@login_required
+@require_POST
+def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_run_for_user(request.user, pk)
+    try:
+        run = ratings.publish_run(run, by=request.user)
+    except RatingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{run}已发布，各机关党委和支部可查看结果。")
+    return redirect("assessments:run_detail", pk=run.pk)
+
+
+# --- One branch's result ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One indicator of a frozen breakdown, with the points it lost (None when N/A)."""
+
+    name: str
+    source: str
+    max: Decimal
+    score: Decimal | None
+    input: str
+
+    @property
+    def lost(self) -> Decimal | None:
+        return None if self.score is None else self.max - self.score
+
+    @property
+    def not_applicable(self) -> bool:
+        return self.score is None
+
+
+@dataclass
+class DimensionBlock:
+    name: str
+    points: str
+    lines: list[Line]
+
+    @property
+    def max(self) -> Decimal:
+        return sum((line.max for line in self.lines if not line.not_applicable), Decimal("0"))
+
+    @property
+    def score(self) -> Decimal:
+        return sum((line.score for line in self.lines if not line.not_applicable), Decimal("0"))
+
+    @property
+    def lost(self) -> Decimal:
+        return self.max - self.score
+
+
+SOURCE_LABELS = {"computed": "系统计算", "manual": "人工评分", "business": "业务工作"}
+ADJUSTMENT_SOURCE = "adjustment"  # the run's line summing the 加减分, outside any dimension
+
+
+def _line(row: dict) -> Line:
+    return Line(
+        name=row.get("name", ""),
+        source=SOURCE_LABELS.get(row.get("source", ""), row.get("source", "")),
+        max=Decimal(row.get("max") or "0"),
+        score=None if row.get("score") is None else Decimal(row["score"]),
+        input=row.get("input") or "",
+    )
+
+
+def _indicator_rows(result: RatingResult) -> list[dict]:
+    return [row for row in result.breakdown if row.get("source") != ADJUSTMENT_SOURCE]
+
+
+def adjustment_notes(result: RatingResult) -> str:
+    """What the 加减分 were for, as the run wrote them ("市级表彰 +2；…")."""
+    return "；".join(row.get("input") or "" for row in result.breakdown if row.get("source") == ADJUSTMENT_SOURCE)
+
+
+def breakdown_blocks(result: RatingResult) -> list[DimensionBlock]:
+    """The breakdown grouped by dimension, in the order the run stored it (the scheme's order)."""
+    blocks: dict[str, DimensionBlock] = {}
+    for row in _indicator_rows(result):
+        dimension = row.get("dimension", "")
+        block = blocks.get(dimension)
+        if block is None:
+            block = blocks[dimension] = DimensionBlock(dimension, result.dimensions.get(dimension, ""), [])
+        block.lines.append(_line(row))
+    return list(blocks.values())
+
+
+def largest_losses(result: RatingResult | None, limit: int = LOSSES_SHOWN) -> list[Line]:
+    """Where the branch lost the most points; N/A indicators lost nothing (they were rescaled away)."""
+    if result is None:
+        return []
+    lines = (_line(row) for row in _indicator_rows(result))
+    lost = [line for line in lines if line.lost is not None and line.lost > 0]
+    # Ties keep the scheme's order (sort is stable), so the card reads the same on every visit.
+    lost.sort(key=lambda line: line.lost, reverse=True)
+    return lost[:limit]
+
+
+@login_required
+@require_GET
+def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    result = get_result_for_user(request.user, pk)
+    scope = scope_of(request.user)
+    run = result.run
+    if scope.is_gongwei or scope.is_organ_staff:
+        crumbs = _crumbs(run, (result.branch_name, None))
+    else:
+        crumbs = [("党支部", reverse("branches:branch_list")), (result.branch.name, result.branch.get_absolute_url()),
+                  (f"{run.year}年度星级评定", None)]  # fmt: skip
+    blocks = breakdown_blocks(result)
+    return render(
+        request,
+        "assessments/ratings/result_detail.html",
+        {
+            "nav": NAV,
+            "result": result,
+            "run": run,
+            "blocks": blocks,
+            "n_not_applicable": sum(1 for block in blocks for line in block.lines if line.not_applicable),
+            "adjustment_notes": adjustment_notes(result),
+            "losses": largest_losses(result),
+            "breadcrumbs": crumbs,
+        },
+    )
+
+
+# --- The branch page's stars -----------------------------------------------------------------
+
+
+def branch_stars_context(branch: Branch, user) -> dict:
+    """Context for `assessments/_branch_stars.html`: published results over the years and the
+    latest one's largest losses. A fixed number of queries, however many years there are."""
+    history = ratings.branch_history(branch)
+    latest = history[-1] if history else None
+    scope = scope_of(user)
+    return {
+        "stars_history": history,
+        "latest_result": latest,
+        "stars_losses": largest_losses(latest),
+        # The result page is scoped like RatingResult.visible_to: staff of the organ and the branch committee.
+        "stars_linkable": scope.is_gongwei or branch.organ_id in scope.organ_ids or branch.pk in scope.branch_ids,
+    }
