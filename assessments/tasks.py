@@ -9,3 +9,14 @@ def compute_run_task(run_id: int) -> int:
     from .ratings import compute_run
 
     return compute_run(run_id).n_branches
+
+
+# --- scorecard export (owned by the scorecards module) -------------------------------------------
+
+
+@shared_task
+def export_scorecards_task(export_id: int) -> str:
+    """Build a queued scorecard workbook; a second delivery of the same job builds nothing."""
+    from .scorecards import build_export
+
+    return build_export(export_id).status

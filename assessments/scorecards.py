@@ -1,0 +1,496 @@
+"""Year-end scorecards (年度考核结果) in Excel: the workbook writer and the export job around it.
+
+The workbook is written from a rating run's frozen results only, never from live scores, so an
+export of a published run always says what the run says. It is streamed in openpyxl's write-only
+mode from one query ordered by organ: memory stays flat and the query count does not grow with
+the number of branches.
+
+Who may export: the 工委 any finished run, for all organs or one; a 机关党委 only published runs
+and only its own organ. Secretaries and members get no export.
+"""
+
+import logging
+import re
+import secrets
+import tempfile
+from collections.abc import Callable
+from decimal import Decimal
+from typing import BinaryIO
+
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from accounts.scope import scope_of
+from branches.models import Organ
+from notifications.services import notify
+from partybuild.excel import HEADER_FILL, text
+
+from .choices import AdjustmentKind, IndicatorSource, JobStatus, RunStatus, TierMode
+from .models import AdjustmentItem, AssessmentScheme, Dimension, Indicator, RatingResult, RatingRun, ScorecardExport
+from .ratings import visible_runs
+
+logger = logging.getLogger(__name__)
+
+FINISHED_RUNS = (RunStatus.DRAFT, RunStatus.PUBLISHED, RunStatus.SUPERSEDED)
+PROGRESS_EVERY = 50
+NUMBER = "0.00"
+NOT_APPLICABLE = "不适用"
+SUMMARY_TITLE = "汇总"
+SCHEME_TITLE = "考核方案"
+# Excel refuses these in sheet names, and reserves "History" for its change tracking.
+SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class ScorecardError(Exception):
+    """The export is refused for a reason the user can act on; the message is shown to them."""
+
+
+# --- Who may export what ---------------------------------------------------------------------
+
+
+def can_export(user) -> bool:
+    scope = scope_of(user)
+    return scope.is_gongwei or scope.is_organ_staff
+
+
+def runs_for_export(user) -> QuerySet[RatingRun]:
+    """The runs a user may export from: those the user sees (the 工委 every run, others the
+    published ones), for staff only."""
+    if not can_export(user):
+        return RatingRun.objects.none()
+    return visible_runs(user)
+
+
+def exports_for(user) -> QuerySet[ScorecardExport]:
+    """Exports a user may follow and download: their own, and for the 工委 everyone's."""
+    if scope_of(user).is_gongwei:
+        return ScorecardExport.objects.all()
+    return ScorecardExport.objects.visible_to(user)
+
+
+def can_open(user, export: ScorecardExport) -> bool:
+    """The requester (while their role still covers the organ) or the 工委.
+
+    A 机关党委 keeps access only while the run is the year's published one: once superseded, its
+    numbers are no longer the year's result.
+    """
+    scope = scope_of(user)
+    if scope.is_gongwei:
+        return True
+    return (
+        export.requested_by_id == user.pk
+        and export.organ_id in scope.organ_ids
+        and export.run.status == RunStatus.PUBLISHED
+    )
+
+
+def organs_for_export(user) -> QuerySet[Organ]:
+    scope = scope_of(user)
+    if scope.is_gongwei:
+        return Organ.objects.all()
+    return Organ.objects.filter(pk__in=scope.organ_ids)
+
+
+def _export_organ(run: RatingRun, by, organ: Organ | None) -> Organ | None:
+    """The organ the export is limited to, after the scope rules; None means all organs."""
+    scope = scope_of(by)
+    if scope.is_gongwei:
+        return organ
+    if not scope.is_organ_staff:
+        raise PermissionDenied("只有工委和机关党委工作人员可以导出考核结果。")
+    if run.status != RunStatus.PUBLISHED:
+        raise PermissionDenied("机关党委只能导出已发布的星级评定结果。")
+    if organ is None:
+        if len(scope.organ_ids) != 1:
+            raise ScorecardError("请选择要导出的单位。")
+        # A 机关党委 always gets its own organ, whether or not it asked for one.
+        return Organ.objects.get(pk=next(iter(scope.organ_ids)))
+    if organ.pk not in scope.organ_ids:
+        raise PermissionDenied("您只能导出本单位的考核结果。")
+    return organ
+
+
+# --- Requesting and running the job ----------------------------------------------------------
+
+
+@transaction.atomic
+def request_export(run: RatingRun, *, by, organ: Organ | None = None) -> ScorecardExport:
+    """Queue a scorecard workbook of `run` for `by`; the job starts once this transaction commits.
+
+    A second click while the same workbook is still being built returns that job instead of a new one.
+    """
+    organ = _export_organ(run, by, organ)
+    if run.status not in FINISHED_RUNS:
+        raise ScorecardError(f"{run}尚未计算完成（{run.get_status_display()}），不能导出。")
+    pending = (
+        ScorecardExport.objects.filter(
+            run=run, organ=organ, requested_by=by, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if pending is not None:
+        return pending
+    export = ScorecardExport.objects.create(run=run, organ=organ, requested_by=by, token=secrets.token_hex(16))
+    _queue(export)
+    return export
+
+
+@transaction.atomic
+def retry_export(export: ScorecardExport, *, by) -> ScorecardExport:
+    """Build a failed export again, under the same scope rules as when it was requested."""
+    export = ScorecardExport.objects.select_for_update(of=("self",)).select_related("run", "organ").get(pk=export.pk)
+    if not can_open(by, export):
+        raise PermissionDenied("只有申请人或工委工作人员可以重新生成该导出。")
+    if export.status != JobStatus.FAILED:
+        raise ScorecardError("只有生成失败的导出可以重新生成。")
+    export.status, export.progress, export.error, export.finished_at = JobStatus.QUEUED, 0, "", None
+    export.save(update_fields=["status", "progress", "error", "finished_at"])
+    _queue(export)
+    return export
+
+
+def _queue(export: ScorecardExport) -> None:
+    from .tasks import export_scorecards_task
+
+    export_scorecards_task.delay_on_commit(export.pk)
+
+
+def build_export(export_id: int) -> ScorecardExport:
+    """Write the workbook of a queued export into its file; the Celery task's body.
+
+    Not one transaction: the progress written on the way must be visible to the polling page.
+    Only a queued export is built (claimed by a conditional update), so a task delivered twice
+    builds it once.
+    """
+    claimed = ScorecardExport.objects.filter(pk=export_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, progress=0, error=""
+    )
+    export = ScorecardExport.objects.select_related("run__scheme", "organ", "requested_by").get(pk=export_id)
+    if not claimed:
+        return export
+
+    def report(done: int, total: int) -> None:
+        percent = min(99, done * 100 // total) if total else 99
+        ScorecardExport.objects.filter(pk=export_id).update(progress=percent)
+
+    organ_ids = [export.organ_id] if export.organ_id else None
+    try:
+        with tempfile.TemporaryFile() as handle:
+            write_scorecards(export.run, handle, organ_ids=organ_ids, progress=report)
+            handle.seek(0)
+            export.file.save(f"{export.pk}.xlsx", File(handle), save=False)
+    except Exception as exc:
+        logger.exception("Scorecard export %s failed", export_id)
+        return _finish(export, JobStatus.FAILED, error=f"生成失败：{type(exc).__name__}: {exc}"[:1000])
+    return _finish(export, JobStatus.DONE)
+
+
+@transaction.atomic
+def _finish(export: ScorecardExport, status: str, *, error: str = "") -> ScorecardExport:
+    export.status, export.error, export.finished_at = status, error, timezone.now()
+    if status == JobStatus.DONE:
+        export.progress = 100
+    export.save(update_fields=["status", "error", "finished_at", "progress", "file"])
+    url = reverse("assessments:scorecard_detail", args=[export.pk])
+    if status == JobStatus.DONE:
+        notify([export.requested_by], title=f"{export_title(export)}已生成", body="点击下载。", url=url)
+    else:
+        notify([export.requested_by], title=f"{export_title(export)}生成失败", body="可在导出页面重新生成。", url=url)
+    return export
+
+
+def export_title(export: ScorecardExport) -> str:
+    where = export.organ.display_short if export.organ_id else "全部单位"
+    return f"{export.run}考核结果（{where}）"
+
+
+def download_name(export: ScorecardExport) -> str:
+    where = export.organ.display_short if export.organ_id else "全部单位"
+    return f"{export.run.year}年度党支部考核结果-第{export.run.number}次评定-{where}.xlsx"
+
+
+# --- The workbook ----------------------------------------------------------------------------
+
+
+def _header_cells(ws, labels: list[str]) -> list[WriteOnlyCell]:
+    cells = []
+    for label in labels:
+        cell = WriteOnlyCell(ws, value=label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cells.append(cell)
+    return cells
+
+
+def _number(ws, value: Decimal | None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = NUMBER
+    return cell
+
+
+def _centered(ws, value) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.alignment = Alignment(horizontal="center")
+    return cell
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _sheet(wb: Workbook, title: str, widths: list[int], *, print_title: str, freeze: str = "A2"):
+    """A write-only sheet set up for screen and paper; all of it must precede the first row."""
+    ws = wb.create_sheet(title)
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = freeze
+    ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    # Fit every column on the page width; as many pages down as needed.
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
+    ws.print_options.horizontalCentered = True
+    ws.HeaderFooter.oddHeader.center.text = print_title
+    ws.HeaderFooter.oddFooter.center.text = "第 &P 页，共 &N 页"
+    return ws
+
+
+def _close(ws, n_columns: int, n_rows: int) -> None:
+    """Written after the rows (openpyxl puts the filter in the sheet's tail)."""
+    ws.auto_filter.ref = f"A1:{get_column_letter(n_columns)}{max(n_rows, 1) + 1}"
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts: no []:*?/\\, at most 31 characters, unique ignoring case."""
+    base = SHEET_NAME_FORBIDDEN.sub("", name).strip().strip("'") or "单位"
+    candidate, n = base[:SHEET_NAME_MAX], 1
+    while candidate.casefold() in taken or candidate.casefold() == "history":
+        n += 1
+        suffix = f"({n})"
+        candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def _results(run: RatingRun, organ_ids) -> QuerySet[RatingResult]:
+    results = run.results.select_related("paired_with").order_by(
+        "organ__sort_order", "organ_name", "organ_id", "rank", "branch_name", "pk"
+    )
+    if organ_ids is not None:
+        results = results.filter(organ_id__in=organ_ids)
+    return results
+
+
+SUMMARY_LEFT = [("单位", 20), ("支部", 26), ("支部书记", 10)]
+SUMMARY_RIGHT = [
+    ("加分", 8), ("扣分", 8), ("总分", 9), ("星级", 11), ("星级数", 7), ("等次", 8), ("排名", 7),
+    ("较上年", 9), ("排名靠后整顿", 9), ("结对帮扶支部", 24),
+]  # fmt: skip
+DETAIL_LEFT = [("排名", 7), ("支部", 26), ("支部书记", 10)]
+DETAIL_RIGHT = [
+    ("指标得分（折算）", 10), ("加分", 8), ("扣分", 8), ("总分", 9), ("星级", 11), ("星级数", 7), ("等次", 8),
+]  # fmt: skip
+
+
+class _OrganSheet:
+    """The detail sheet of one organ, created when the stream of results reaches that organ."""
+
+    def __init__(self, wb: Workbook, run: RatingRun, name: str, indicators: list[Indicator], taken: set[str]):
+        self.indicators = indicators
+        labels = [label for label, _ in DETAIL_LEFT]
+        labels += [f"{i.dimension.name}\n{i.name}（{i.max_score:g}分）" for i in indicators]
+        labels += [label for label, _ in DETAIL_RIGHT]
+        widths = [w for _, w in DETAIL_LEFT] + [12] * len(indicators) + [w for _, w in DETAIL_RIGHT]
+        self.ws = _sheet(wb, sheet_name(name, taken), widths, print_title=f"{run} {name} 指标明细", freeze="D2")
+        self.ws.append(_header_cells(self.ws, labels))
+        self.n_columns, self.n_rows = len(labels), 0
+
+    def add(self, result: RatingResult) -> None:
+        ws = self.ws
+        scores = {row.get("lineage"): row for row in result.breakdown}
+        row = [_centered(ws, result.rank), text(result.branch_name), text(result.secretary_name)]
+        for indicator in self.indicators:
+            line = scores.get(str(indicator.lineage))
+            if line is None:
+                row.append(None)
+            elif line.get("score") is None:
+                row.append(_centered(ws, NOT_APPLICABLE))
+            else:
+                row.append(_number(ws, _decimal(line["score"])))
+        row += [
+            _number(ws, result.base_score),
+            _number(ws, result.bonus),
+            _number(ws, result.deduction),
+            _number(ws, result.total),
+            result.star_text,
+            _centered(ws, result.stars),
+            _centered(ws, result.get_tier_display()),
+        ]
+        ws.append(row)
+        self.n_rows += 1
+
+    def close(self) -> None:
+        _close(self.ws, self.n_columns, self.n_rows)
+
+
+def write_scorecards(
+    run: RatingRun, out: BinaryIO | str, *, organ_ids=None, progress: ProgressCallback | None = None
+) -> int:
+    """Write the run's scorecard workbook to `out` (a path or a binary file); returns the branch count.
+
+    Sheets: 汇总 (a row per branch), one sheet per organ with the per-indicator scores, and the
+    考核方案 the run applied. `organ_ids` limits the rows and sheets to those organs.
+    `progress(done, total)` is called every PROGRESS_EVERY branches and at the end.
+    """
+    scheme = run.scheme
+    dimensions = list(Dimension.objects.filter(scheme=scheme).order_by("sort_order", "pk"))
+    indicators = list(
+        Indicator.objects.filter(scheme=scheme)
+        .select_related("dimension")
+        .order_by("dimension__sort_order", "dimension_id", "sort_order", "pk")
+    )
+    results = _results(run, organ_ids)
+    total = results.count()
+
+    wb = Workbook(write_only=True)
+    taken = {SUMMARY_TITLE.casefold(), SCHEME_TITLE.casefold()}
+    labels = [label for label, _ in SUMMARY_LEFT] + [d.name for d in dimensions]
+    labels += [label for label, _ in SUMMARY_RIGHT]
+    widths = [w for _, w in SUMMARY_LEFT] + [10] * len(dimensions) + [w for _, w in SUMMARY_RIGHT]
+    summary = _sheet(wb, SUMMARY_TITLE, widths, print_title=f"{run} 党支部考核结果汇总", freeze="D2")
+    summary.append(_header_cells(summary, labels))
+
+    organ_sheet: _OrganSheet | None = None
+    organ_key = None
+    done = 0
+    for result in results.iterator(chunk_size=500):
+        # Results come ordered by organ, so each organ's sheet is written in one stretch.
+        if result.organ_id != organ_key:
+            if organ_sheet is not None:
+                organ_sheet.close()
+            organ_key = result.organ_id
+            organ_sheet = _OrganSheet(wb, run, result.organ_name, indicators, taken)
+        organ_sheet.add(result)
+        summary.append(_summary_row(summary, result, dimensions))
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, total)
+    if organ_sheet is not None:
+        organ_sheet.close()
+    _close(summary, len(labels), done)
+    _write_scheme(wb, run, scheme, indicators)
+    if progress is not None:
+        progress(done, total)
+    wb.save(out)
+    return done
+
+
+def _summary_row(ws, result: RatingResult, dimensions: list[Dimension]) -> list:
+    points = result.dimensions or {}
+    return [
+        text(result.organ_name),
+        text(result.branch_name),
+        text(result.secretary_name),
+        *(_number(ws, _decimal(points.get(d.name))) for d in dimensions),
+        _number(ws, result.bonus),
+        _number(ws, result.deduction),
+        _number(ws, result.total),
+        result.star_text,
+        _centered(ws, result.stars),
+        _centered(ws, result.get_tier_display()),
+        _centered(ws, result.rank),
+        _centered(ws, result.change_label),
+        _centered(ws, "是") if result.is_bottom else None,
+        text(result.paired_with.branch_name) if result.paired_with_id else None,
+    ]
+
+
+SCHEME_COLUMNS = [("考核维度", 14), ("考核指标", 24), ("分值", 8), ("数据来源", 10), ("计算口径", 22),
+                  ("评分标准", 50), ("支部可自评", 10)]  # fmt: skip
+SCORE_SETTINGS = ("star5_min", "star4_min", "star3_min", "star2_min", "star1_min")
+TIER_SETTINGS = ("advanced_min", "good_min", "ordinary_min")
+SHARE_SETTINGS = ("advanced_share", "good_share", "backward_share")
+OTHER_SETTINGS = (
+    "bottom_share", "bonus_cap", "deduction_cap", "review_good_ratio", "review_fair_ratio",
+    "review_average_ratio", "review_poor_ratio", "unqualified_fix_days", "points_base",
+)  # fmt: skip
+
+
+def _scheme_settings(scheme: AssessmentScheme) -> list[tuple[str, object]]:
+    def label(name: str) -> str:
+        return str(AssessmentScheme._meta.get_field(name).verbose_name)
+
+    rows: list[tuple[str, object]] = [("方案", str(scheme)), ("状态", scheme.get_status_display())]
+    rows += [(label(name), getattr(scheme, name)) for name in SCORE_SETTINGS]
+    rows.append((label("five_star_quota"), scheme.five_star_quota))
+    rows.append((label("tier_mode"), scheme.get_tier_mode_display()))
+    names = SHARE_SETTINGS if scheme.tier_mode == TierMode.PROPORTION else TIER_SETTINGS
+    rows += [(label(name), getattr(scheme, name)) for name in names]
+    rows += [(label(name), getattr(scheme, name)) for name in OTHER_SETTINGS]
+    rows.append(
+        ("民主评议优秀比例上限", f"{scheme.excellent_quota_numerator}/{scheme.excellent_quota_denominator}（向下取整）")
+    )
+    return rows
+
+
+def _write_scheme(wb: Workbook, run: RatingRun, scheme: AssessmentScheme, indicators: list[Indicator]) -> None:
+    """The rules the run applied: indicators first (filtered), then the thresholds and the 加减分 items."""
+    ws = _sheet(wb, SCHEME_TITLE, [w for _, w in SCHEME_COLUMNS], print_title=f"{run} 使用的{scheme}")
+    ws.append(_header_cells(ws, [label for label, _ in SCHEME_COLUMNS]))
+    for indicator in indicators:
+        wrapped = WriteOnlyCell(ws, value=text(indicator.criteria))
+        wrapped.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.append(
+            [
+                text(indicator.dimension.name),
+                text(indicator.name),
+                _number(ws, indicator.max_score),
+                IndicatorSource(indicator.source).label,
+                indicator.get_metric_display() if indicator.metric else None,
+                wrapped,
+                "是" if indicator.allow_self_score else None,
+            ]
+        )
+    _close(ws, len(SCHEME_COLUMNS), len(indicators))
+    ws.append([])
+    ws.append(_header_cells(ws, ["评定规则", "设定值"]))
+    for label, value in _scheme_settings(scheme):
+        ws.append([label, _number(ws, value) if isinstance(value, Decimal) else text(str(value))])
+    ws.append([])
+    ws.append(_header_cells(ws, ["加减分事项", "类别", "分值"]))
+    items = AdjustmentItem.objects.filter(scheme=scheme).order_by("kind", "sort_order", "pk")
+    for item in items:
+        ws.append([text(item.name), AdjustmentKind(item.kind).label, _number(ws, item.points)])
+
+
+def default_run(year: int, number: int | None = None) -> RatingRun:
+    """The run the command exports: the year's published run, or run `number` of the year."""
+    runs = RatingRun.objects.filter(year=year).select_related("scheme")
+    if number is not None:
+        run = runs.filter(number=number).first()
+        if run is None:
+            raise ScorecardError(f"{year}年度没有第{number}次星级评定。")
+        if run.status not in FINISHED_RUNS:
+            raise ScorecardError(f"{run}尚未计算完成（{run.get_status_display()}），不能导出。")
+        return run
+    run = runs.published().first()
+    if run is None:
+        raise ScorecardError(f"{year}年度没有已发布的星级评定结果；请先发布，或用 --run 指定批次。")
+    return run
