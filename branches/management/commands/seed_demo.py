@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from assessments import demo as assessment_demo
+from assessments import demo_ratings
 from branches import demo, demo_orglife
 from branches.models import Organ, OrganisationRules
 from projects import demo as project_demo
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             projects = project_demo.seed_projects(plan, seed=seed, today=today)
             orglife = demo_orglife.seed_orglife(plan, seed=seed, today=today)
             duties = assessment_demo.seed_assessments(plan, seed=seed, today=today)
+            ratings = demo_ratings.seed_ratings(plan, seed=seed, today=today)
         if connection.vendor == "postgresql":
             # Fresh statistics after a bulk load: without them the planner picks nested loops over
             # a million attendance rows and the first pages take seconds.
@@ -62,6 +64,7 @@ class Command(BaseCommand):
         self.stdout.write(project_demo.describe(projects))
         self.stdout.write(demo_orglife.describe(orglife))
         self.stdout.write(assessment_demo.describe(duties))
+        self.stdout.write(demo_ratings.describe(ratings))
 
     def _already_seeded(self, if_empty: bool) -> None:
         if not if_empty:
