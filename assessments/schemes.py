@@ -191,6 +191,12 @@ HUNDRED = Decimal("100")
 Problems = list[tuple[str | None, str]]  # (form field or None, Chinese message)
 
 
+def num(value: Decimal) -> str:
+    """6.00 → "6", 6.50 → "6.5": how points are said in a message."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
 def can_edit_schemes(user) -> bool:
     return scope_of(user).is_gongwei
 
@@ -472,7 +478,7 @@ def add_indicator(scheme: AssessmentScheme, data: IndicatorData, *, by) -> Indic
     scheme = _lock_for_edit(scheme, by)
     _raise_first(indicator_problems(scheme, data))
     indicator = Indicator.objects.create(scheme=scheme, **_indicator_values(data))
-    _record(scheme, by, f"新增指标“{indicator.name}”（{indicator.max_score}分）")
+    _record(scheme, by, f"新增指标“{indicator.name}”（{num(indicator.max_score)}分）")
     return indicator
 
 
