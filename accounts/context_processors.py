@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils import timezone
 
 from .scope import scope_of
 
@@ -9,4 +10,5 @@ def roles(request):
     return {
         "scope": scope_of(user) if user is not None else None,
         "work_committee_name": settings.WORK_COMMITTEE_NAME,
+        "now_year": timezone.localdate().year,
     }

@@ -26,6 +26,7 @@ from .choices import (
     AppraisalStatus,
     IndicatorSource,
     Metric,
+    PointEntryStatus,
     RunStatus,
     SecretaryGrade,
     SecretaryReportStatus,
@@ -36,9 +37,11 @@ from .models import (
     AppraisalEntry,
     AssessmentScheme,
     IndicatorScore,
+    PointEntry,
     RatingRun,
     SecretaryReport,
 )
+from .points import ensure_point_rules
 from .ratings import compute_run, publish_run, start_run
 from .schemes import create_default_scheme
 
@@ -56,6 +59,7 @@ class RatingDemo:
     n_entries: int = 0
     n_reports: int = 0
     n_adjustments: int = 0
+    n_points: int = 0
 
 
 def _halves(value: float) -> Decimal:
@@ -210,6 +214,39 @@ class _Builder:
         SecretaryReport.objects.bulk_create(rows)
         self.result.n_reports += len(rows)
 
+    def _points(self, year: int, last_day: datetime.date) -> None:
+        """A few approved 积分 entries per member: mostly additions, the odd deduction, no sanctions."""
+        rules = {r.name: r for r in ensure_point_rules(year, by=self.by)}
+        common = [rules[n] for n in ("参加组织生活", "参加志愿服务", "承担支部工作任务") if n in rules]
+        rare = [rules[n] for n in ("获得表彰奖励", "无故缺席组织生活") if n in rules]
+        approved_at = timezone.make_aware(datetime.datetime(last_day.year, last_day.month, last_day.day, 17))
+        first = datetime.date(year, 1, 1)
+        span = (last_day - first).days
+        rows = []
+        for m in self.org.members:
+            if m.branch_id not in self.quality or m.joined_on > last_day:
+                continue
+            picks = [self.rng.choice(common) for _ in range(self.rng.randint(1, 4))]
+            if rare and self.rng.random() < 0.08:
+                picks.append(self.rng.choice(rare))
+            for rule in picks:
+                rows.append(
+                    PointEntry(
+                        member=m,
+                        rule=rule,
+                        year=year,
+                        points=rule.points,
+                        occurred_on=first + datetime.timedelta(days=self.rng.randint(0, span)),
+                        note=rule.name,
+                        status=PointEntryStatus.APPROVED,
+                        added_by=self.by,
+                        approved_by=self.by,
+                        approved_at=approved_at,
+                    )
+                )
+        PointEntry.objects.bulk_create(rows, batch_size=5000)
+        self.result.n_points += len(rows)
+
     def _run(self, year: int) -> RatingRun:
         run = compute_run(start_run(year, by=self.by, as_of=datetime.date(year, 12, 31), enqueue=False).pk)
         if run.status == RunStatus.DRAFT:
@@ -229,11 +266,13 @@ class _Builder:
         self._adjustments(year - 1)
         self._appraisals(year - 1)
         self._secretary_reports(year - 1)
+        self._points(year - 1, datetime.date(year - 1, 12, 31))
         self._run(year - 1)
 
         current = self._scheme(year, manual_metrics=())
         scored = [b for b in self.branches if self.rng.random() < CURRENT_YEAR_SCORED]
         self._scores(current, scored)
+        self._points(year, self.today - datetime.timedelta(days=1))
         return self.result
 
 
@@ -247,5 +286,5 @@ def describe(demo: RatingDemo) -> str:
     runs = "、".join(f"{run.year}年度（{run.get_status_display()}）" for run in demo.runs)
     return (
         f"已生成年度考核演示数据：指标得分 {demo.n_scores} 条，民主评议 {demo.n_entries} 人次，"
-        f"书记述职 {demo.n_reports} 份，加减分 {demo.n_adjustments} 条；星级评定 {runs}。"
+        f"书记述职 {demo.n_reports} 份，加减分 {demo.n_adjustments} 条，党员积分 {demo.n_points} 条；星级评定 {runs}。"
     )

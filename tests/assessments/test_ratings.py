@@ -55,7 +55,10 @@ def in_march_2026():
         yield
 
 
-def simple_scheme(year=YEAR, maxima=(D("100"),), **settings) -> AssessmentScheme:
+ONE_HUNDRED = (D("100"),)
+
+
+def simple_scheme(year=YEAR, maxima=ONE_HUNDRED, **settings) -> AssessmentScheme:
     """A scheme of manual indicators only, so that a test sets every total exactly."""
     scheme = AssessmentScheme.objects.create(year=year, name="测试方案", created_by=UserFactory(), **settings)
     dimension = Dimension.objects.create(scheme=scheme, name="综合")
@@ -171,7 +174,7 @@ def test_computed_indicators_come_from_the_records(run_now, gongwei_staff, branc
         branch=branch_a, year=YEAR, held_on=datetime.date(2025, 12, 20), status=AppraisalStatus.FINALIZED,
         finalized_at=NOW,
     )  # fmt: skip
-    for n, grade in enumerate([AppraisalGrade.EXCELLENT, AppraisalGrade.QUALIFIED, AppraisalGrade.BASIC]):
+    for grade in [AppraisalGrade.EXCELLENT, AppraisalGrade.QUALIFIED, AppraisalGrade.BASIC]:
         AppraisalEntry.objects.create(appraisal=appraisal, member=MemberFactory(branch=branch_a), grade=grade)
     SecretaryReport.objects.create(
         branch=branch_a, year=YEAR, secretary=secretary, text="述职", status=SecretaryReportStatus.EVALUATED,

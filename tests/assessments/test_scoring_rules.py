@@ -122,7 +122,7 @@ lines_strategy = st.lists(
 @given(lines_strategy, st.integers(min_value=1, max_value=30))
 def test_adding_a_not_applicable_indicator_never_changes_the_base(raw, extra_max):
     lines = [scoring.Line(D(m), None if r is None else scoring.points_for(D(str(r)), D(m))) for m, r in raw]
-    assert scoring.base_score(lines + [scoring.Line(D(extra_max), None)]) == scoring.base_score(lines)
+    assert scoring.base_score([*lines, scoring.Line(D(extra_max), None)]) == scoring.base_score(lines)
 
 
 @given(lines_strategy)
