@@ -14,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
@@ -67,7 +66,7 @@ PROJECT_STATUSES_WITH_MILESTONES = (
 )
 # A run that has not finished this long after it was queued is taken to be lost (a worker died),
 # so that the 工委 can start another instead of waiting for it forever.
-STALE_AFTER = datetime.timedelta(minutes=getattr(settings, "RATING_RUN_STALE_MINUTES", 30))
+STALE_AFTER = datetime.timedelta(minutes=30)
 
 
 class RatingError(Exception):
