@@ -9,6 +9,7 @@ Who may export: the 工委 any finished run, for all organs or one; a 机关党�
 and only its own organ. Secretaries and members get no export.
 """
 
+import datetime
 import logging
 import re
 import secrets
@@ -43,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 FINISHED_RUNS = (RunStatus.DRAFT, RunStatus.PUBLISHED, RunStatus.SUPERSEDED)
 PROGRESS_EVERY = 50
+# A workbook of every branch takes seconds; a job still unfinished after this long lost its worker
+# (a restart, a lost message) and may be started again instead of blocking its requester.
+STALLED_AFTER = datetime.timedelta(minutes=15)
 NUMBER = "0.00"
 NOT_APPLICABLE = "不适用"
 SUMMARY_TITLE = "汇总"
@@ -142,7 +146,7 @@ def request_export(run: RatingRun, *, by, organ: Organ | None = None) -> Scoreca
         .order_by("-pk")
         .first()
     )
-    if pending is not None:
+    if pending is not None and not is_stalled(pending):
         return pending
     export = ScorecardExport.objects.create(run=run, organ=organ, requested_by=by, token=secrets.token_hex(16))
     _queue(export)
@@ -155,12 +159,19 @@ def retry_export(export: ScorecardExport, *, by) -> ScorecardExport:
     export = ScorecardExport.objects.select_for_update(of=("self",)).select_related("run", "organ").get(pk=export.pk)
     if not can_open(by, export):
         raise PermissionDenied("只有申请人或工委工作人员可以重新生成该导出。")
-    if export.status != JobStatus.FAILED:
-        raise ScorecardError("只有生成失败的导出可以重新生成。")
+    if export.status != JobStatus.FAILED and not is_stalled(export):
+        raise ScorecardError("只有生成失败或长时间未完成的导出可以重新生成。")
     export.status, export.progress, export.error, export.finished_at = JobStatus.QUEUED, 0, "", None
     export.save(update_fields=["status", "progress", "error", "finished_at"])
     _queue(export)
     return export
+
+
+def is_stalled(export: ScorecardExport, now: datetime.datetime | None = None) -> bool:
+    """Queued or running for much longer than any export takes: its job is not coming back."""
+    if export.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return False
+    return (now or timezone.now()) - export.created_at > STALLED_AFTER
 
 
 def _queue(export: ScorecardExport) -> None:

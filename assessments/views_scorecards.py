@@ -102,9 +102,10 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "export": export,
         "title": scorecards.export_title(export),
-        "polling": export.status in (JobStatus.QUEUED, JobStatus.RUNNING),
+        "polling": export.status in (JobStatus.QUEUED, JobStatus.RUNNING) and not scorecards.is_stalled(export),
         "poll_seconds": POLL_SECONDS,
-        "can_retry": export.status == JobStatus.FAILED,
+        "can_retry": export.status == JobStatus.FAILED or scorecards.is_stalled(export),
+        "stalled": scorecards.is_stalled(export),
     }
     if request.htmx:
         return render(request, "assessments/scorecards/_progress.html", context)

@@ -4,10 +4,12 @@ The workbook is re-read with openpyxl and checked against the run's results; the
 (a 机关党委 gets only its organ, secretaries get nothing) and runs as a job with progress.
 """
 
+import datetime
 import io
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -375,6 +377,24 @@ def test_only_a_failed_export_is_retried(organ_staff_a, published_run, results):
 
     with pytest.raises(ScorecardError, match="只有生成失败"):
         scorecards.retry_export(export, by=organ_staff_a)
+
+
+def test_an_export_whose_worker_never_came_back_can_be_started_again(
+    client_for, organ_staff_a, published_run, results, django_capture_on_commit_callbacks
+):
+    export = request_export(published_run, by=organ_staff_a)  # queued, but no worker ever takes it
+    assert request_export(published_run, by=organ_staff_a) == export  # a second click waits for it
+    with pytest.raises(ScorecardError, match="长时间未完成"):
+        scorecards.retry_export(export, by=organ_staff_a)
+
+    later = export.created_at + scorecards.STALLED_AFTER + datetime.timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        page = client_for(organ_staff_a).get(reverse("assessments:scorecard_detail", args=[export.pk]))
+        assert "后台任务可能已中断" in page.content.decode() and "hx-trigger" not in page.content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            scorecards.retry_export(export, by=organ_staff_a)
+    export.refresh_from_db()
+    assert export.status == JobStatus.DONE and export.file
 
 
 # --- The command ---------------------------------------------------------------------------
