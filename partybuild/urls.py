@@ -11,6 +11,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("public/", include(("projects.urls_public", "public"))),
     path("notifications/", include("notifications.urls")),
+    path("api/", include("partybuild.urls_api")),
     path("admin/", admin.site.urls),
 ]
 

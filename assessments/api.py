@@ -1,0 +1,1 @@
+"""JSON API of the assessments app (filled by its change)."""

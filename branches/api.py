@@ -1,0 +1,1 @@
+"""JSON API of the branches app (filled by its change)."""

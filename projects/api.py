@@ -1,0 +1,1 @@
+"""JSON API of the projects app (filled by its change)."""
