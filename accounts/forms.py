@@ -6,6 +6,7 @@ from branches.access import writable_branches
 from branches.filters import branch_label
 from branches.models import Member, Organ
 
+from . import throttle
 from .models import Role
 from .scope import scope_of
 
@@ -20,6 +21,21 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autofocus": True, "autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        address = throttle.client_address(self.request)
+        lockout = throttle.locked_out(username, address)
+        if lockout is not None:
+            # Refused before the password is checked, so a locked-out guesser learns nothing.
+            raise forms.ValidationError(lockout.message, code="locked_out")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            throttle.record_failure(username, address)
+            raise
+        throttle.record_success(username, address)
+        return cleaned
 
 
 def member_choices(manager):

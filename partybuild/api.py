@@ -19,6 +19,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts import throttle
 from partybuild.excel import XLSX_CONTENT_TYPE
 
 
@@ -137,8 +138,16 @@ TRANSITION_ERRORS = {**ERRORS, 409: OpenApiResponse(description="当前状态不
 @permission_classes([AllowAny])
 @throttle_classes([ScopedRateThrottle])
 def obtain_token(request):
+    username = str(request.data.get("username", ""))
+    address = throttle.client_address(request)
+    lockout = throttle.locked_out(username, address)
+    if lockout is not None:
+        raise exceptions.Throttled(detail=lockout.message)
     serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-    serializer.is_valid(raise_exception=True)
+    if not serializer.is_valid():
+        throttle.record_failure(username, address)
+        raise exceptions.ValidationError(serializer.errors)
+    throttle.record_success(username, address)
     token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
     return Response({"token": token.key})
 

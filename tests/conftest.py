@@ -16,6 +16,15 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def own_cache(settings, request):
+    """Each test gets an empty cache of its own: counters such as log-in failures must not leak
+    between tests, nor between the parallel workers that share CI's Redis."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    }
+
+
+@pytest.fixture(autouse=True)
 def eager_celery():
     """Tasks run in-process unless a test asks for the real worker (see the `celery_worker` tests).
 

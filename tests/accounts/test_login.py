@@ -1,7 +1,11 @@
 """Log-in, log-out and password change in Chinese."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import PASSWORD, UserFactory
 
@@ -57,3 +61,43 @@ def test_admin_is_for_superusers_only(client):
     grant(user, Role.GONGWEI)
     client.force_login(user)
     assert client.get("/admin/").status_code == 302
+
+
+def test_repeated_failures_lock_the_account_name_for_a_while(client, settings):
+    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_LOCKOUT_MINUTES = 3, 15
+    UserFactory(username="shuji")
+    for _ in range(3):
+        client.post(reverse("accounts:login"), {"username": "shuji", "password": "wrong"})
+    # Now even the right password is refused, before it is checked.
+    response = client.post(reverse("accounts:login"), {"username": "shuji", "password": PASSWORD})
+    assert "登录失败次数过多，请 15 分钟后再试" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+    later = timezone.now() + datetime.timedelta(minutes=16)
+    with time_machine.travel(later):
+        response = client.post(reverse("accounts:login"), {"username": "shuji", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_one_address_guessing_many_accounts_is_locked_out_too(client, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    UserFactory(username="other")
+    for name in ("a", "b", "c"):
+        client.post(reverse("accounts:login"), {"username": name, "password": "wrong"})
+    response = client.post(reverse("accounts:login"), {"username": "other", "password": PASSWORD})
+    assert "登录失败次数过多" in response.content.decode()
+
+
+def test_a_success_clears_the_failures_of_that_account(client, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    UserFactory(username="shuji")
+    login = reverse("accounts:login")
+    for _ in range(2):
+        client.post(login, {"username": "shuji", "password": "wrong"})
+    client.post(login, {"username": "shuji", "password": PASSWORD})
+    client.post(reverse("accounts:logout"))
+    # From another desk: without the reset these would be the account's 3rd and 4th failures.
+    for _ in range(2):
+        client.post(login, {"username": "shuji", "password": "wrong"}, REMOTE_ADDR="10.0.0.2")
+    response = client.post(login, {"username": "shuji", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2")
+    assert response.status_code == 302
