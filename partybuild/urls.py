@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from branches import views as branch_views
+from partybuild import health
 
 urlpatterns = [
     path("", branch_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("org/", include("branches.urls")),
     path("projects/", include("projects.urls")),
