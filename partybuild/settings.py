@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "notifications",
     "projects",
     "assessments",
+    "maintenance",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MaintenanceConfig(AppConfig):
+    """Operations on the whole installation: backup and restore."""
+
+    name = "maintenance"
+    verbose_name = "运维"
