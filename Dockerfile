@@ -26,6 +26,7 @@ COPY branches/ branches/
 COPY notifications/ notifications/
 COPY projects/ projects/
 COPY assessments/ assessments/
+COPY maintenance/ maintenance/
 COPY templates/ templates/
 COPY static/ static/
 COPY locale/ locale/
