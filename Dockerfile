@@ -27,6 +27,7 @@ COPY notifications/ notifications/
 COPY projects/ projects/
 COPY assessments/ assessments/
 COPY maintenance/ maintenance/
+COPY dashboards/ dashboards/
 COPY templates/ templates/
 COPY static/ static/
 COPY locale/ locale/

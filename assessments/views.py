@@ -266,8 +266,18 @@ def _overview(request: HttpRequest, today: datetime.date):
         members = members.filter(branch__organ=cleaned["organ"])
     if cleaned.get("q"):
         members = members.filter(name__icontains=cleaned["q"].strip())
+    branch = request.GET.get("branch", "")
+    if branch.isdigit():
+        # The dashboards link a branch's leaders here (its row in 支部一览).
+        members = members.filter(branch_id=int(branch))
     base = reports.roster_for(period, members)
     rows = base.filter(filing=cleaned["status"]) if cleaned.get("status") else base
+    # Groups of states the dashboards count: filed in any state, and filed late in any state.
+    filing = request.GET.get("filing", "")
+    if filing == "filed":
+        rows = rows.filter(filing__in=(reports.FILING_SUBMITTED, reports.FILING_LATE, reports.FILING_ACCEPTED))
+    elif filing == "late_any":
+        rows = rows.filter(report_late=True)
     return form, period, base, rows
 
 

@@ -7,7 +7,7 @@ filter and count by it, and one sentence that explains it on the branch page.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
 from .choices import BranchKind
 
@@ -33,11 +33,11 @@ def _flag(q: Q) -> ExpressionWrapper:
     return ExpressionWrapper(Q(dissolved_on__isnull=True) & q, output_field=BooleanField())
 
 
-def warning_annotations(rules, today: datetime.date) -> dict:
-    """Expressions over `BranchQuerySet.with_stats()` columns, named `w_<code>`."""
+def warning_conditions(rules, today: datetime.date) -> dict:
+    """Each warning as a condition over `BranchQuerySet.with_stats()` columns."""
     has_committee_size = Q(term_size__gte=rules.committee_min_size)
     big = Q(n_full__gte=rules.committee_threshold)
-    flags = {
+    return {
         TOO_FEW: Q(n_full__lt=rules.min_full_members) & ~Q(kind=BranchKind.JOINT),
         NEEDS_COMMITTEE: big & ~has_committee_size,
         COMMITTEE_SIZE: (big & Q(term_size__gt=rules.committee_max_size))
@@ -46,12 +46,43 @@ def warning_annotations(rules, today: datetime.date) -> dict:
         NO_SECRETARY: Q(has_secretary=False),
         TERM_EXPIRED: Q(term_ends_on__lt=today),
     }
+
+
+def warning_annotations(rules, today: datetime.date) -> dict:
+    """Expressions over `BranchQuerySet.with_stats()` columns, named `w_<code>`."""
+    flags = warning_conditions(rules, today)
     annotations = {f"w_{kind.code}": _flag(q) for kind, q in flags.items()}
     any_warning = Q()
     for kind in WARNING_KINDS:
         any_warning |= Q(**{f"w_{kind.code}": True})
     annotations["has_warning"] = ExpressionWrapper(any_warning, output_field=BooleanField())
     return annotations
+
+
+_NO_LIMIT = 10**9
+
+
+def warning_counts(branches, rules, today: datetime.date) -> dict[str, int]:
+    """How many of `branches` have each warning (by code) and any warning ("any"), in one query.
+
+    Aggregating over `with_stats()` makes the database compute each branch's counts once in an
+    inner query and test the conditions on its columns; counting `with_warnings()` rows instead
+    repeats every subquery in every condition.
+    """
+    conditions = warning_conditions(rules, today)
+    any_warning = Q()
+    for q in conditions.values():
+        any_warning |= q
+    # The slice keeps PostgreSQL from pulling the inner query up into the aggregate, where each
+    # condition would run every per-branch subquery again; no real list comes near the limit.
+    return (
+        branches.with_stats()
+        .order_by()[:_NO_LIMIT]
+        .aggregate(
+            any=Count("pk", filter=any_warning),
+            **{kind.code: Count("pk", filter=q) for kind, q in conditions.items()},
+        )
+    )
 
 
 def describe_warnings(branch, rules) -> list[tuple[WarningKind, str]]:

@@ -89,10 +89,21 @@ def completion(request: HttpRequest) -> HttpResponse:
     # and the "有未完成" filter see all of them; only the page's rows are rendered.
     results = list(orglife.completion(branches, year, today, requirements=requirements).values())
     summaries = orglife.organ_summaries(results)
+    # ?kind= narrows the state to one kind of meeting (the dashboards link "未完成支部" per kind).
+    kind = request.GET.get("kind", "")
+    if kind in orglife.KIND_ORDER:
+
+        def missed(r):
+            return any(k.n_missing for k in r.kinds if k.requirement.kind == kind)
+    else:
+
+        def missed(r):
+            return r.n_missing
+
     if state == "missing":
-        results = [r for r in results if r.n_missing]
+        results = [r for r in results if missed(r)]
     elif state == "complete":
-        results = [r for r in results if not r.n_missing]
+        results = [r for r in results if not missed(r)]
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "projects",
     "assessments",
     "maintenance",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +93,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The portal's queries are short; PostgreSQL's JIT compiles the larger aggregates on every
+    # request and costs more than it saves (measured: the 工委 dashboard 915 → 416 ms).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ------------------------------------------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("org/", include("branches.urls")),
     path("projects/", include("projects.urls")),
     path("assessments/", include("assessments.urls")),
+    path("dashboard/", include("dashboards.urls")),
     path("public/", include(("projects.urls_public", "public"))),
     path("notifications/", include("notifications.urls")),
     path("api/", include("partybuild.urls_api")),

@@ -8,7 +8,7 @@ from django.utils import timezone
 from branches.filters import StyledFilterSet
 from branches.models import Branch, Organ
 
-from .choices import Direction, ProjectStatus
+from .choices import Direction, Grade, ProjectStatus
 from .models import Project
 
 YES_NO = [("1", "是"), ("0", "否")]
@@ -32,6 +32,7 @@ class ProjectFilter(StyledFilterSet):
     branch = django_filters.ModelChoiceFilter(label="支部", queryset=Branch.objects.none(), empty_label="全部支部")
     direction = django_filters.ChoiceFilter(label="方向", choices=Direction.choices, empty_label="全部方向")
     status = django_filters.ChoiceFilter(label="状态", choices=ProjectStatus.choices, empty_label="全部状态")
+    grade = django_filters.ChoiceFilter(label="验收等次", choices=Grade.choices, empty_label="全部等次")
     overdue = django_filters.ChoiceFilter(label="节点逾期", choices=YES_NO, empty_label="不限", method="filter_overdue")
     secretary = django_filters.ChoiceFilter(
         label="书记项目", choices=YES_NO, empty_label="不限", field_name="is_secretary_project", method="yes_no"
@@ -39,7 +40,7 @@ class ProjectFilter(StyledFilterSet):
 
     class Meta:
         model = Project
-        fields = ["q", "year", "organ", "branch", "direction", "status", "overdue", "secretary"]
+        fields = ["q", "year", "organ", "branch", "direction", "status", "grade", "overdue", "secretary"]
 
     def __init__(self, data=None, *args, user=None, today=None, **kwargs):
         today = today or timezone.localdate()

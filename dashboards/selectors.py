@@ -1,0 +1,566 @@
+"""The figures of the 工委 and 机关党委 dashboards, each computed in the database.
+
+Every section is one or two aggregate queries over the same scoped querysets the linked lists use
+(`visible_to(user)` narrowed to the dashboard's organs), so a figure and the list it links to count
+the same rows. Meeting completion is the exception: its period rules live in `branches.orglife`,
+whose result is rolled up and cached (see `dashboards.cache`). The number of queries does not
+depend on the amount of data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.core.cache import cache as django_cache
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from accounts.scope import scope_of
+from assessments import reports
+from assessments.choices import ProblemStatus, RunStatus, Tier
+from assessments.ledger import WORKING
+from assessments.models import DutyReportPeriod, Problem, RatingResult, RatingRun
+from branches import orglife
+from branches.models import Branch, Member, Organ, OrganisationRules
+from branches.rules import WARNING_KINDS, warning_counts
+from branches.views_orglife import _active_in_year
+from projects.choices import Direction, Grade, ProjectStatus
+from projects.models import Project
+
+from . import cache
+
+TOP_N = 5
+MONTHS = range(1, 13)
+FILED = (reports.FILING_SUBMITTED, reports.FILING_LATE, reports.FILING_ACCEPTED)
+
+
+def url(name: str, *args, **params) -> str:
+    """A list's address with its filter parameters (empty ones left out)."""
+    base = reverse(name, args=args)
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"{base}?{query}" if query else base
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number on the dashboard and the filtered list that counts it."""
+
+    label: str
+    count: int
+    link: str
+    share: Decimal | None = None
+
+
+@dataclass
+class Frame:
+    """Whose data a dashboard shows: the year, and the organs (None: every organ, 工委 only)."""
+
+    user: object
+    year: int
+    today: datetime.date
+    organ_ids: list[int] | None
+    organ: Organ | None = None  # the organ chosen with ?organ= (工委), or a 机关党委's only organ
+
+    @property
+    def organ_param(self) -> int | None:
+        return self.organ.pk if self.organ is not None else None
+
+    def branches(self) -> QuerySet:
+        qs = Branch.objects.visible_to(self.user)
+        return qs if self.organ_ids is None else qs.filter(organ_id__in=self.organ_ids)
+
+    def narrow(self, qs: QuerySet, path: str) -> QuerySet:
+        return qs if self.organ_ids is None else qs.filter(**{f"{path}__in": self.organ_ids})
+
+
+# --- 星级评定 -----------------------------------------------------------------------------
+
+
+@dataclass
+class RatingSection:
+    run: RatingRun | None
+    total: int = 0
+    stars: list[Figure] = field(default_factory=list)
+    tiers: list[Figure] = field(default_factory=list)
+    changes: list[Figure] = field(default_factory=list)
+    four_plus: Figure | None = None
+    bottom: Figure | None = None
+    top_results: list = field(default_factory=list)
+    bottom_results: list = field(default_factory=list)
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.run is not None and self.run.year != self.frame_year
+
+    frame_year: int = 0
+
+
+def rating_section(frame: Frame) -> RatingSection:
+    """The year's published run (or, before it is published, the latest earlier one). Four queries."""
+    run = RatingRun.objects.published().filter(year__lte=frame.year).order_by("-year").first()
+    section = RatingSection(run, frame_year=frame.year)
+    if run is None:
+        return section
+    results = frame.narrow(RatingResult.objects.filter(run=run).visible_to(frame.user), "organ_id")
+    counts = results.aggregate(
+        total=Count("pk"),
+        four_plus=Count("pk", filter=Q(stars__gte=4)),
+        bottom=Count("pk", filter=Q(is_bottom=True)),
+        up=Count("pk", filter=Q(stars__gt=F("previous_stars"))),
+        down=Count("pk", filter=Q(stars__lt=F("previous_stars"))),
+        same=Count("pk", filter=Q(stars=F("previous_stars"))),
+        new=Count("pk", filter=Q(previous_stars__isnull=True)),
+        **{f"stars_{n}": Count("pk", filter=Q(stars=n)) for n in range(6)},
+        **{f"tier_{tier.value}": Count("pk", filter=Q(tier=tier.value)) for tier in Tier},
+    )
+    total = section.total = counts["total"]
+    # 机关党委 read the run through their own scope; the run page has no organ filter for them.
+    organ = frame.organ_param if scope_of(frame.user).is_gongwei else None
+
+    def link(**params) -> str:
+        return url("assessments:run_detail", run.pk, organ=organ, **params)
+
+    section.stars = [
+        Figure(
+            "★" * n + "☆" * (5 - n) if n else "无星",
+            counts[f"stars_{n}"],
+            link(stars=n),
+            percent(counts[f"stars_{n}"], total),
+        )
+        for n in range(5, -1, -1)
+    ]
+    section.tiers = [
+        Figure(
+            tier.label,
+            counts[f"tier_{tier.value}"],
+            link(tier=tier.value),
+            percent(counts[f"tier_{tier.value}"], total),
+        )
+        for tier in Tier
+    ]
+    section.changes = [
+        Figure(label, counts[key], link(change=key), percent(counts[key], total))
+        for key, label in (("up", "升星"), ("down", "降星"), ("same", "持平"), ("new", "新参评"))
+    ]
+    section.four_plus = Figure(
+        "四星及以上", counts["four_plus"], link(stars="4plus"), percent(counts["four_plus"], total)
+    )
+    section.bottom = Figure("排名靠后整顿", counts["bottom"], link(bottom="1"), percent(counts["bottom"], total))
+    section.top_results = list(results.order_by("rank", "pk")[:TOP_N])
+    # Always asked, so the page costs the same queries however many branches were rated.
+    bottom = list(results.order_by("-rank", "-pk")[:TOP_N])
+    section.bottom_results = bottom if total > TOP_N else []
+    return section
+
+
+# --- 一支部一项目 --------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectSection:
+    total: Figure
+    statuses: list[Figure]
+    directions: list[Figure]
+    grades: list[Figure]
+    overdue_projects: Figure
+    overdue_milestones: int
+    top_ten: int
+
+
+def project_section(frame: Frame) -> ProjectSection:
+    """Projects of the year by status, direction and grade, and overdue milestones. One query."""
+    qs = frame.narrow(Project.objects.visible_to(frame.user).filter(year=frame.year), "branch__organ_id")
+    counts = qs.with_progress(frame.today).aggregate(
+        total=Count("pk"),
+        overdue_projects=Count("pk", filter=Q(n_overdue__gt=0)),
+        overdue_milestones=Coalesce(Sum("n_overdue"), Value(0)),
+        top_ten=Count("pk", filter=Q(is_top_ten=True)),
+        **{f"status_{s.value}": Count("pk", filter=Q(status=s.value)) for s in ProjectStatus},
+        **{f"direction_{d.value}": Count("pk", filter=Q(direction=d.value)) for d in Direction},
+        **{f"grade_{g.value}": Count("pk", filter=Q(grade=g.value)) for g in Grade},
+    )
+    total = counts["total"]
+
+    def link(**params) -> str:
+        return url("projects:project_list", year=frame.year, organ=frame.organ_param, **params)
+
+    accepted = counts[f"status_{ProjectStatus.ACCEPTED.value}"]
+    return ProjectSection(
+        total=Figure("项目总数", total, link()),
+        statuses=[
+            Figure(
+                s.label, counts[f"status_{s.value}"], link(status=s.value), percent(counts[f"status_{s.value}"], total)
+            )
+            for s in ProjectStatus
+        ],
+        directions=[
+            Figure(
+                d.label,
+                counts[f"direction_{d.value}"],
+                link(direction=d.value),
+                percent(counts[f"direction_{d.value}"], total),
+            )
+            for d in Direction
+        ],
+        grades=[
+            Figure(
+                g.label, counts[f"grade_{g.value}"], link(grade=g.value), percent(counts[f"grade_{g.value}"], accepted)
+            )
+            for g in Grade
+        ],
+        overdue_projects=Figure("节点逾期项目", counts["overdue_projects"], link(overdue="1")),
+        overdue_milestones=counts["overdue_milestones"],
+        top_ten=counts["top_ten"],
+    )
+
+
+# --- 组织生活 ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchRollup:
+    """A branch's completion reduced to sums: per requirement (done, due, missed any) and per month."""
+
+    organ_id: int
+    n_done: int
+    n_due: int
+    n_missing: int
+    kinds: tuple[tuple[int, int, bool], ...]
+    months: tuple[tuple[int, int], ...]  # (done, due) of the periods ending in each month
+
+
+def _rollup(year: int, today: datetime.date) -> dict:
+    """`orglife.completion` for every branch of the year, reduced to `BranchRollup`s. Cached."""
+    key = cache.entry_key(year, today)
+    found = django_cache.get(key)
+    if found is not None:
+        return found
+    requirements = orglife.requirements_for_year(year)
+    branches = _active_in_year(Branch.objects.all(), year).order_by()
+    result = orglife.completion(branches, year, today, requirements=requirements)
+    rows = {}
+    for pk, bc in result.items():
+        months = [[0, 0] for _ in MONTHS]
+        for _req, cell in bc.cells():
+            if cell.status == orglife.Status.DONE:
+                months[cell.span.end.month - 1][0] += 1
+                months[cell.span.end.month - 1][1] += 1
+            elif cell.status == orglife.Status.MISSING:
+                months[cell.span.end.month - 1][1] += 1
+        rows[pk] = BranchRollup(
+            bc.branch.organ_id,
+            bc.n_done,
+            bc.n_due,
+            bc.n_missing,
+            tuple((k.n_done, k.n_due, k.n_missing > 0) for k in bc.kinds),
+            tuple((d, n) for d, n in months),
+        )
+    found = {
+        "kinds": [(r.kind, r.get_kind_display(), f"{r.get_period_display()}{r.min_count}次") for r in requirements],
+        "branches": rows,
+    }
+    django_cache.set(key, found, cache.TIMEOUT)
+    return found
+
+
+@dataclass
+class KindRow:
+    kind: str
+    label: str
+    rule: str
+    done: int
+    due: int
+    missing_branches: Figure
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(self.done, self.due)
+
+
+@dataclass
+class HeatRow:
+    label: str
+    link: str
+    cells: list[tuple[int, int, Decimal | None]]  # (done, due, rate) per month
+
+
+@dataclass
+class OrglifeSection:
+    n_branches: Figure
+    missing: Figure
+    complete: int
+    done: int
+    due: int
+    kinds: list[KindRow]
+    heat: list[HeatRow]
+    by_branch: dict[int, BranchRollup]
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(self.done, self.due)
+
+
+def orglife_section(frame: Frame, organs: list[Organ]) -> OrglifeSection:
+    """Completion by kind and a heat map (organ × month; branch × month for one organ).
+
+    Counts the branches the completion page counts for the same year and organ: those the user
+    sees that existed during the year. No query when cached, beyond `branch_names` for one organ.
+    """
+    data = _rollup(frame.year, frame.today)
+    organ_ids = None if frame.organ_ids is None else set(frame.organ_ids)
+    scope = scope_of(frame.user)
+    rows = {
+        pk: row
+        for pk, row in data["branches"].items()
+        if (organ_ids is None or row.organ_id in organ_ids) and (scope.is_gongwei or row.organ_id in scope.organ_ids)
+    }
+
+    def link(**params) -> str:
+        return url("branches:completion", year=frame.year, organ=frame.organ_param, **params)
+
+    kinds = []
+    for i, (kind, label, rule) in enumerate(data["kinds"]):
+        done = sum(r.kinds[i][0] for r in rows.values())
+        due = sum(r.kinds[i][1] for r in rows.values())
+        missed = sum(1 for r in rows.values() if r.kinds[i][2])
+        kinds.append(KindRow(kind, label, rule, done, due, Figure(label, missed, link(kind=kind, state="missing"))))
+    n_missing = sum(1 for r in rows.values() if r.n_missing)
+    return OrglifeSection(
+        n_branches=Figure("参与统计支部", len(rows), link()),
+        missing=Figure("有未完成的支部", n_missing, link(state="missing")),
+        complete=len(rows) - n_missing,
+        done=sum(r.n_done for r in rows.values()),
+        due=sum(r.n_due for r in rows.values()),
+        kinds=kinds,
+        heat=[],
+        by_branch=rows,
+    )
+
+
+def heat_rows(frame: Frame, section: OrglifeSection, organs: list[Organ], branches: list[Branch] | None) -> None:
+    """Fill `section.heat`: one row per organ, or per branch when the dashboard shows one organ."""
+
+    def cells(rollups) -> list[tuple[int, int, Decimal | None]]:
+        out = []
+        for m in MONTHS:
+            done = sum(r.months[m - 1][0] for r in rollups)
+            due = sum(r.months[m - 1][1] for r in rollups)
+            out.append((done, due, percent(done, due)))
+        return out
+
+    if branches is not None:
+        section.heat = [
+            HeatRow(b.name, url("branches:branch_calendar", b.pk, year=frame.year), cells([section.by_branch[b.pk]]))
+            for b in branches
+            if b.pk in section.by_branch
+        ]
+        return
+    by_organ: dict[int, list[BranchRollup]] = {}
+    for row in section.by_branch.values():
+        by_organ.setdefault(row.organ_id, []).append(row)
+    section.heat = [
+        HeatRow(o.display_short, url("branches:completion", year=frame.year, organ=o.pk), cells(by_organ[o.pk]))
+        for o in organs
+        if o.pk in by_organ
+    ]
+
+
+# --- 一岗双责 ------------------------------------------------------------------------------
+
+
+@dataclass
+class PeriodRow:
+    period: DutyReportPeriod
+    total: Figure
+    filed: Figure
+    missing: Figure
+    returned: Figure
+    late: Figure
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(self.filed.count, self.total.count)
+
+
+def _report_members(frame: Frame) -> QuerySet:
+    return frame.narrow(Member.objects.visible_to(frame.user), "branch__organ_id")
+
+
+def report_section(frame: Frame) -> list[PeriodRow]:
+    """Filing per half-year of the year that has begun, as the overview counts it. One query per period."""
+    periods = list(DutyReportPeriod.objects.filter(year=frame.year, starts_on__lte=frame.today).order_by("half"))
+    members = _report_members(frame)
+    rows = []
+    for period in periods:
+        counts = reports.roster_for(period, members).aggregate(
+            total=Count("pk"),
+            filed=Count("pk", filter=Q(filing__in=FILED)),
+            missing=Count("pk", filter=Q(filing=reports.FILING_MISSING)),
+            returned=Count("pk", filter=Q(filing=reports.FILING_RETURNED)),
+            late=Count("pk", filter=Q(report_late=True)),
+        )
+
+        def link(period=period, **params) -> str:
+            return url("assessments:report_overview", period=period.pk, organ=frame.organ_param, **params)
+
+        rows.append(
+            PeriodRow(
+                period,
+                Figure("应报", counts["total"], link()),
+                Figure("已报送", counts["filed"], link(filing="filed")),
+                Figure("未提交", counts["missing"], link(status=reports.FILING_MISSING)),
+                Figure("已退回", counts["returned"], link(status=reports.FILING_RETURNED)),
+                Figure("逾期提交", counts["late"], link(filing="late_any")),
+            )
+        )
+    return rows
+
+
+# --- 问题整改台账 ---------------------------------------------------------------------------
+
+
+def ledger_section(frame: Frame) -> list[Figure]:
+    """Open and overdue items now (the ledger has no year: an item stays until it is verified)."""
+    qs = frame.narrow(Problem.objects.visible_to(frame.user), "branch__organ_id")
+    counts = qs.aggregate(
+        working=Count("pk", filter=Q(status__in=WORKING)),
+        overdue=Count("pk", filter=Q(status__in=WORKING, deadline__lt=frame.today)),
+        **{s.value: Count("pk", filter=Q(status=s.value)) for s in ProblemStatus},
+    )
+
+    def link(**params) -> str:
+        return url("assessments:problem_list", organ=frame.organ_param, **params)
+
+    return [
+        Figure("未整改完成", counts["working"], link(status="working")),
+        Figure("已逾期", counts["overdue"], link(overdue="1")),
+        *(Figure(s.label, counts[s.value], link(status=s.value)) for s in ProblemStatus),
+    ]
+
+
+# --- 组织设置预警 ---------------------------------------------------------------------------
+
+
+def warning_section(frame: Frame, branches: list[Branch] | None = None) -> tuple[Figure, list[Figure]]:
+    """Current branches with each organisation warning, as the branch list filters them.
+
+    `branches`: the organ's branches already annotated by `with_warnings` (the 支部一览 rows);
+    counting them spares a second pass of the costly warning subqueries. Otherwise two queries.
+    """
+    codes = [k.code for k in WARNING_KINDS]
+    if branches is not None:
+        counts = {code: sum(1 for b in branches if getattr(b, f"w_{code}")) for code in codes}
+        counts["any"] = sum(1 for b in branches if b.has_warning)
+    else:
+        rules = OrganisationRules.for_year(frame.today.year)
+        counts = warning_counts(frame.branches().active(), rules, frame.today)
+
+    def link(warning: str) -> str:
+        return url("branches:branch_list", organ=frame.organ_param, warning=warning)
+
+    return (
+        Figure("有预警的支部", counts["any"], link("any")),
+        [Figure(k.label, counts[k.code], link(k.code)) for k in WARNING_KINDS],
+    )
+
+
+# --- 支部一览 (one organ's branches side by side) -------------------------------------------
+
+
+@dataclass
+class BranchRow:
+    branch: Branch
+    result_id: int | None
+    stars: int | None
+    project_status: str | None
+    n_projects: int
+    completion: BranchRollup | None
+    reports_total: int
+    reports_filed: int
+    open_problems: int
+    n_warnings: int
+
+    @property
+    def star_text(self) -> str:
+        return "" if self.stars is None else "★" * self.stars + "☆" * (5 - self.stars)
+
+    @property
+    def project_status_label(self) -> str:
+        return ProjectStatus(self.project_status).label if self.project_status else ""
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        return None if self.completion is None else percent(self.completion.n_done, self.completion.n_due)
+
+
+def branch_rows(
+    frame: Frame, run: RatingRun | None, period: DutyReportPeriod | None, orglife_rows: dict[int, BranchRollup]
+) -> list[BranchRow]:
+    """Each current branch of the organ with its stars, project, completion, reports, problems and
+    warnings. Two queries (branches with subqueries; reports grouped by branch)."""
+    rules = OrganisationRules.for_year(frame.today.year)
+    projects = Project.objects.filter(branch=OuterRef("pk"), year=frame.year).order_by("pk")
+    result = RatingResult.objects.filter(run=run, branch=OuterRef("pk"))
+    problems = (
+        Problem.objects.filter(branch=OuterRef("pk"), status__in=WORKING)
+        .order_by()
+        .values("branch")
+        .annotate(c=Count("pk"))
+        .values("c")
+    )
+    n_projects = projects.order_by().values("branch").annotate(c=Count("pk")).values("c")
+    branches = list(
+        frame.branches()
+        .active()
+        .with_warnings(rules, frame.today)
+        .annotate(
+            result_id=Subquery(result.values("pk")[:1]),
+            stars=Subquery(result.values("stars")[:1]),
+            project_status=Subquery(projects.values("status")[:1]),
+            n_projects=Coalesce(Subquery(n_projects, output_field=IntegerField()), Value(0)),
+            open_problems=Coalesce(Subquery(problems, output_field=IntegerField()), Value(0)),
+        )
+        .order_by("name")
+    )
+    filed: dict[int, tuple[int, int]] = {}
+    if period is not None:
+        for row in (
+            reports.roster_for(period, _report_members(frame))
+            .values("branch_id")
+            .annotate(total=Count("pk"), filed=Count("pk", filter=Q(filing__in=FILED)))
+            .order_by()
+        ):
+            filed[row["branch_id"]] = (row["total"], row["filed"])
+    return [
+        BranchRow(
+            branch=b,
+            result_id=b.result_id,
+            stars=b.stars,
+            project_status=b.project_status,
+            n_projects=b.n_projects,
+            completion=orglife_rows.get(b.pk),
+            reports_total=filed.get(b.pk, (0, 0))[0],
+            reports_filed=filed.get(b.pk, (0, 0))[1],
+            open_problems=b.open_problems,
+            n_warnings=sum(1 for k in WARNING_KINDS if getattr(b, f"w_{k.code}")),
+        )
+        for b in branches
+    ]
+
+
+def latest_started_period(periods: list[PeriodRow]) -> DutyReportPeriod | None:
+    return periods[-1].period if periods else None
+
+
+def is_published(run: RatingRun | None) -> bool:
+    return run is not None and run.status == RunStatus.PUBLISHED

@@ -1,0 +1,297 @@
+"""The 工委 and 机关党委 dashboards: every figure equals the list it links to, the page costs the
+same number of queries however much data there is, a 机关党委 never sees another organ, and the
+cached meeting completion follows every change."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from branches.choices import MeetingKind
+from branches.models import Branch, Meeting, MeetingRequirement, RequirementExemption
+from dashboards import cache, selectors
+from tests.dashboards.conftest import TODAY, YEAR, populate
+from tests.factories import CommitteeMemberFactory, CommitteeTermFactory, PartyGroupFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("dashboards:home")
+
+
+def figures(context) -> list:
+    """Every (label, count, link) the page shows that counts a list."""
+    r, p, o = context["ratings"], context["projects"], context["orglife"]
+    found = []
+    if r.run is not None:
+        found += [*r.stars, *r.tiers, *r.changes, r.four_plus, r.bottom]
+    found += [p.total, *p.statuses, *p.directions, *p.grades, p.overdue_projects]
+    found += [o.n_branches, o.missing, *(k.missing_branches for k in o.kinds)]
+    for row in context["periods"]:
+        found += [row.total, row.filed, row.missing, row.returned, row.late]
+    found += [*context["ledger"], context["any_warning"], *context["warnings"]]
+    return found
+
+
+def list_count(response) -> int:
+    """How many rows the linked list counts (all pages)."""
+    context = response.context
+    if "table" in context:
+        return context["table"].page.paginator.count
+    return context["page"].paginator.count
+
+
+def assert_figures_match_their_lists(client, response):
+    found = figures(response.context)
+    assert sum(f.count for f in found) > 0
+    for figure in found:
+        linked = client.get(figure.link)
+        assert linked.status_code == 200, figure
+        assert list_count(linked) == figure.count, (figure.label, figure.link)
+
+
+@pytest.fixture
+def city(organ_a, organ_b, published_run, recorder):
+    return populate(organ_a, 6, run=published_run, recorder=recorder) + populate(
+        organ_b, 4, run=published_run, recorder=recorder, start=6
+    )
+
+
+# --- two paths: the figure and the list it links to ---------------------------------------------
+
+
+def test_gongwei_figures_equal_the_lists_they_link_to(client_for, gongwei_staff, city):
+    client = client_for(gongwei_staff)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.context["ratings"].four_plus.count == 4  # 5★ and 4★ of each organ's first five
+    assert response.context["projects"].overdue_projects.count == 2
+    assert_figures_match_their_lists(client, response)
+
+
+def test_gongwei_figures_for_one_organ_equal_the_lists(client_for, gongwei_staff, organ_a, city):
+    client = client_for(gongwei_staff)
+    response = client.get(URL, {"organ": organ_a.pk, "year": YEAR})
+    assert response.context["frame"].organ == organ_a
+    assert len(response.context["branch_rows"]) == 6
+    assert_figures_match_their_lists(client, response)
+
+
+def test_organ_dashboard_figures_equal_the_lists(client_for, organ_staff_a, city):
+    client = client_for(organ_staff_a)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert_figures_match_their_lists(client, response)
+
+
+def test_branch_rows_link_to_what_they_count(client_for, organ_staff_a, organ_a, city):
+    client = client_for(organ_staff_a)
+    rows = client.get(URL).context["branch_rows"]
+    for row in rows:
+        problems = client.get(reverse("assessments:problem_list"), {"branch": row.branch.pk, "status": "working"})
+        assert list_count(problems) == row.open_problems == 1
+        period = client.get(URL).context["periods"][-1].period
+        leaders = client.get(
+            reverse("assessments:report_overview"), {"period": period.pk, "organ": organ_a.pk, "branch": row.branch.pk}
+        )
+        assert list_count(leaders) == row.reports_total
+        filed = client.get(
+            reverse("assessments:report_overview"),
+            {"period": period.pk, "organ": organ_a.pk, "branch": row.branch.pk, "filing": "filed"},
+        )
+        assert list_count(filed) == row.reports_filed
+    assert {r.stars for r in rows} == {5, 4, 3, 2, 0}
+
+
+def test_completion_per_kind_counts_the_branches_that_missed_it(client_for, gongwei_staff, city):
+    client = client_for(gongwei_staff)
+    kinds = {k.kind: k for k in client.get(URL).context["orglife"].kinds}
+    # Half the branches held no 党员大会; every branch held only one 主题党日.
+    assert kinds[MeetingKind.GENERAL].missing_branches.count == 5
+    assert kinds[MeetingKind.THEME_DAY].missing_branches.count == 10
+    assert kinds[MeetingKind.THEME_DAY].done == 10
+
+
+# --- scoping and denials ---------------------------------------------------------------------------
+
+
+def test_organ_dashboard_never_includes_another_organ(client_for, organ_staff_a, organ_a, organ_b, city):
+    client = client_for(organ_staff_a)
+    response = client.get(URL)
+    context = response.context
+    assert context["frame"].organ_ids == [organ_a.pk]
+    assert context["ratings"].total == 6
+    assert context["projects"].total.count == 6
+    assert context["orglife"].n_branches.count == 6
+    assert {r.branch.organ_id for r in context["branch_rows"]} == {organ_a.pk}
+    assert [row.label for row in context["orglife"].heat] == sorted(b.name for b in city[:6])
+    assert all(r.organ_id == organ_a.pk for r in context["ratings"].top_results + context["ratings"].bottom_results)
+    page = response.content.decode()
+    for branch in city[6:]:
+        assert branch.name not in page
+    assert organ_b.name not in page and organ_b.short_name not in page
+
+
+def test_organ_staff_asking_for_another_organ_get_404(client_for, organ_staff_a, organ_b, city):
+    assert client_for(organ_staff_a).get(URL, {"organ": organ_b.pk}).status_code == 404
+
+
+def test_an_unknown_organ_is_404_for_the_gongwei_too(client_for, gongwei_staff, city):
+    assert client_for(gongwei_staff).get(URL, {"organ": 999999}).status_code == 404
+    assert client_for(gongwei_staff).get(URL, {"organ": "abc"}).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["secretary_of_branch_a", "member_user", "outsider"])
+def test_the_dashboard_is_not_for_branches_members_or_outsiders(client_for, request, persona):
+    user = request.getfixturevalue(persona)
+    assert client_for(user).get(URL).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_a_year_without_a_published_run_shows_the_latest_earlier_one(client_for, gongwei_staff, city, published_run):
+    published_run.year = YEAR - 1
+    published_run.save()
+    ratings = client_for(gongwei_staff).get(URL).context["ratings"]
+    assert ratings.run == published_run and ratings.is_fallback
+
+
+def test_the_page_draws_charts_from_json_without_inline_scripts(client_for, gongwei_staff, city):
+    page = client_for(gongwei_staff).get(URL).content.decode()
+    assert '<script id="dashboard-charts" type="application/json">' in page
+    assert "js/dashboards.js" in page and "vendor/echarts/echarts.min.js" in page
+    # Every <script> is either the JSON data or a file: nothing a CSP would have to allow inline.
+    for chunk in page.split("<script")[1:]:
+        head = chunk.split(">", 1)[0]
+        assert "src=" in head or 'type="application/json"' in head
+
+
+# --- a fixed number of queries -----------------------------------------------------------------------
+
+
+def count_queries(client, params=None, *, cold: bool) -> int:
+    if cold:
+        cache._bump()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(URL, params or {})
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("persona", "params"), [("gongwei_staff", {}), ("gongwei_staff", "organ_a"), ("organ_staff_a", {})]
+)
+def test_queries_do_not_grow_with_the_data(client_for, request, organ_a, organ_b, published_run, persona, params):
+    client = client_for(request.getfixturevalue(persona))
+    params = {"organ": organ_a.pk} if params == "organ_a" else params
+    populate(organ_a, 1, run=published_run)
+    count_queries(client, params, cold=True)  # the year's meeting requirements are created on first use
+    small = count_queries(client, params, cold=True), count_queries(client, params, cold=False)
+    populate(organ_a, 8, run=published_run, start=1)
+    populate(organ_b, 6, run=published_run, start=9)
+    large = count_queries(client, params, cold=True), count_queries(client, params, cold=False)
+    assert small == large
+    assert large[1] < large[0]  # the cached completion spares its queries
+
+
+# --- the cached completion follows every change ------------------------------------------------------
+
+
+def rollup_totals():
+    data = selectors._rollup(YEAR, TODAY)
+    rows = data["branches"].values()
+    return sum(r.n_done for r in rows), sum(r.n_due for r in rows), len(data["branches"]), len(data["kinds"])
+
+
+@pytest.fixture
+def cached_city(organ_a, recorder):
+    branches = populate(organ_a, 2, recorder=recorder)
+    before = rollup_totals()
+    assert rollup_totals() == before  # served from the cache now
+    return branches, before
+
+
+def test_a_new_meeting_shows_at_once(cached_city, recorder):
+    (branch, _), (done, due, _n, _) = cached_city
+    Meeting.objects.create(
+        branch=branch, kind=MeetingKind.THEME_DAY, held_on=datetime.date(YEAR, 4, 2), topic="主题党日",
+        recorded_by=recorder,
+    )  # fmt: skip
+    assert rollup_totals()[:2] == (done + 1, due)
+
+
+def test_a_deleted_meeting_shows_at_once(cached_city):
+    (branch, _), (done, due, _n, _) = cached_city
+    Meeting.objects.filter(branch=branch, kind=MeetingKind.THEME_DAY).get().delete()
+    assert rollup_totals()[:2] == (done - 1, due)
+
+
+def test_an_exemption_shows_at_once(cached_city, recorder):
+    (branch, _), (done, due, _n, _) = cached_city
+    RequirementExemption.objects.create(
+        branch=branch, kind=MeetingKind.THEME_DAY, starts_on=datetime.date(YEAR, 4, 1),
+        ends_on=datetime.date(YEAR, 4, 30), reason="新组建", granted_by=recorder,
+    )  # fmt: skip
+    assert rollup_totals()[:2] == (done, due - 1)
+
+
+def test_a_changed_requirement_shows_at_once(cached_city):
+    _, (_done, _due, _n, n_kinds) = cached_city
+    MeetingRequirement.objects.get(year=YEAR, kind=MeetingKind.LECTURE).delete()
+    assert rollup_totals()[3] == n_kinds - 1
+
+
+def test_a_committee_change_shows_at_once(cached_city):
+    (branch, _), (_done, due, _n, _) = cached_city
+    # A new term with no seats yet: the branch has no committee, 支委会 is no longer due.
+    term = CommitteeTermFactory(branch=branch, elected_on=datetime.date(YEAR, 1, 2))
+    after_term = rollup_totals()[1]
+    assert after_term < due
+    for _ in range(3):
+        CommitteeMemberFactory(term=term)
+    assert rollup_totals()[1] == due
+
+
+def test_party_groups_and_a_moved_founding_date_show_at_once(cached_city):
+    (branch, other), (_done, due, n, _) = cached_city
+    # Without a 党小组 the monthly 党小组会 is no longer due.
+    branch.groups.get().delete()
+    assert rollup_totals()[1] < due
+    PartyGroupFactory(branch=branch)
+    assert rollup_totals()[1] == due
+    other.founded_on = datetime.date(YEAR + 1, 1, 1)
+    other.save()
+    assert rollup_totals()[2] == n - 1
+
+
+def test_the_token_is_replaced_again_when_the_transaction_commits(
+    cached_city, recorder, django_capture_on_commit_callbacks
+):
+    (branch, _), _ = cached_city
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        Meeting.objects.create(
+            branch=branch, kind=MeetingKind.LIFE, held_on=datetime.date(YEAR, 10, 9), topic="组织生活会",
+            recorded_by=recorder,
+        )  # fmt: skip
+    # Another request computes now, from what it could see before the commit, under the new token…
+    stale_key = cache.entry_key(YEAR, TODAY)
+    for callback in callbacks:
+        callback()
+    # …and the commit moves the token on, so that entry is never read.
+    assert cache.entry_key(YEAR, TODAY) != stale_key
+
+
+def test_each_database_keeps_its_own_entries(settings):
+    assert connection.settings_dict["NAME"] in cache.entry_key(YEAR, TODAY)
+
+
+def test_branches_outside_the_year_are_left_out(organ_a, recorder):
+    populate(organ_a, 1, recorder=recorder)
+    Branch.objects.update(founded_on=datetime.date(YEAR + 1, 2, 1))  # a bulk write: no signal
+    cache.invalidate()
+    assert rollup_totals()[2] == 0
