@@ -73,6 +73,10 @@ class RatingError(Exception):
     """The run cannot be started or published; the message is shown to the user."""
 
 
+class RunConflict(RatingError):
+    """Refused because of the state of a run (one is computing, or it is not a draft)."""
+
+
 # --- who may do what ------------------------------------------------------------------------------
 
 
@@ -150,13 +154,13 @@ def start_run(year: int, *, by, as_of: datetime.date | None = None, enqueue: boo
             run.status, run.error = RunStatus.FAILED, "计算超时未完成，已由新的评定替代。"
             run.save(update_fields=["status", "error"])
         else:
-            raise RatingError(f"{run}正在计算，请稍候刷新页面。")
+            raise RunConflict(f"{run}正在计算，请稍候刷新页面。")
     number = (RatingRun.objects.filter(year=year).aggregate(n=Max("number"))["n"] or 0) + 1
     try:
         with transaction.atomic():
             run = RatingRun.objects.create(year=year, number=number, scheme=scheme, as_of=as_of, created_by=by)
     except IntegrityError as exc:
-        raise RatingError("同一年度的另一次评定刚刚开始，请稍候刷新页面。") from exc
+        raise RunConflict("同一年度的另一次评定刚刚开始，请稍候刷新页面。") from exc
     if enqueue:
         from .tasks import compute_run_task
 
@@ -171,7 +175,7 @@ def publish_run(run: RatingRun, *, by) -> RatingRun:
         raise PermissionDenied("只有机关工委可以发布星级评定结果。")
     run = RatingRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.DRAFT:
-        raise RatingError(f"只有待发布的评定可以发布（当前：{run.get_status_display()}）。")
+        raise RunConflict(f"只有待发布的评定可以发布（当前：{run.get_status_display()}）。")
     RatingRun.objects.filter(year=run.year, status=RunStatus.PUBLISHED).update(status=RunStatus.SUPERSEDED)
     run.status, run.published_by, run.published_at = RunStatus.PUBLISHED, by, timezone.now()
     run.save(update_fields=["status", "published_by", "published_at"])

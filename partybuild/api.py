@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
@@ -32,7 +32,7 @@ def _conflict_errors() -> tuple[type[Exception], ...]:
         project_services.IllegalTransition,
         reports.IllegalTransition,
         ledger.IllegalTransition,
-        ratings.RatingError,
+        ratings.RunConflict,
     )
 
 
@@ -41,6 +41,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from accounts.services import AccountError
     from assessments.appraisal import AppraisalError
     from assessments.ledger import LedgerError
+    from assessments.ratings import RatingError
     from assessments.points import PointsError
     from assessments.reports import ReportError
     from assessments.schemes import SchemeError
@@ -59,6 +60,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
         AppraisalError,
         LedgerError,
         PointsError,
+        RatingError,
         ReportError,
         SchemeError,
         ScorecardError,
@@ -81,7 +83,13 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, after mapping the portal's own errors to 409 / 400 / 403."""
+    """DRF's handler, after mapping the portal's own errors to 409 / 400 / 403.
+
+    An error answers in JSON even when the request asked for `?format=xlsx`.
+    """
+    request = context.get("request")
+    if request is not None and isinstance(getattr(request, "accepted_renderer", None), XlsxRenderer):
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     if isinstance(exc, _conflict_errors()):
         exc = Conflict(str(exc))
     elif isinstance(exc, _input_errors()):

@@ -216,9 +216,10 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate challenge makes an anonymous request answer 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -246,6 +247,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several choice sets share a field name ("kind"); name their enums after the choices.
+    "ENUM_NAME_OVERRIDES": {
+        "BranchKindEnum": "branches.choices.BranchKind",
+        "MeetingKindEnum": "branches.choices.MeetingKind",
+        "MemberStatusEnum": "branches.choices.MemberStatus",
+    },
 }
 
 # Links in emails point here (no request to read the host from in a Celery task).

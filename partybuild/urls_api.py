@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from partybuild import api
 
 # Importing an app's api module registers its viewsets on the shared router.
-API_MODULES = ("branches.api", "projects.api", "assessments.api")
+API_MODULES = ("branches.api", "projects.api", "assessments.api", "notifications.api")
 
 for module in API_MODULES:
     __import__(module)

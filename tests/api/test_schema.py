@@ -36,8 +36,8 @@ def _api_paths() -> set[str]:
                 path = prefix + part
                 if "(?P<format>" in regex or "\\.(?P<format>" in path:
                     continue  # format-suffix twins of the same operation
-                path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
-                path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path)
+                path = re.sub(r"\(\?P<(\w+)>[^)]*\)", "{}", path)
+                path = re.sub(r"<(?:\w+:)?(\w+)>", "{}", path)
                 path = path.replace("^", "").replace("$", "")
                 found.add("/" + path)
 
@@ -54,8 +54,13 @@ def test_the_schema_is_valid_without_warnings():
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
 
 
+def _shape(path: str) -> str:
+    """A path with its parameters unnamed: the schema calls a router's `pk` by the field's name."""
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
 def test_every_api_url_is_in_the_schema(openapi):
-    missing = _api_paths() - set(openapi["paths"])
+    missing = _api_paths() - {_shape(p) for p in openapi["paths"]}
     assert not missing, f"不在 OpenAPI 中的接口：{sorted(missing)}"
     assert len(openapi["paths"]) >= 3
 
