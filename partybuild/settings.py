@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
         "BranchKindEnum": "branches.choices.BranchKind",
         "MeetingKindEnum": "branches.choices.MeetingKind",
         "MemberStatusEnum": "branches.choices.MemberStatus",
+        "ProjectStatusEnum": "projects.choices.ProjectStatus",
+        "ProjectGradeEnum": "projects.choices.Grade",
+        "TaskStatusEnum": "projects.choices.TaskStatus",
+        "SupervisionKindEnum": "projects.choices.SupervisionKind",
     },
 }
 

@@ -11,6 +11,12 @@ API_MODULES = ("branches.api", "projects.api", "assessments.api", "notifications
 for module in API_MODULES:
     __import__(module)
 
+# Records are looked up by number: anything else is a 404 from the URL resolver, never a value
+# that reaches the database ("abc" for an integer key). A viewset keyed otherwise sets its own.
+for _prefix, viewset, _basename in api.router.registry:
+    if getattr(viewset, "lookup_value_regex", None) is None:
+        viewset.lookup_value_regex = "[0-9]+"
+
 urlpatterns = [
     path("auth/token/", api.obtain_token, name="api-token"),
     path("auth/token/revoke/", api.revoke_own_token, name="api-token-revoke"),
