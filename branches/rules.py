@@ -63,7 +63,7 @@ _NO_LIMIT = 10**9
 
 
 def warning_counts(branches, rules, today: datetime.date) -> dict[str, int]:
-    """How many of `branches` have each warning (by code) and any warning ("any"), in one query.
+    """How many of `branches` there are ("total"), have each warning (by code) and any ("any"), in one query.
 
     Aggregating over `with_stats()` makes the database compute each branch's counts once in an
     inner query and test the conditions on its columns; counting `with_warnings()` rows instead
@@ -79,6 +79,7 @@ def warning_counts(branches, rules, today: datetime.date) -> dict[str, int]:
         branches.with_stats()
         .order_by()[:_NO_LIMIT]
         .aggregate(
+            total=Count("pk"),
             any=Count("pk", filter=any_warning),
             **{kind.code: Count("pk", filter=q) for kind, q in conditions.items()},
         )

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Prefetch, Q, When
+from django.db.models import Case, Count, Prefetch, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +19,7 @@ from notifications.reminders import due_this_month
 from projects.views_progress import my_open_tasks
 from projects.views_workflow import review_sections
 
+from . import home as home_page
 from . import orglife, services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
 from .choices import CommitteePost
@@ -34,7 +35,7 @@ from .forms import (
 )
 from .history import history_of
 from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
-from .rules import WARNING_KINDS, describe_warnings
+from .rules import WARNING_KINDS, describe_warnings, warning_counts
 from .tables import BranchTable, MemberTable
 from .validators import mask_id_number
 
@@ -74,10 +75,10 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     context = {"nav": "home", "scope": scope, "today": timezone.localdate()}
     if scope.is_staff_or_committee:
-        branches = Branch.objects.visible_to(request.user).active().with_warnings(_rules())
-        context["stats"] = branches.aggregate(n_branches=Count("pk"), n_warned=Count("pk", filter=Q(has_warning=True)))
+        branches = Branch.objects.visible_to(request.user).active()
+        counts = warning_counts(branches, _rules(), context["today"])
+        context["stats"] = {"n_branches": counts["total"], "n_warned": counts["any"]}
         context["n_members"] = Member.objects.visible_to(request.user).count()
-        context["n_organs"] = Organ.objects.visible_to(request.user).count()
         context["my_branches"] = (
             Branch.objects.filter(pk__in=scope.branch_ids).select_related("organ") if scope.branch_ids else []
         )
@@ -86,9 +87,14 @@ def home(request: HttpRequest) -> HttpResponse:
         context["me"] = Member.objects.select_related("branch", "party_group").get(pk=scope.member_id)
         context["my_tasks"] = my_open_tasks(request.user)
     if scope.is_gongwei or scope.is_organ_staff:
+        # Only organ and 工委 staff see the organ count; a secretary's home skips the query.
+        context["n_organs"] = Organ.objects.visible_to(request.user).count()
         context["waiting"] = [(heading, qs.count()) for _, heading, qs in review_sections(request.user)]
+        context["dashboard_url"] = home_page.dashboard_url()
     if scope.is_branch_committee or scope.member_id:
         context["due_items"] = due_this_month(request.user, context["today"])
+        context.update(home_page.duties_context(scope, context["today"]))
+        context["latest_unread"] = home_page.latest_unread(request.user)
     return render(request, "branches/home.html", context)
 
 
@@ -460,11 +466,7 @@ def warnings(request: HttpRequest) -> HttpResponse:
     _require_staff_or_committee(request.user)
     rules = _rules()
     qs = Branch.objects.visible_to(request.user).active().with_warnings(rules)
-    counts = qs.aggregate(
-        total=Count("pk"),
-        any=Count("pk", filter=Q(has_warning=True)),
-        **{k.code: Count("pk", filter=Q(**{f"w_{k.code}": True})) for k in WARNING_KINDS},
-    )
+    counts = warning_counts(Branch.objects.visible_to(request.user).active(), rules, timezone.localdate())
     warned = qs.filter(has_warning=True).select_related("organ").order_by("organ__sort_order", "organ__name", "name")
     page = Paginator(warned, PAGE_SIZE).get_page(request.GET.get("page"))
     kinds = [(k, counts[k.code]) for k in WARNING_KINDS]
