@@ -16,6 +16,13 @@ class StyledFilterSet(django_filters.FilterSet):
     """Bootstrap classes on the filter form's widgets, so the bar renders without a form library;
     `organ` and `branch` filters offer only what the user may see, branches named with their organ."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for declared in self.filters.values():
+            # A form field built on the class's filters (the API schema generator builds them) would
+            # be copied into every instance with the choices of that moment; build it afresh here.
+            declared.__dict__.pop("_field", None)
+
     def scope_choices(self, user) -> None:
         if "organ" in self.filters:
             self.filters["organ"].queryset = Organ.objects.visible_to(user)

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -117,3 +118,13 @@ def test_no_generated_request_makes_the_server_fail(
 ):
     """Random but schema-shaped requests as the 工委 (who may reach every endpoint) never answer 5xx."""
     case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=[not_a_server_error])
+
+
+def test_building_the_schema_leaves_the_filters_choices_live(client, gongwei_staff, organ_a):
+    """The generator builds each filter's form field on the class; a list must still offer the
+    choices of the moment (this year, the organs the user sees) afterwards."""
+    SchemaGenerator().get_schema(request=None, public=True)
+    client.force_login(gongwei_staff)
+    response = client.get("/api/projects/", {"year": str(timezone.localdate().year), "organ": organ_a.pk})
+    assert response.status_code == 200, response.content
+    assert client.get("/api/members/", {"organ": organ_a.pk}).status_code == 200
