@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format worker beat migrate
+.PHONY: help venv run test lint format worker beat migrate bench
 
 help:
 	@echo "make run      start the portal at http://127.0.0.1:8000 (DEBUG=1, demo data)"
@@ -18,6 +18,7 @@ help:
 	@echo "make migrate  apply database migrations"
 	@echo "make worker   Celery worker (needs REDIS_URL)"
 	@echo "make beat     Celery beat with the database scheduler (needs REDIS_URL)"
+	@echo "make bench    build the Xuzhou and province databases, time pages, rating run, export; load test"
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -57,3 +58,9 @@ worker: venv
 # The scheduler (django_celery_beat's DatabaseScheduler) comes from CELERY_BEAT_SCHEDULER.
 beat: venv
 	$(VENV)/bin/celery -A partybuild beat -l info
+
+# Needs a local PostgreSQL (BENCH_POSTGRES or DATABASE_URL names the server). Reuses the bench databases
+# when an earlier build finished; BENCH_ARGS="--rebuild" seeds them again, "--scale xuzhou" does one.
+BENCH_ARGS ?=
+bench: venv
+	$(PY) -m bench $(BENCH_ARGS)

@@ -27,6 +27,7 @@ from .reports import ensure_periods, is_late
 
 BATCH_SIZE = 2000
 SEED_OFFSET = 7
+DEFAULT_YEARS = 2  # report periods of last year and this one
 
 R = ReportStatus
 P = ProblemStatus
@@ -324,13 +325,13 @@ def write_assessments(plan: AssessmentPlan) -> None:
     plan.reminders = send_reminders(plan.today)
 
 
-def seed_assessments(org: DemoPlan, *, seed: int, today: datetime.date) -> AssessmentPlan:
-    """Plan and write the demo reports and ledger, then send the day's reminders."""
+def seed_assessments(org: DemoPlan, *, seed: int, today: datetime.date, years: int = DEFAULT_YEARS) -> AssessmentPlan:
+    """Plan and write the demo reports of the last `years` years and the ledger, then send the day's reminders."""
     # The demo secretary reports on 一岗双责 like most secretaries, who are usually also leaders.
     if org.demo_secretary is not None and not org.demo_secretary.is_leader:
         org.demo_secretary.is_leader = True
         Member.objects.filter(pk=org.demo_secretary.pk).update(is_leader=True)
-    periods = ensure_periods([today.year - 1, today.year])
+    periods = ensure_periods(range(today.year - years + 1, today.year + 1))
     branch_users, organ_users = branch_accounts()
     plan = plan_assessments(
         org, seed=seed, today=today, periods=periods, branch_users=branch_users, organ_users=organ_users

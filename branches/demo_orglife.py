@@ -1,4 +1,4 @@
-"""Demo 三会一课 for `seed_demo`: about two years of meetings for every branch, with attendance, votes at some
+"""Demo 三会一课 for `seed_demo`: two years (or `years`) of meetings for every branch, with attendance, votes at some
 党员大会, training hours and exemptions for the newest branches.
 
 Meetings follow the year's requirements (`orglife.requirements_for_year`), so the demo keeps to whatever the
@@ -39,6 +39,7 @@ from .models import (
 )
 
 BATCH_SIZE = 5000
+DEFAULT_YEARS = 2  # last year and this one; the benchmark asks for more (`seed_demo --years 5`)
 SEED_OFFSET = 5  # the organisation and the projects draw from their own streams
 
 # Diligence of a branch: (share of branches, chance of missing any one required meeting).
@@ -153,16 +154,17 @@ def _last_day_of_month(day: datetime.date) -> datetime.date:
 
 
 class _Planner:
-    def __init__(self, org: DemoPlan, *, seed: int, today: datetime.date, recorders, organ_users):
+    def __init__(self, org: DemoPlan, *, seed: int, today: datetime.date, recorders, organ_users, years: int):
         self.rng = random.Random(seed * 7919 + SEED_OFFSET)
         self.org = org
         self.today = today
-        self.first_year = today.year - 1
+        # Oldest first: a year's requirements copy the latest earlier year's when they are first created.
+        self.years = list(range(today.year - years + 1, today.year + 1))
         self.plan = OrgLifePlan()
         self.recorders = recorders
         self.organ_users = organ_users
-        self.requirements = {y: orglife.requirements_for_year(y) for y in (self.first_year, today.year)}
-        self.rules = {y: OrganisationRules.for_year(y) for y in (self.first_year, today.year)}
+        self.requirements = {y: orglife.requirements_for_year(y) for y in self.years}
+        self.rules = {y: OrganisationRules.for_year(y) for y in self.years}
         self.reliability: dict[int, float] = {}
         self.demo_lapse: int | None = None
 
@@ -217,7 +219,7 @@ class _Planner:
     def _plan_branch(self, item: _Branch) -> None:
         if item.recorder is None:
             return
-        for year in (self.first_year, self.today.year):
+        for year in self.years:
             rules = self.rules[year]
             for req in self.requirements[year]:
                 for span in orglife.spans(req.period, year):
@@ -331,7 +333,7 @@ class _Planner:
     # Training and exemptions ----------------------------------------------------------------
 
     def _plan_trainings(self, item: _Branch) -> None:
-        for year in (self.first_year, self.today.year):
+        for year in self.years:
             last = min(datetime.date(year, 12, 31), self.today - datetime.timedelta(days=1))
             for member in item.members:
                 if self.rng.random() >= TRAINED_SHARE:
@@ -378,8 +380,16 @@ def _cumulative(pairs):
         yield total, value
 
 
-def plan_orglife(org: DemoPlan, *, seed: int, today: datetime.date, recorders: dict, organ_users: dict) -> OrgLifePlan:
-    return _Planner(org, seed=seed, today=today, recorders=recorders, organ_users=organ_users).build()
+def plan_orglife(
+    org: DemoPlan,
+    *,
+    seed: int,
+    today: datetime.date,
+    recorders: dict,
+    organ_users: dict,
+    years: int = DEFAULT_YEARS,
+) -> OrgLifePlan:
+    return _Planner(org, seed=seed, today=today, recorders=recorders, organ_users=organ_users, years=years).build()
 
 
 # --- Writing -------------------------------------------------------------------------------------
@@ -508,10 +518,10 @@ def _attach_sign_in_sheet(meeting: Meeting) -> None:
     attachment.save()
 
 
-def seed_orglife(org: DemoPlan, *, seed: int, today: datetime.date) -> OrgLifePlan:
-    """Plan and write the demo meetings for an organisation (and its accounts) `seed_demo` has just written."""
+def seed_orglife(org: DemoPlan, *, seed: int, today: datetime.date, years: int = DEFAULT_YEARS) -> OrgLifePlan:
+    """Plan and write the demo meetings of the last `years` years for an organisation `seed_demo` has just written."""
     recorders, organ_users = branch_accounts()
-    plan = plan_orglife(org, seed=seed, today=today, recorders=recorders, organ_users=organ_users)
+    plan = plan_orglife(org, seed=seed, today=today, recorders=recorders, organ_users=organ_users, years=years)
     write_orglife(plan, today=today)
     return plan
 

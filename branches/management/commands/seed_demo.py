@@ -12,6 +12,8 @@ from branches import demo, demo_orglife
 from branches.models import Organ, OrganisationRules
 from projects import demo as project_demo
 
+MAX_YEARS = 10
+
 
 class Command(BaseCommand):
     help = (
@@ -31,13 +33,21 @@ class Command(BaseCommand):
             help="平均每个支部的党员数（默认 %(default)s）",
         )
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="随机种子（默认 %(default)s）")
+        parser.add_argument(
+            "--years",
+            type=int,
+            default=demo_orglife.DEFAULT_YEARS,
+            help="生成最近几年的三会一课和一岗双责报告（含今年，默认 %(default)s，最多 10）",
+        )
         parser.add_argument("--if-empty", action="store_true", help="数据库中已有机关时不做任何改动")
 
-    def handle(self, *args, organs, branches, members_per_branch, seed, if_empty, **options):
+    def handle(self, *args, organs, branches, members_per_branch, seed, years, if_empty, **options):
         if Organ.objects.exists():
             self._already_seeded(if_empty)
             return
         self._check(organs, branches, members_per_branch)
+        if not 1 <= years <= MAX_YEARS:
+            raise CommandError(f"--years 应在 1 到 {MAX_YEARS} 之间。")
         started = time.monotonic()
         today = timezone.localdate()
         plan = demo.plan_demo(
@@ -52,8 +62,8 @@ class Command(BaseCommand):
             demo.write_demo(plan)
             demo.create_demo_accounts(plan)
             projects = project_demo.seed_projects(plan, seed=seed, today=today)
-            orglife = demo_orglife.seed_orglife(plan, seed=seed, today=today)
-            duties = assessment_demo.seed_assessments(plan, seed=seed, today=today)
+            orglife = demo_orglife.seed_orglife(plan, seed=seed, today=today, years=years)
+            duties = assessment_demo.seed_assessments(plan, seed=seed, today=today, years=years)
             ratings = demo_ratings.seed_ratings(plan, seed=seed, today=today)
         if connection.vendor == "postgresql":
             # Fresh statistics after a bulk load: without them the planner picks nested loops over
