@@ -56,8 +56,16 @@ class Api:
         return self._check(self.client.post(url, data, **self.auth), expected)
 
 
-def test_a_project_goes_from_a_topic_to_accepted_through_the_api_alone(
-    client, time_machine, organ_a, branch_a, gongwei_staff, organ_staff_a, secretary_of_branch_a, member_user
+def test_a_project_goes_from_a_topic_to_accepted_and_rated_through_the_api_alone(
+    client,
+    time_machine,
+    django_capture_on_commit_callbacks,
+    organ_a,
+    branch_a,
+    gongwei_staff,
+    organ_staff_a,
+    secretary_of_branch_a,
+    member_user,
 ):
     time_machine.move_to("2026-03-02 09:00 +0800", tick=False)
     gongwei = Api(client, gongwei_staff)
@@ -222,3 +230,17 @@ def test_a_project_goes_from_a_topic_to_accepted_through_the_api_alone(
     assert project.published_at is not None
     assert Notification.objects.filter(recipient=secretary_of_branch_a, title__contains="退回").exists()
     assert datetime.date(2026, 11, 30) == project.milestones.get(title="全面推行").planned_on
+
+    # The accepted project counts in the year's rating: a scheme, a run computed by the (eager)
+    # Celery task and published, all through the API; the branch reads its points for the project.
+    gongwei.post("/api/schemes/", {"year": 2026}, expected=201)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = gongwei.post("/api/rating-runs/compute/", {"year": 2026}, expected=202)
+    assert gongwei.get(f"/api/rating-runs/{queued['id']}/")["status"] == "draft"
+    assert gongwei.post(f"/api/rating-runs/{queued['id']}/publish/")["status"] == "published"
+    mine = shuji.get("/api/rating-results/?year=2026")["results"]
+    assert [row["branch_name"] for row in mine] == [branch_a.name]
+    result = shuji.get(f"/api/rating-results/{mine[0]['id']}/")
+    lines = {line["name"]: line for line in result["breakdown"]}
+    assert lines["项目验收得分"]["input"] == "验收得分 96.00（良好）"
+    assert lines["项目验收得分"]["score"] == "13.44"  # 96% of the indicator's 14 points
