@@ -4,7 +4,8 @@ The 机关党委 publishes a topic; the secretary files a project on it; the 机
 the secretary fixes and resubmits it; it is approved and the 工委 files it; a task is done by
 its assignee; progress is filed with evidence; a 督办 is answered; a milestone is moved with a
 reason; the branch requests acceptance; three reviewers score; the 工委 accepts and picks it
-for the 十佳. Each step is one HTTP call with a token, and the project's record shows them all.
+for the 十佳; the 工委 then rates the year and the project's score shows in the branch's result.
+Each step is one HTTP call with a token, and the project's record shows them all.
 """
 
 import datetime
