@@ -41,8 +41,8 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from accounts.services import AccountError
     from assessments.appraisal import AppraisalError
     from assessments.ledger import LedgerError
-    from assessments.ratings import RatingError
     from assessments.points import PointsError
+    from assessments.ratings import RatingError
     from assessments.reports import ReportError
     from assessments.schemes import SchemeError
     from assessments.scorecards import ScorecardError
