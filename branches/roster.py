@@ -417,30 +417,47 @@ def _read_rows(file) -> list[tuple[int, dict]]:
             raise RosterFileError("工作簿中没有工作表。")
         # The stored sheet size is often wrong in files from other programs; read what is there.
         ws.reset_dimensions()
-        rows = ws.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
-        header = next(rows, None) or ()
-        positions: dict[str, int] = {}
-        for index, value in enumerate(header):
-            label = "" if value is None else str(value).strip()
-            if label in LABELS.values():
-                if label in positions:
-                    raise RosterFileError(f"表头中“{label}”列出现了两次，请使用下载的模板填写。")
-                positions[label] = index
-        missing = [c.label for c in COLUMNS if c.label not in positions]
-        if missing:
-            raise RosterFileError(f"第1行表头缺少以下列：{'、'.join(missing)}。请使用下载的模板填写，不要修改表头。")
-        result = []
-        for excel_row, values in enumerate(rows, start=2):
-            cells = {c.key: values[positions[c.label]] for c in COLUMNS}
-            if all(_is_blank(v) for v in cells.values()):
-                continue
-            if len(result) >= MAX_ROWS:
-                raise RosterFileError(f"数据超过 {MAX_ROWS:,} 行，请拆分成多个文件分批导入。")
-            result.append((excel_row, cells))
+        result = _sheet_rows(ws)
     finally:
         wb.close()
     if not result:
         raise RosterFileError(f"“{ws.title}”工作表中没有党员数据，请从第2行起填写。")
+    return result
+
+
+def _sheet_rows(ws) -> list[tuple[int, dict]]:
+    """The data rows of a read-only sheet. Its XML is parsed only now, row by row, so a part that is
+    damaged past its first lines (bad XML, a failed checksum) is reported here as a damaged file."""
+    try:
+        return _parse_sheet_rows(ws)
+    except RosterFileError:
+        raise
+    except Exception as exc:  # openpyxl and the XML parser report damage with many exception types
+        raise RosterFileError("文件已损坏，无法读取，请在 Excel 中重新保存后上传。") from exc
+
+
+def _parse_sheet_rows(ws) -> list[tuple[int, dict]]:
+    """Header check, then each non-blank row keyed by column, up to MAX_ROWS."""
+    rows = ws.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
+    header = next(rows, None) or ()
+    positions: dict[str, int] = {}
+    for index, value in enumerate(header):
+        label = "" if value is None else str(value).strip()
+        if label in LABELS.values():
+            if label in positions:
+                raise RosterFileError(f"表头中“{label}”列出现了两次，请使用下载的模板填写。")
+            positions[label] = index
+    missing = [c.label for c in COLUMNS if c.label not in positions]
+    if missing:
+        raise RosterFileError(f"第1行表头缺少以下列：{'、'.join(missing)}。请使用下载的模板填写，不要修改表头。")
+    result = []
+    for excel_row, values in enumerate(rows, start=2):
+        cells = {c.key: values[positions[c.label]] for c in COLUMNS}
+        if all(_is_blank(v) for v in cells.values()):
+            continue
+        if len(result) >= MAX_ROWS:
+            raise RosterFileError(f"数据超过 {MAX_ROWS:,} 行，请拆分成多个文件分批导入。")
+        result.append((excel_row, cells))
     return result
 
 

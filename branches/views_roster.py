@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
+from maintenance.models import ExportKind, record_export
 from partybuild.excel import XLSX_CONTENT_TYPE
 
 from . import roster
@@ -117,7 +118,10 @@ def roster_export(request: HttpRequest) -> HttpResponse:
     _require_roster_access(request.user)
     filterset = MemberFilter(request.GET, queryset=member_queryset(request.user), user=request.user)
     mask_ids = not scope_of(request.user).can_see_full_id_numbers()
-    content = roster.export_members(filterset.qs.order_by("name_pinyin", "pk"), mask_ids=mask_ids)
+    members = filterset.qs.order_by("name_pinyin", "pk")
+    content = roster.export_members(members, mask_ids=mask_ids)
+    # Personal data leaves the portal: log who took what (the API's Excel list comes through here too).
+    record_export(request, kind=ExportKind.ROSTER, row_count=members.count(), full_id_numbers=not mask_ids)
     today = timezone.localdate()
     return _xlsx_response(content, f"党员名册-{today:%Y%m%d}.xlsx", f"roster-{today:%Y%m%d}.xlsx")
 

@@ -1,0 +1,162 @@
+"""Two people acting on the same record at the same moment, really in parallel on PostgreSQL.
+
+Each actor is a thread with its own database connection; a barrier releases them together, and the
+service under test is slowed down right after its first read so that both are inside their
+transactions before either writes. Without the row lock / unique constraint these tests fail.
+"""
+
+import datetime
+import threading
+import time
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.db import connection, connections
+
+from assessments import ratings
+from assessments.choices import RunStatus
+from assessments.models import RatingResult, RatingRun
+from assessments.ratings import RunConflict
+from projects import services as project_services
+from projects.choices import ProjectStatus
+from projects.models import Project, ProjectEvent
+from projects.services import IllegalTransition
+from tests.assessments.factories import YEAR, RatingRunFactory, default_scheme
+from tests.factories import Role, UserFactory, grant
+from tests.projects.factories import ProjectFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="并发测试需要 PostgreSQL（CI 使用 PostgreSQL）。"),
+]
+
+PAUSE = 0.3  # long enough for the other thread to reach the same point
+TIMEOUT = 30
+
+
+def run_together(*calls):
+    """Run each call in its own thread with its own connection; return (results, errors) in call order."""
+    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
+    results, errors = [None] * len(calls), [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:  # the test inspects what each actor got
+            errors[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "并发操作未在时限内结束（疑似死锁）"
+    return results, errors
+
+
+def slowed(function):
+    """`function`, pausing after it runs so that a concurrent caller catches up."""
+
+    def wrapper(*args, **kwargs):
+        value = function(*args, **kwargs)
+        time.sleep(PAUSE)
+        return value
+
+    return wrapper
+
+
+# --- two reviewers, one submitted project ----------------------------------------------------
+
+
+@pytest.fixture
+def second_reviewer_a(organ_a):
+    user = UserFactory(username="jiguan_a2", full_name="发改委机关党委干部乙")
+    grant(user, Role.ORGAN, organ=organ_a)
+    return user
+
+
+def test_approve_and_return_at_once_one_wins(branch_a, organ_staff_a, second_reviewer_a):
+    """Two reviewers of the same 机关党委: one approves while the other returns.
+
+    (A 工委 user may return an approved project at filing, so approve-then-return by the 工委 is two
+    legitimate steps, not a race; both actors here are organ reviewers.)
+    """
+    project = ProjectFactory(branch=branch_a, submitted=True)
+
+    with mock.patch.object(project_services, "_require_state", slowed(project_services._require_state)):
+        results, errors = run_together(
+            lambda: project_services.approve_project(Project.objects.get(pk=project.pk), by=organ_staff_a),
+            lambda: project_services.return_project(
+                Project.objects.get(pk=project.pk), by=second_reviewer_a, reason="指标不够具体"
+            ),
+        )
+
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1, f"恰好一人成功，实际结果 {results}，错误 {errors}"
+    losers = [e for e in errors if e is not None]
+    # Approve losing finds the project returned (IllegalTransition); return losing finds it approved,
+    # which only the 工委 may return (PermissionDenied). Either way nothing is written twice.
+    assert len(losers) == 1 and isinstance(losers[0], (IllegalTransition, PermissionDenied)), errors
+    project.refresh_from_db()
+    assert project.status == winners[0].status
+    assert project.status in (ProjectStatus.APPROVED, ProjectStatus.RETURNED)
+    assert ProjectEvent.objects.filter(project=project).count() == 1
+
+
+def test_two_approvals_at_once_record_one_event(branch_a, organ_staff_a, gongwei_staff):
+    project = ProjectFactory(branch=branch_a, submitted=True)
+
+    with mock.patch.object(project_services, "_require_state", slowed(project_services._require_state)):
+        results, errors = run_together(
+            lambda: project_services.approve_project(Project.objects.get(pk=project.pk), by=organ_staff_a),
+            lambda: project_services.approve_project(Project.objects.get(pk=project.pk), by=gongwei_staff),
+        )
+
+    assert sum(r is not None for r in results) == 1, (results, errors)
+    assert [type(e) for e in errors if e is not None] == [IllegalTransition]
+    assert Project.objects.get(pk=project.pk).status == ProjectStatus.APPROVED
+    assert list(ProjectEvent.objects.filter(project=project).values_list("to_status", flat=True)) == [
+        ProjectStatus.APPROVED
+    ]
+
+
+# --- two rating runs for the same year ---------------------------------------------------------
+
+
+@pytest.fixture
+def after_the_year():
+    with time_machine.travel(datetime.datetime(YEAR + 1, 1, 20, 10, 0), tick=True):
+        yield
+
+
+@pytest.mark.parametrize("earlier_draft", [False, True], ids=["first-run", "over-a-draft"])
+def test_two_rating_runs_requested_at_once_make_one_run(
+    after_the_year, earlier_draft, branch_a, branch_b, gongwei_staff
+):
+    default_scheme(YEAR, by=gongwei_staff)
+    if earlier_draft:
+        RatingRunFactory(status=RunStatus.DRAFT, number=1)
+
+    with mock.patch.object(ratings, "scheme_for_year", slowed(ratings.scheme_for_year)):
+        results, errors = run_together(
+            lambda: ratings.request_run(YEAR, by=gongwei_staff),
+            lambda: ratings.request_run(YEAR, by=gongwei_staff),
+        )
+
+    assert sum(r is not None for r in results) == 1, (results, errors)
+    assert [type(e) for e in errors if e is not None] == [RunConflict]
+    run = RatingRun.objects.get(pk=next(r for r in results if r is not None).pk)
+    # The winner's job ran (eagerly, after its commit) and produced one result per branch.
+    assert run.status == RunStatus.DRAFT
+    live = RatingRun.objects.filter(year=YEAR).exclude(status=RunStatus.SUPERSEDED)
+    assert list(live) == [run]
+    assert (
+        RatingResult.objects.filter(run=run).count()
+        == RatingResult.objects.filter(run=run).values("branch").distinct().count()
+    )
+    assert set(RatingResult.objects.filter(run=run).values_list("branch_id", flat=True)) >= {branch_a.pk, branch_b.pk}
