@@ -117,7 +117,10 @@ def _compute_confirm(open_run: RatingRun | None, published: RatingRun | None) ->
 @login_required
 @require_POST
 def run_compute(request: HttpRequest) -> HttpResponse:
-    """工委 only (request_run checks it); the Celery task computes, the run page shows progress."""
+    """工委 only; the Celery task computes, the run page shows progress."""
+    if not ratings.can_run(request.user):
+        # Before looking at the input: whoever may not rate learns nothing from the answer.
+        raise PermissionDenied("只有机关工委可以开展星级评定。")
     raw = request.POST.get("year", "")
     if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
         messages.error(request, "请选择有效的考核年度。")
