@@ -1,10 +1,13 @@
 """Send in-app notifications (and email) once per person and key."""
 
+import logging
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 
 from .models import Notification
+
+logger = logging.getLogger(__name__)
 
 
 def notify(recipients: Iterable, *, title: str, body: str = "", url: str = "", key: str = "") -> list[Notification]:
@@ -28,7 +31,21 @@ def notify(recipients: Iterable, *, title: str, body: str = "", url: str = "", k
                 raise
     ids = [n.pk for n in created if n.recipient.email]
     if ids:
-        from .tasks import email_notifications
-
-        transaction.on_commit(lambda: email_notifications.delay(ids))
+        transaction.on_commit(lambda: queue_emails(ids))
     return created
+
+
+def queue_emails(ids: list[int]) -> bool:
+    """Hand the emails to the job queue. With the broker down the step the user took still
+    succeeds: the notifications stay unsent (`emailed_at` empty) and `email_unsent` sends them
+    once the broker is back."""
+    from kombu.exceptions import OperationalError
+
+    from .tasks import email_notifications
+
+    try:
+        email_notifications.delay(ids)
+    except (OperationalError, OSError) as exc:
+        logger.error("Broker unavailable, %d notification emails left for email_unsent: %s", len(ids), exc)
+        return False
+    return True

@@ -41,3 +41,26 @@ def send_reminders_task(today_iso: str | None = None) -> dict[str, int]:
     """
     today = datetime.date.fromisoformat(today_iso) if today_iso else timezone.localdate()
     return send_reminders(today)
+
+
+# Older unsent emails are left alone: a reminder that went unsent for days is news no longer.
+UNSENT_WINDOW = datetime.timedelta(days=2)
+UNSENT_GRACE = datetime.timedelta(minutes=5)
+
+
+@shared_task
+def email_unsent() -> int:
+    """Send the emails whose job never reached the queue (the broker was down); beat runs this
+    every few minutes. Notifications already emailed are skipped, so a run racing the normal job
+    sends nothing twice (`email_notifications` claims each row)."""
+    now = timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__gte=now - UNSENT_WINDOW,
+            created_at__lte=now - UNSENT_GRACE,
+        )
+        .exclude(recipient__email="")
+        .values_list("pk", flat=True)[:500]
+    )
+    return email_notifications(ids) if ids else 0

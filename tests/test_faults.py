@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.choices import JobStatus, RunStatus
 from assessments.models import RatingRun, ScorecardExport
@@ -164,3 +165,25 @@ def test_scorecard_export_with_broker_down_queues_and_is_picked_up_later(
 
     export.refresh_from_db()
     assert export.status == JobStatus.DONE and export.file
+
+
+@pytest.mark.django_db
+def test_a_workflow_step_succeeds_with_the_broker_down_and_its_emails_follow_later(
+    dead_broker, organ_staff_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Notifications are written with the step; their emails wait for the queue and are swept up."""
+    from notifications.models import Notification
+    from notifications.services import notify
+    from notifications.tasks import UNSENT_GRACE, email_unsent
+
+    organ_staff_a.email = "jiguan@example.gov.cn"
+    organ_staff_a.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        created = notify([organ_staff_a], title="综合处党支部提交了项目", body="请审核。")
+    assert len(created) == 1 and Notification.objects.get().emailed_at is None
+    assert mailoutbox == []
+
+    Notification.objects.update(created_at=timezone.now() - UNSENT_GRACE - datetime.timedelta(minutes=1))
+    assert email_unsent() == 1
+    assert [m.to for m in mailoutbox] == [["jiguan@example.gov.cn"]]
+    assert email_unsent() == 0  # sent once
