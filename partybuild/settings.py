@@ -163,6 +163,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Behind nginx: the internal location that serves MEDIA_ROOT (e.g. /protected-media/); downloads then
+# leave Django as an X-Accel-Redirect after the permission check. Empty: Django streams the file.
+PROTECTED_MEDIA_REDIRECT = env.str("PROTECTED_MEDIA_REDIRECT", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -22,7 +22,7 @@ from defusedxml.common import DefusedXmlException
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 
 MAX_FILES_PER_REPORT = 10
 # [Content_Types].xml of a real Office file is a few KB; a large one is not worth parsing.
@@ -236,13 +236,24 @@ class StoredFile(models.Model):
             raise
         return self.file.name
 
-    def download(self) -> FileResponse:
-        """The file as an attachment that no browser renders or sniffs in the portal's origin."""
-        try:
-            handle = self.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404("文件已不存在。") from exc
-        response = FileResponse(handle, content_type=self.content_type)
+    def download(self) -> HttpResponse:
+        """The file as an attachment that no browser renders or sniffs in the portal's origin.
+
+        Called only after the caller's permission check. With `PROTECTED_MEDIA_REDIRECT` set (behind
+        nginx in production), Django answers with headers only and nginx sends the bytes from an
+        `internal` location that no client can request directly.
+        """
+        if settings.PROTECTED_MEDIA_REDIRECT:
+            if not self.file.storage.exists(self.file.name):
+                raise Http404("文件已不存在。")
+            response = HttpResponse(content_type=self.content_type)
+            response["X-Accel-Redirect"] = settings.PROTECTED_MEDIA_REDIRECT + quote(self.file.name)
+        else:
+            try:
+                handle = self.file.open("rb")
+            except FileNotFoundError as exc:
+                raise Http404("文件已不存在。") from exc
+            response = FileResponse(handle, content_type=self.content_type)
         ext = self.original_name.rsplit(".", 1)[-1].lower() if "." in self.original_name else "bin"
         # RFC 6266/5987: old clients take the ASCII name, the others the original Chinese one.
         response["Content-Disposition"] = (

@@ -383,6 +383,24 @@ def test_an_attachment_downloads_only_within_scope(
         assert client_for(user).get(url).status_code == 404
 
 
+def test_behind_nginx_the_attachment_leaves_as_an_internal_redirect_after_the_check(
+    client_for, settings, branch_a, secretary_of_branch_a, secretary_of_branch_b, organ_staff_a
+):
+    settings.PROTECTED_MEDIA_REDIRECT = "/protected-media/"
+    roster(branch_a, 3)
+    meeting = record_meeting(branch_a, general(), files=[pdf()], by=secretary_of_branch_a)
+    attachment = meeting.attachments.get()
+    url = reverse("branches:meeting_attachment", args=[attachment.token])
+
+    response = client_for(organ_staff_a).get(url)
+    assert response.status_code == 200 and response.content == b""
+    assert response["X-Accel-Redirect"] == "/protected-media/" + attachment.file.name
+    assert response["Content-Type"] == "application/pdf"
+    assert "attachment;" in response["Content-Disposition"]
+    assert "X-Accel-Redirect" not in client_for(secretary_of_branch_b).get(url)
+    assert client_for(secretary_of_branch_b).get(url).status_code == 404
+
+
 # --- editing and deleting -----------------------------------------------------------------
 
 
