@@ -43,3 +43,22 @@ def test_the_api_docs_load_their_start_up_script_from_a_file(client, gongwei_sta
     client.force_login(gongwei_staff)
     page = client.get("/api/docs/").content.decode()
     assert not INLINE_SCRIPT.search(page)
+
+
+@pytest.mark.django_db
+def test_a_form_post_without_the_csrf_token_is_refused_and_changes_nothing(secretary_of_branch_a, branch_a):
+    from django.test import Client
+
+    from branches.models import Member
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(secretary_of_branch_a)
+    before = Member.objects.count()
+    response = client.post(reverse("branches:member_create") + f"?branch={branch_a.pk}", {"name": "伪造"})
+    assert response.status_code == 403
+    assert Member.objects.count() == before
+    # The same form, fetched first, carries the token a real browser would send back.
+    assert (
+        'name="csrfmiddlewaretoken"'
+        in client.get(reverse("branches:member_create") + f"?branch={branch_a.pk}").content.decode()
+    )
