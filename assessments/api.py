@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Sum
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -33,11 +33,12 @@ from rest_framework.response import Response
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, get_member_for_user
 from branches.models import Branch, Member
+from maintenance.models import ExportKind, record_export
 from partybuild.api import ERRORS, TRANSITION_ERRORS, XlsxRenderer, router, wants_xlsx
 from partybuild.excel import XLSX_CONTENT_TYPE
 
 from . import appraisal as appraisals
-from . import ledger, points, ratings, reports, schemes, scorecards, scores, secretary
+from . import ledger, points, ratings, reports, schemes, scorecards, scores, secretary, views_scorecards
 from .choices import AdjustmentKind, AppraisalGrade, ProblemSource, SecretaryGrade
 from .forms_ledger import ProblemFilter
 from .models import (
@@ -453,6 +454,7 @@ class ProblemViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         if wants_xlsx(request):
             today = timezone.localdate()
             rows = self.filter_queryset(self.get_queryset()).select_related("created_by", "verified_by")
+            record_export(request._request, kind=ExportKind.PROBLEMS, row_count=rows.count(), full_id_numbers=False)
             return _attachment(
                 export_problems(rows, today), f"问题整改台账-{today:%Y%m%d}.xlsx", f"problems-{today:%Y%m%d}.xlsx"
             )
@@ -1755,20 +1757,8 @@ class ScorecardExportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         export = self.get_object()
-        if export.status != scorecards.JobStatus.DONE or not export.file:
-            raise Http404("文件尚未生成。")
-        try:
-            handle = export.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404("文件已不存在，请重新导出。") from exc
-        response = FileResponse(handle, content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = (
-            f'attachment; filename="scorecards-{export.run.year}-{export.pk}.xlsx"; '
-            f"filename*=UTF-8''{quote(scorecards.download_name(export))}"
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        # The page's own download: the same checks, headers and export log entry.
+        return views_scorecards.scorecard_download(request._request, export.pk)
 
     @extend_schema(
         summary="重新生成失败或长时间未完成的导出", request=None, responses={202: ScorecardExportSerializer, **ERRORS}

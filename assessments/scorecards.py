@@ -491,6 +491,12 @@ def _write_scheme(wb: Workbook, run: RatingRun, scheme: AssessmentScheme, indica
         ws.append([text(item.name), AdjustmentKind(item.kind).label, _number(ws, item.points)])
 
 
+def row_count(export: ScorecardExport) -> int:
+    """Branches in an export's workbook (its organ's, or the whole run's)."""
+    results = RatingResult.objects.filter(run_id=export.run_id)
+    return (results.filter(organ_id=export.organ_id) if export.organ_id else results).count()
+
+
 def default_run(year: int, number: int | None = None) -> RatingRun:
     """The run the command exports: the year's published run, or run `number` of the year."""
     runs = RatingRun.objects.filter(year=year).select_related("scheme")

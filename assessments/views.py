@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import scope_of
 from branches.history import history_of
 from branches.models import Member, Organ
+from maintenance.models import ExportKind, record_export
 
 from . import reports
 from .choices import ReportStatus
@@ -348,6 +349,7 @@ def report_export(request: HttpRequest) -> HttpResponse:
         "branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk"
     )
     content = export_roster(period, rows)
+    record_export(request, kind=ExportKind.DUTY_REPORTS, row_count=rows.count(), full_id_numbers=False)
     filename = f"一岗双责报告-{period.year}-{period.half}-{today:%Y%m%d}.xlsx"
     response = HttpResponse(content, content_type=CONTENT_TYPE)
     # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.

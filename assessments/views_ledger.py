@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, writable_branches
 from branches.history import history_of
+from maintenance.models import ExportKind, record_export
 from partybuild.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
 
 from . import ledger
@@ -160,6 +161,7 @@ def problem_export(request: HttpRequest) -> HttpResponse:
     _require(scope_of(request.user).is_staff_or_committee, "您的账号无权导出问题整改台账。")
     today = timezone.localdate()
     rows = _ordered(_filtered(request, today).qs.select_related("created_by", "verified_by"), today)
+    record_export(request, kind=ExportKind.PROBLEMS, row_count=rows.count(), full_id_numbers=False)
     response = HttpResponse(export_problems(rows, today), content_type=XLSX_CONTENT_TYPE)
     filename, fallback = f"问题整改台账-{today:%Y%m%d}.xlsx", f"problems-{today:%Y%m%d}.xlsx"
     # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.

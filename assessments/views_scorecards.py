@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
+from maintenance.models import ExportKind, record_export
 from partybuild.excel import XLSX_CONTENT_TYPE
 
 from . import scorecards
@@ -140,6 +141,7 @@ def scorecard_download(request: HttpRequest, pk: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    record_export(request, kind=ExportKind.SCORECARDS, row_count=scorecards.row_count(export), full_id_numbers=False)
     return response
 
 

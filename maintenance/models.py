@@ -6,6 +6,10 @@ from django.db import models
 
 class ExportKind(models.TextChoices):
     ROSTER = "roster", "党员名册"
+    DUTY_REPORTS = "duty_reports", "一岗双责报送情况"
+    PROBLEMS = "problems", "问题整改台账"
+    PROJECTS = "projects", "支部项目"
+    SCORECARDS = "scorecards", "年度考核结果"
 
 
 class ExportSource(models.TextChoices):

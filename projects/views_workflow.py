@@ -20,6 +20,7 @@ from django_tables2 import RequestConfig
 from accounts.scope import scope_of
 from branches.history import history_of
 from branches.models import Branch
+from maintenance.models import ExportKind, record_export
 
 from . import rules, services, views_acceptance, views_progress
 from .access import (
@@ -576,6 +577,7 @@ def project_export(request: HttpRequest) -> HttpResponse:
         .annotate(n_targets=Coalesce(Subquery(n_targets.values("c")), Value(0)))
         .order_by("-year", "branch__organ__sort_order", "branch__name", "pk")
     )
+    record_export(request, kind=ExportKind.PROJECTS, row_count=rows.count(), full_id_numbers=False)
     return _xlsx_response(export_projects(rows), f"支部项目-{today:%Y%m%d}.xlsx", f"projects-{today:%Y%m%d}.xlsx")
 
 

@@ -68,3 +68,38 @@ def test_other_admin_staff_do_not_see_the_log(client, organ_a):
     grant(clerk, Role.ORGAN, organ=organ_a)
     client.force_login(clerk)
     assert client.get(reverse("admin:maintenance_exportlog_changelist")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("url_name", "kind"),
+    [
+        ("assessments:report_export", ExportKind.DUTY_REPORTS),
+        ("assessments:problem_export", ExportKind.PROBLEMS),
+        ("projects:project_export", ExportKind.PROJECTS),
+    ],
+)
+def test_every_list_export_with_names_of_people_is_logged(client_for, organ_staff_a, members, url_name, kind):
+    response = client_for(organ_staff_a).get(reverse(url_name))
+    assert response.status_code == 200
+    log = ExportLog.objects.get()
+    assert (log.user, log.kind, log.source) == (organ_staff_a, kind, ExportSource.PAGE)
+
+
+def test_a_scorecard_download_is_logged_with_its_rows(client_for, organ_staff_a, branch_a, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from assessments.choices import JobStatus, RunStatus
+    from assessments.models import ScorecardExport
+    from tests.assessments.factories import RatingResultFactory, RatingRunFactory
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    run = RatingRunFactory(status=RunStatus.PUBLISHED)
+    RatingResultFactory(run=run, branch=branch_a)
+    export = ScorecardExport.objects.create(
+        run=run, organ=branch_a.organ, token="t" * 32, status=JobStatus.DONE, requested_by=organ_staff_a
+    )
+    export.file.save("x.xlsx", ContentFile(b"PK"), save=True)
+    response = client_for(organ_staff_a).get(reverse("assessments:scorecard_download", args=[export.pk]))
+    assert response.status_code == 200
+    log = ExportLog.objects.get()
+    assert (log.kind, log.row_count) == (ExportKind.SCORECARDS, 1)
