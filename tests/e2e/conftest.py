@@ -10,10 +10,6 @@ import pytest
 from tests.e2e.browser import CHROMIUM, WAIT_MS
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "e2e: drives a real browser (chromium) against a live server")
-
-
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
