@@ -6,6 +6,7 @@ browser module runs. Every page fails its test on a console error (a CSP violati
 """
 
 import pytest
+from kombu import pools as kombu_pools
 
 from tests.e2e.browser import CHROMIUM, WAIT_MS
 
@@ -61,6 +62,11 @@ def new_page(browser, live_server, console_errors):
 def routed_worker(eager_celery, worker_queue):
     """A real Celery worker, with every task the pages send (`delay_on_commit`) routed to its private queue."""
     app = eager_celery
+    # Publish on fresh connections: earlier tests in this process may have left pools behind
+    # (tests/test_faults.py points the broker at a dead port and back).
+    app._pool = None
+    app.amqp._producer_pool = None
+    kombu_pools.reset()
     saved = app.conf.task_routes
     app.conf.task_routes = {"*": {"queue": worker_queue}}
     app.amqp.flush_routes()
