@@ -111,7 +111,10 @@ class XlsxFallbackMixin:
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
-    """A viewset whose rows depend on the user: the schema generator gets an empty queryset."""
+    """A viewset whose rows depend on the user: the schema generator gets an empty queryset.
+
+    Each subclass names its `model` and defines `scoped_queryset(user)`, the rows that user may see.
+    """
 
     model = None
     # Ids are numbers: anything else is not a URL of this API (404), never a failed lookup (500).
@@ -121,9 +124,6 @@ class ScopedViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
         return self.scoped_queryset(self.request.user)
-
-    def scoped_queryset(self, user):
-        raise NotImplementedError
 
 
 def _user_name(user) -> str | None:
