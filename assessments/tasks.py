@@ -1,36 +1,14 @@
 """Celery tasks of the assessments app: thin, idempotent wrappers that load by id and call a service."""
 
 import datetime
-import functools
 import logging
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
-from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
+
+from partybuild.jobs import RecordedJobTask
 
 logger = logging.getLogger(__name__)
-
-
-class RecordedJobTask(DjangoTask):
-    """A task whose job is recorded in the database before it is sent (a queued run or export).
-
-    If the broker cannot be reached after the record is committed, the user's action has still
-    succeeded: the failure is logged instead of becoming a 500, the record stays queued, and
-    `requeue_queued_jobs` sends it again once the broker is back.
-    """
-
-    def delay_on_commit(self, *args, **kwargs) -> None:
-        transaction.on_commit(functools.partial(self.send_or_log, *args, **kwargs))
-
-    def send_or_log(self, *args, **kwargs) -> bool:
-        try:
-            self.delay(*args, **kwargs)
-        except (OperationalError, OSError) as exc:
-            logger.error("Broker unavailable, %s%r stays queued for requeue: %s", self.name, args, exc)
-            return False
-        return True
 
 
 @shared_task(base=RecordedJobTask)

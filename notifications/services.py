@@ -31,21 +31,8 @@ def notify(recipients: Iterable, *, title: str, body: str = "", url: str = "", k
                 raise
     ids = [n.pk for n in created if n.recipient.email]
     if ids:
-        transaction.on_commit(lambda: queue_emails(ids))
+        from .tasks import email_notifications
+
+        # With the broker down the step still succeeds; `email_unsent` sends these later.
+        email_notifications.delay_on_commit(ids)
     return created
-
-
-def queue_emails(ids: list[int]) -> bool:
-    """Hand the emails to the job queue. With the broker down the step the user took still
-    succeeds: the notifications stay unsent (`emailed_at` empty) and `email_unsent` sends them
-    once the broker is back."""
-    from kombu.exceptions import OperationalError
-
-    from .tasks import email_notifications
-
-    try:
-        email_notifications.delay(ids)
-    except (OperationalError, OSError) as exc:
-        logger.error("Broker unavailable, %d notification emails left for email_unsent: %s", len(ids), exc)
-        return False
-    return True

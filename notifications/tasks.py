@@ -5,11 +5,13 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from partybuild.jobs import RecordedJobTask
+
 from .models import Notification
 from .reminders import send_reminders
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+@shared_task(base=RecordedJobTask, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
 def email_notifications(ids: list[int]) -> int:
     """Email each notification once: claim it by stamping `emailed_at`, release it if sending fails."""
     sent = 0
