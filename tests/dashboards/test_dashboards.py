@@ -279,15 +279,15 @@ def test_the_token_is_replaced_again_when_the_transaction_commits(
             recorded_by=recorder,
         )  # fmt: skip
     # Another request computes now, from what it could see before the commit, under the new token…
-    stale_key = cache.entry_key(YEAR, TODAY)
+    stale_key = cache.entry_key("orglife", YEAR, TODAY)
     for callback in callbacks:
         callback()
     # …and the commit moves the token on, so that entry is never read.
-    assert cache.entry_key(YEAR, TODAY) != stale_key
+    assert cache.entry_key("orglife", YEAR, TODAY) != stale_key
 
 
 def test_each_database_keeps_its_own_entries(settings):
-    assert connection.settings_dict["NAME"] in cache.entry_key(YEAR, TODAY)
+    assert connection.settings_dict["NAME"] in cache.entry_key("orglife", YEAR, TODAY)
 
 
 def test_branches_outside_the_year_are_left_out(organ_a, recorder):
