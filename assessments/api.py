@@ -62,9 +62,9 @@ from .models import (
     SecretaryReportAttachment,
 )
 from .reports import FILING_CHOICES, TEXT_FIELDS
-from .views import _overview
+from .views import overview_query
 from .views import report_export as report_export_page
-from .views_ledger import _ordered, export_problems, get_problem_for_user, get_problem_for_verifier, problems_for
+from .views_ledger import export_problems, get_problem_for_user, get_problem_for_verifier, problems_for
 from .views_ratings import ResultFilter, distributions
 
 XLSX_RESPONSE = OpenApiResponse(
@@ -331,7 +331,7 @@ class DutyReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixi
         if wants_xlsx(request):
             # The page's own export: the same query string gives the same rows.
             return report_export_page(request._request)
-        _, _, _, rows = _overview(request._request, timezone.localdate())
+        _, _, _, rows = overview_query(request._request, timezone.localdate())
         rows = rows.select_related("branch__organ").order_by(
             "branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk"
         )
@@ -444,7 +444,7 @@ class ProblemViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         if self.action == "list":
             _require(scope_of(user).is_staff_or_committee, "您的账号无权查看问题整改台账。")
             base = Problem.objects.visible_to(user)
-            return _ordered(base.select_related("branch__organ", "responsible"), timezone.localdate())
+            return ledger.in_ledger_order(base.select_related("branch__organ", "responsible"), timezone.localdate())
         return problems_for(user).select_related("branch__organ", "responsible")
 
     def get_object(self):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -286,3 +287,21 @@ def _announce_opened(problem: Problem, actor) -> None:
         body=f"{problem.branch.name}有一项{problem.get_source_display()}的问题需整改：{problem.title}\n"
         f"整改措施：{problem.measures}\n整改时限：{problem.deadline:%Y-%m-%d}，责任人：{problem.responsible.name}",
     )
+
+
+# --- how the ledger lists items (the page, its export and the API alike) ----------------------
+
+
+def overdue_flag(today: datetime.date) -> Case:
+    """True for an item still being worked on whose deadline has passed."""
+    return Case(
+        When(Q(status__in=WORKING, deadline__lt=today), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def in_ledger_order(queryset, today: datetime.date):
+    """`is_overdue` annotated; what still needs rectifying first, the most pressing deadline on top."""
+    working_first = Case(When(status__in=WORKING, then=Value(0)), default=Value(1))
+    return queryset.annotate(is_overdue=overdue_flag(today), _rank=working_first).order_by("_rank", "deadline", "pk")

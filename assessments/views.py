@@ -252,8 +252,8 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the staff overview and its export --------------------------------------------------
 
 
-def _overview(request: HttpRequest, today: datetime.date):
-    """(form, period, rows before the status filter, rows) for the overview and the export alike."""
+def overview_query(request: HttpRequest, today: datetime.date):
+    """(form, period, rows before the status filter, rows) for the overview, its export and the API alike."""
     default = reports.default_period(today)
     data = request.GET.copy()
     data.setdefault("period", str(default.pk))
@@ -310,7 +310,7 @@ def _totals(rows: list[dict]) -> dict:
 def report_overview(request: HttpRequest) -> HttpResponse:
     _require(_is_staff(request.user), "只有支部书记、支委和上级党组织工作人员可以查看报告情况。")
     today = timezone.localdate()
-    form, period, base, rows = _overview(request, today)
+    form, period, base, rows = overview_query(request, today)
     rows = rows.select_related("branch__organ").order_by(
         "branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk"
     )
@@ -344,7 +344,7 @@ def report_export(request: HttpRequest) -> HttpResponse:
     """Exactly the rows of the overview for the same query string, every page."""
     _require(_is_staff(request.user), "只有支部书记、支委和上级党组织工作人员可以导出报告情况。")
     today = timezone.localdate()
-    _, period, _, rows = _overview(request, today)
+    _, period, _, rows = overview_query(request, today)
     rows = rows.select_related("branch__organ").order_by(
         "branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk"
     )

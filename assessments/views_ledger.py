@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -67,23 +67,9 @@ def get_problem_for_verifier(user, pk: int) -> Problem:
     return problem
 
 
-def _overdue_flag(today: datetime.date):
-    return Case(
-        When(Q(status__in=WORKING, deadline__lt=today), then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-
-
 def _filtered(request: HttpRequest, today: datetime.date) -> ProblemFilter:
     base = Problem.objects.visible_to(request.user).select_related("branch__organ", "responsible")
     return ProblemFilter(request.GET, queryset=base, user=request.user, today=today)
-
-
-def _ordered(queryset, today: datetime.date):
-    # What still needs rectifying comes first, the most pressing deadline on top.
-    working_first = Case(When(status__in=WORKING, then=Value(0)), default=Value(1))
-    return queryset.annotate(is_overdue=_overdue_flag(today), _rank=working_first).order_by("_rank", "deadline", "pk")
 
 
 # --- The ledger ------------------------------------------------------------------------------
@@ -101,7 +87,7 @@ def problem_list(request: HttpRequest) -> HttpResponse:
         overdue=Count("pk", filter=Q(status__in=WORKING, deadline__lt=today)),
         working=Count("pk", filter=Q(status__in=WORKING)),
     )
-    page = Paginator(_ordered(rows, today), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(ledger.in_ledger_order(rows, today), PAGE_SIZE).get_page(request.GET.get("page"))
     for problem in page.object_list:
         problem.days_late = (today - problem.deadline).days if problem.is_overdue else 0
     return render(
@@ -160,7 +146,7 @@ def problem_export(request: HttpRequest) -> HttpResponse:
     """Exactly the rows of the ledger list for the same query string, every page."""
     _require(scope_of(request.user).is_staff_or_committee, "您的账号无权导出问题整改台账。")
     today = timezone.localdate()
-    rows = _ordered(_filtered(request, today).qs.select_related("created_by", "verified_by"), today)
+    rows = ledger.in_ledger_order(_filtered(request, today).qs.select_related("created_by", "verified_by"), today)
     record_export(request, kind=ExportKind.PROBLEMS, row_count=rows.count(), full_id_numbers=False)
     response = HttpResponse(export_problems(rows, today), content_type=XLSX_CONTENT_TYPE)
     filename, fallback = f"问题整改台账-{today:%Y%m%d}.xlsx", f"problems-{today:%Y%m%d}.xlsx"

@@ -109,6 +109,13 @@ def requirements_for_year(year: int) -> list[MeetingRequirement]:
     return _ordered(MeetingRequirement.objects.filter(year=year))
 
 
+def active_in_year(qs, year: int):
+    """Branches that existed at some point of the year (a branch dissolved in June still owed Q1)."""
+    return qs.filter(founded_on__lte=datetime.date(year, 12, 31)).filter(
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=datetime.date(year, 1, 1))
+    )
+
+
 def _create_requirements(year: int) -> None:
     previous = MeetingRequirement.objects.filter(year__lt=year).aggregate(y=Max("year"))["y"]
     if previous is not None:

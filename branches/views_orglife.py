@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,13 +57,6 @@ def _int(value: str) -> int:
         raise Http404("参数无效。") from exc
 
 
-def _active_in_year(qs, year: int):
-    """Branches that existed at some point of the year (a branch dissolved in June still owed Q1)."""
-    return qs.filter(founded_on__lte=datetime.date(year, 12, 31)).filter(
-        Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=datetime.date(year, 1, 1))
-    )
-
-
 def _crumbs(*extra) -> list[tuple]:
     return [("组织生活完成情况", reverse("branches:completion")), *extra]
 
@@ -80,7 +73,7 @@ def completion(request: HttpRequest) -> HttpResponse:
     year = form.value("year", today.year)
     organ = form.value("organ")
     state = form.value("state", "")
-    branches = _active_in_year(Branch.objects.visible_to(request.user), year).select_related("organ")
+    branches = orglife.active_in_year(Branch.objects.visible_to(request.user), year).select_related("organ")
     if organ is not None:
         branches = branches.filter(organ=organ)
     branches = branches.order_by("organ__sort_order", "organ__name", "name")

@@ -29,7 +29,6 @@ from assessments.models import DutyReportPeriod, Problem, RatingResult, RatingRu
 from branches import orglife
 from branches.models import Branch, Member, Organ, OrganisationRules
 from branches.rules import WARNING_KINDS, warning_counts
-from branches.views_orglife import _active_in_year
 from projects.choices import Direction, Grade, ProjectStatus
 from projects.models import Project
 
@@ -338,7 +337,7 @@ def _organ_rollups(year: int, today: datetime.date) -> dict:
 
 def _compute_rollup(year: int, today: datetime.date) -> dict:
     requirements = orglife.requirements_for_year(year)
-    branches = _active_in_year(Branch.objects.all(), year).order_by()
+    branches = orglife.active_in_year(Branch.objects.all(), year).order_by()
     result = orglife.completion(branches, year, today, requirements=requirements)
     rows = {}
     for pk, bc in result.items():
