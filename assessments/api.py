@@ -34,7 +34,7 @@ from accounts.scope import scope_of
 from branches.access import get_branch_for_user, get_member_for_user
 from branches.models import Branch, Member
 from maintenance.models import ExportKind, record_export
-from partybuild.api import ERRORS, TRANSITION_ERRORS, XlsxRenderer, router, wants_xlsx
+from partybuild.api import ERRORS, TRANSITION_ERRORS, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
 from partybuild.excel import XLSX_CONTENT_TYPE
 
 from . import appraisal as appraisals
@@ -91,9 +91,9 @@ def _state(help_text: str = ""):
     return serializers.CharField(read_only=True, help_text=help_text)
 
 
-class Viewset(viewsets.GenericViewSet):
-    """What every viewset of this module shares: a typed body validated field by field. (Errors of an
-    `?format=xlsx` request answer in JSON: `partybuild.api.exception_handler` sees to that.)"""
+class Viewset(XlsxFallbackMixin, viewsets.GenericViewSet):
+    """What every viewset of this module shares: a typed body validated field by field, and JSON for
+    any answer to `?format=xlsx` that is not an export."""
 
     def valid(self, serializer_class, **kwargs) -> dict:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)

@@ -28,7 +28,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from accounts.scope import scope_of
-from partybuild.api import ERRORS, TRANSITION_ERRORS, Conflict, XlsxRenderer, router, wants_xlsx
+from partybuild.api import ERRORS, TRANSITION_ERRORS, Conflict, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
 
 from . import meetings as meeting_services
 from . import orglife, services
@@ -421,7 +421,13 @@ class TrainingHoursSerializer(serializers.Serializer):
         summary="修改党员信息", request=MemberWriteSerializer, responses={200: MemberSerializer, **ERRORS}
     ),
 )
-class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class MemberViewSet(
+    XlsxFallbackMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = MemberSerializer
     filterset_class = MemberFilter
     ordering_fields = ["name_pinyin", "birth_date", "joined_on", "branch__name"]

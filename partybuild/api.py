@@ -85,11 +85,8 @@ class Conflict(exceptions.APIException):
 def exception_handler(exc, context):
     """DRF's handler, after mapping the portal's own errors to 409 / 400 / 403.
 
-    An error answers in JSON even when the request asked for `?format=xlsx`.
+    (An error of an `?format=xlsx` request answers in JSON: see `XlsxFallbackMixin`.)
     """
-    request = context.get("request")
-    if request is not None and isinstance(getattr(request, "accepted_renderer", None), XlsxRenderer):
-        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     if isinstance(exc, _conflict_errors()):
         exc = Conflict(str(exc))
     elif isinstance(exc, _input_errors()):
@@ -113,6 +110,22 @@ class XlsxRenderer(BaseRenderer):
         if isinstance(data, bytes):
             return data
         raise exceptions.NotAcceptable("该接口不提供 Excel 格式。")
+
+
+class XlsxFallbackMixin:
+    """For every viewset that offers `?format=xlsx`: a list answers with its own export (bytes); any
+    other answer — an error, a detail, an action without an export — goes out as JSON rather than
+    failing in the Excel renderer."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        if (
+            isinstance(response, Response)
+            and isinstance(renderer, XlsxRenderer)
+            and not isinstance(response.data, bytes)
+        ):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def wants_xlsx(request) -> bool:

@@ -25,7 +25,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from accounts.scope import scope_of
-from partybuild.api import ERRORS, TRANSITION_ERRORS, Conflict, XlsxRenderer, router, wants_xlsx
+from partybuild.api import ERRORS, TRANSITION_ERRORS, Conflict, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
 
 from . import acceptance, progress, rules, services, views_progress, views_workflow
 from .access import (
@@ -97,17 +97,6 @@ def _form_data(validated: dict) -> dict:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise PermissionDenied(message)
-
-
-class XlsxFallbackMixin:
-    """`?format=xlsx` is answered by a list's own export; any other answer (an error, or an
-    action without an export) goes out as JSON rather than failing in the Excel renderer."""
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        renderer = getattr(request, "accepted_renderer", None)
-        if isinstance(response, Response) and renderer is not None and renderer.format == "xlsx":
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class ScopedViewSet(viewsets.GenericViewSet):

@@ -386,6 +386,21 @@ def test_xlsx_refusal_answers_json(world, people):
     assert "无权" in response.json()["detail"]
 
 
+def test_a_detail_asked_as_xlsx_answers_json(world, people):
+    client = api_for(people["organ"])
+    response = client.get(f"/api/problems/{world['problem'].pk}/?format=xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["id"] == world["problem"].pk
+
+
+def test_an_action_asked_as_xlsx_answers_json(world, people):
+    client = api_for(people["organ"])
+    response = client.post(f"/api/problems/{world['problem'].pk}/verify/?format=xlsx")
+    assert response["Content-Type"].startswith("application/json")
+    assert response.status_code in (200, 409)
+
+
 def test_token_authentication(world, people):
     token = Token.objects.create(user=people["organ"])
     client = APIClient()
