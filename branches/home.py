@@ -82,9 +82,7 @@ def latest_unread(user) -> list[Notification]:
 def duties_context(scope: Scope, today: datetime.date) -> dict:
     """Context for the branch cards and the user's own report on the home page."""
     period = reports.default_period(today)
-    branches = list(
-        Branch.objects.filter(pk__in=scope.branch_ids).active().select_related("organ").order_by("organ_id", "name")
-    )
+    branches = list(Branch.objects.filter(pk__in=scope.branch_ids).active().order_by("organ_id", "name"))
     cards = {branch.pk: BranchCard(branch) for branch in branches}
     my_report = None
     for member in _roster(period, list(cards), scope.member_id):

@@ -504,6 +504,7 @@ def _due_milestones(branch_ids, today, end) -> list[DueItem]:
             planned_on__lte=end,
         )
         .select_related("project__branch")
+        .only("title", "planned_on", "project__title", "project__branch__name")
         .order_by("planned_on", "pk")
     )
     return [
@@ -529,6 +530,7 @@ def _due_dubans(branch_ids, today) -> list[DueItem]:
         )
         .exclude(project__status=ProjectStatus.ACCEPTED)
         .select_related("project__branch")
+        .only("answer_due_on", "project__title", "project__branch__name")
         .order_by("answer_due_on", "pk")
     )
     return [
@@ -583,6 +585,7 @@ def _due_problems(branch_ids, member_id, today, end) -> list[DueItem]:
     problems = (
         Problem.objects.filter(mine, status__in=WORKING, deadline__lte=end)
         .select_related("branch")
+        .only("title", "deadline", "branch__name")
         .order_by("deadline", "pk")
     )
     return [

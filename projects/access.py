@@ -17,9 +17,7 @@ from .models import Milestone, Project, Topic, TopicList
 
 def get_project_for_user(user, pk: int, *, write: bool = False) -> Project:
     project = get_object_or_404(
-        Project.objects.visible_to(user).select_related(
-            "branch__organ", "topic__topic_list__organ", "responsible", "created_by"
-        ),
+        Project.objects.visible_to(user).select_related("branch__organ", "topic__topic_list__organ", "responsible"),
         pk=pk,
     )
     if write and not rules.is_branch_writer(user, project):

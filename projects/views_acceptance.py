@@ -1,9 +1,10 @@
 """公开验收 pages: request acceptance, score, confirm, 十佳, and the year's acceptance rules."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,26 +34,33 @@ def _crumbs(project: Project, label: str) -> list:
 
 def _reviews(project: Project, criteria: list) -> list[AcceptanceReview]:
     """The reviews with their points laid out in rubric order (`review.points`)."""
-    reviews = list(
-        project.reviews.select_related("reviewer").prefetch_related(
-            Prefetch("marks", queryset=AcceptanceMark.objects.order_by())
-        )
-    )
+    reviews = list(project.reviews.select_related("reviewer"))
+    given: dict[int, dict[int, Decimal]] = {review.pk: {} for review in reviews}
+    marks = AcceptanceMark.objects.filter(review__in=reviews).values_list("review_id", "criterion_id", "points")
+    for review_id, criterion_id, points in marks:
+        given[review_id][criterion_id] = points
     for review in reviews:
-        given = {m.criterion_id: m.points for m in review.marks.all()}
-        review.points = [given.get(c.pk) for c in criteria]
+        review.points = [given[review.pk].get(c.pk) for c in criteria]
     return reviews
 
 
-def detail_context(request: HttpRequest, project: Project) -> dict:
-    """What the project page needs for its 公开验收 card, under the single key `acceptance`."""
+def detail_context(request: HttpRequest, project: Project, *, targets: list | None = None) -> dict:
+    """What the project page needs for its 公开验收 card, under the single key `acceptance`.
+
+    The year's rules and rubric matter only once acceptance is requested; before that the card reads neither.
+    `targets` are the project's targets when the caller already holds them.
+    """
     user = request.user
-    config = config_for_year(project.year)
-    criteria = list(config.criteria.all())
     is_gongwei = rules.is_gongwei(user)
     staff = rules.is_organ_reviewer(user, project)
     status = project.status
-    reviews = _reviews(project, criteria) if status in SHOWS_RESULTS else []
+    if status in SHOWS_RESULTS:
+        config = config_for_year(project.year)
+        criteria = list(config.criteria.order_by("order", "pk"))
+        reviews = _reviews(project, criteria)
+        targets = list(project.targets.order_by("pk")) if targets is None else targets
+    else:
+        config, criteria, reviews, targets = None, [], [], []
     mine = next((r for r in reviews if r.reviewer_id == user.pk), None)
     # Reviewers score independently: until the result is confirmed only the 工委 sees everyone's marks.
     if status == ProjectStatus.ACCEPTANCE_REQUESTED and not is_gongwei:
@@ -65,7 +73,7 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
         "acceptance": {
             "config": config,
             "criteria": criteria,
-            "targets": list(project.targets.all()) if status in SHOWS_RESULTS else [],
+            "targets": targets,
             "reviews": shown,
             "n_reviews": len(reviews),
             "show_names": staff,
@@ -73,7 +81,7 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
             "can_request": status == ProjectStatus.FILED and rules.is_branch_writer(user, project),
             "can_score": status == ProjectStatus.ACCEPTANCE_REQUESTED and rules.can_score(user, project),
             "can_finalize": status == ProjectStatus.ACCEPTANCE_REQUESTED and is_gongwei,
-            "enough_reviews": len(reviews) >= config.min_reviewers,
+            "enough_reviews": config is not None and len(reviews) >= config.min_reviewers,
             "can_top_ten": status == ProjectStatus.ACCEPTED and is_gongwei,
             "is_gongwei": is_gongwei,
             "score_history": history_of(AcceptanceReview.history.filter(project_id=project.pk), AcceptanceReview)

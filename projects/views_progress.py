@@ -2,12 +2,13 @@
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Prefetch, Value, When
+from django.db.models import Case, F, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -68,6 +69,15 @@ class DateChange:
     reason: str
 
 
+@dataclass(frozen=True)
+class EvidenceLink:
+    """What the page shows of an evidence file: its download token, name and size."""
+
+    token: str
+    original_name: str
+    size: int
+
+
 @dataclass
 class MilestoneRow:
     milestone: Milestone
@@ -80,12 +90,36 @@ class MilestoneRow:
     def original_planned_on(self) -> datetime.date | None:
         return self.date_changes[0].old if self.date_changes else None
 
+    @cached_property
+    def progress_url(self) -> str:
+        return reverse("projects:milestone_progress", args=[self.milestone.pk])
+
+    @cached_property
+    def reschedule_url(self) -> str:
+        return reverse("projects:milestone_reschedule", args=[self.milestone.pk])
+
 
 @dataclass
 class TaskRow:
+    """A task with its assignees' names. Its links are built once though the page shows them twice
+    (the phone and the desktop layouts)."""
+
     task: Task
+    assignees: list[str]
     mine: bool
     is_overdue: bool
+
+    @cached_property
+    def update_url(self) -> str:
+        return reverse("projects:task_update", args=[self.task.pk])
+
+    @cached_property
+    def edit_url(self) -> str:
+        return reverse("projects:task_edit", args=[self.task.pk])
+
+    @cached_property
+    def delete_url(self) -> str:
+        return reverse("projects:task_delete", args=[self.task.pk])
 
 
 @dataclass
@@ -129,6 +163,14 @@ class ProgressPanel:
     def n_awaiting_answer(self) -> int:
         return sum(1 for s in self.supervisions if s.awaits_answer)
 
+    @cached_property
+    def project_url(self) -> str:
+        return self.project.get_absolute_url()
+
+    @cached_property
+    def supervise_url(self) -> str:
+        return reverse("projects:supervision_create", args=[self.project.pk])
+
 
 def _date_changes(project: Project) -> dict[int, list[DateChange]]:
     """Planned-date moves per milestone, read from the history (one query)."""
@@ -155,12 +197,31 @@ def _date_changes(project: Project) -> dict[int, list[DateChange]]:
     return changes
 
 
-def build_panel(user, project: Project, *, today: datetime.date | None = None) -> ProgressPanel:
-    today = today or timezone.localdate()
-    reports = (
-        MilestoneProgress.objects.select_related("filed_by").prefetch_related("files").order_by("-filed_at", "-pk")
+def _reports(milestones: list[Milestone]) -> dict[int, list[MilestoneProgress]]:
+    """Each milestone's reports, newest first, with their files (`report.evidence_files`), in one query:
+    a report comes back once per file."""
+    rows = (
+        MilestoneProgress.objects.filter(milestone__in=milestones)
+        .select_related("filed_by")
+        .annotate(file_token=F("files__token"), file_name=F("files__original_name"), file_size=F("files__size"))
+        .order_by("-filed_at", "-pk", "files__uploaded_at", "files__pk")
     )
-    milestones = project.milestones.order_by("planned_on", "pk").prefetch_related(Prefetch("reports", queryset=reports))
+    reports: dict[int, MilestoneProgress] = {}
+    for row in rows:
+        report = reports.get(row.pk)
+        if report is None:
+            report = reports[row.pk] = row
+            report.evidence_files = []
+        if row.file_token is not None:
+            report.evidence_files.append(EvidenceLink(row.file_token, row.file_name, row.file_size))
+    by_milestone: dict[int, list[MilestoneProgress]] = {}
+    for report in reports.values():
+        by_milestone.setdefault(report.milestone_id, []).append(report)
+    return by_milestone
+
+
+def _milestone_rows(project: Project, milestones: list[Milestone], today: datetime.date) -> list[MilestoneRow]:
+    reports = _reports(milestones)
     changes = _date_changes(project)
     rows = []
     for milestone in milestones:
@@ -169,30 +230,47 @@ def build_panel(user, project: Project, *, today: datetime.date | None = None) -
         rows.append(
             MilestoneRow(
                 milestone=milestone,
-                reports=list(milestone.reports.all()),
+                reports=reports.get(milestone.pk, []),
                 is_overdue=overdue,
                 days_overdue=(today - milestone.planned_on).days if overdue else 0,
                 date_changes=changes.get(milestone.pk, []),
             )
         )
-    member_id = scope_of(user).member_id
-    tasks = [
-        TaskRow(
-            task=task,
-            mine=any(m.pk == member_id for m in task.assignees.all()),
-            is_overdue=task.status != TaskStatus.DONE and task.due_on < today,
-        )
-        for task in project.tasks.order_by("due_on", "pk").prefetch_related("assignees")
-    ]
-    supervisions = list(
-        project.supervisions.select_related("author", "answered_by", "milestone").order_by("-created_at", "-pk")
+    return rows
+
+
+def _task_rows(project: Project, member_id: int | None, today: datetime.date) -> list[TaskRow]:
+    """The tasks with their assignees' names, in one query: a task comes back once per assignee."""
+    tasks = project.tasks.annotate(assignee_id=F("assignees__pk"), assignee_name=F("assignees__name")).order_by(
+        "due_on", "pk", "assignees__name_pinyin", "assignees__pk"
     )
+    rows: dict[int, TaskRow] = {}
+    for task in tasks:
+        row = rows.get(task.pk)
+        if row is None:
+            is_overdue = task.status != TaskStatus.DONE and task.due_on < today
+            row = rows[task.pk] = TaskRow(task=task, assignees=[], mine=False, is_overdue=is_overdue)
+        if task.assignee_id is not None:
+            row.assignees.append(task.assignee_name)
+            row.mine = row.mine or task.assignee_id == member_id
+    return list(rows.values())
+
+
+def build_panel(user, project: Project, *, today: datetime.date | None = None) -> ProgressPanel:
+    today = today or timezone.localdate()
+    milestones = list(project.milestones.order_by("planned_on", "pk"))
+    by_pk = {milestone.pk: milestone for milestone in milestones}
+    supervisions = list(project.supervisions.select_related("author", "answered_by").order_by("-created_at", "-pk"))
+    for supervision in supervisions:
+        # A supervision names a milestone of its own project, already loaded above.
+        if supervision.milestone_id in by_pk:
+            supervision.milestone = by_pk[supervision.milestone_id]
     writer = rules.is_branch_writer(user, project)
     return ProgressPanel(
         project=project,
         today=today,
-        rows=rows,
-        tasks=tasks,
+        rows=_milestone_rows(project, milestones, today),
+        tasks=_task_rows(project, scope_of(user).member_id, today),
         supervisions=supervisions,
         can_file=writer and project.is_running,
         can_plan_tasks=writer and project.status not in progress.FROZEN_STATUSES,
@@ -211,10 +289,11 @@ def my_open_tasks(user):
     member_id = scope_of(user).member_id
     if member_id is None:
         return Task.objects.none()
+    # No `visible_to` filter: a member sees every project they have a task in (ProjectQuerySet.visible_to).
     return (
-        Task.objects.filter(assignees=member_id, project__in=_visible_projects(user))
+        Task.objects.filter(assignees=member_id)
         .exclude(status=TaskStatus.DONE)
-        .select_related("project__branch")
+        .select_related("project")
         .order_by("due_on", "pk")[:HOME_TASK_COUNT]
     )
 

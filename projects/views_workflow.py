@@ -370,10 +370,11 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     reviewer = rules.is_organ_reviewer(user, project)
     gongwei = rules.is_gongwei(user)
     status = project.status
+    targets = list(project.targets.order_by("pk"))
     context = {
         "nav": "projects",
         "project": project,
-        "targets": project.targets.all(),
+        "targets": targets,
         "events": project.events.select_related("actor"),
         "window": services.window_for(project.branch, project.year) if project.is_editable else None,
         "can_edit": writer and project.is_editable,
@@ -386,7 +387,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "breadcrumbs": _project_crumbs(None, (project.title, None)),
     }
     context.update(views_progress.detail_context(request, project))
-    context.update(views_acceptance.detail_context(request, project))
+    context.update(views_acceptance.detail_context(request, project, targets=targets))
     return render(request, "projects/project_detail.html", context)
 
 
