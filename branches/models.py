@@ -143,18 +143,29 @@ class BranchQuerySet(models.QuerySet):
         """Member counts and the current committee term, computed in the database."""
         members = Member.objects.filter(branch=OuterRef("pk")).order_by().values("branch")
         current_term = CommitteeTerm.objects.filter(branch=OuterRef("pk")).order_by("-elected_on", "-pk")
-        term_members = CommitteeMember.objects.filter(term=OuterRef("current_term_id")).order_by()
-        return self.annotate(
-            n_members=Coalesce(Subquery(members.annotate(c=Count("pk")).values("c")), Value(0)),
-            n_full=Coalesce(
-                Subquery(members.filter(status=MemberStatus.FULL).annotate(c=Count("pk")).values("c")), Value(0)
-            ),
-            current_term_id=Subquery(current_term.values("pk")[:1]),
-            term_ends_on=Subquery(current_term.values("ends_on")[:1]),
-        ).annotate(
-            term_size=Coalesce(Subquery(term_members.values("term").annotate(c=Count("pk")).values("c")), Value(0)),
-            has_secretary=Exists(term_members.filter(post=CommitteePost.SECRETARY)),
+        return (
+            self.annotate(
+                n_members=Coalesce(Subquery(members.annotate(c=Count("pk")).values("c")), Value(0)),
+                n_full=Coalesce(
+                    Subquery(members.filter(status=MemberStatus.FULL).annotate(c=Count("pk")).values("c")), Value(0)
+                ),
+                term_ends_on=Subquery(current_term.values("ends_on")[:1]),
+            )
+            .with_term_size()
+            .annotate(has_secretary=Exists(self._term_members().filter(post=CommitteePost.SECRETARY)))
         )
+
+    def with_term_size(self) -> "BranchQuerySet":
+        """`current_term_id` and `term_size`, the seats of the current committee term (as `with_stats`)."""
+        current_term = CommitteeTerm.objects.filter(branch=OuterRef("pk")).order_by("-elected_on", "-pk")
+        seats = self._term_members().values("term").annotate(c=Count("pk")).values("c")
+        return self.annotate(current_term_id=Subquery(current_term.values("pk")[:1])).annotate(
+            term_size=Coalesce(Subquery(seats), Value(0))
+        )
+
+    @staticmethod
+    def _term_members() -> models.QuerySet:
+        return CommitteeMember.objects.filter(term=OuterRef("current_term_id")).order_by()
 
     def with_warnings(self, rules: OrganisationRules | None = None, today: datetime.date | None = None):
         """Annotate one boolean per organisation warning (see `branches.rules`)."""

@@ -395,7 +395,7 @@ def _branches_with_counts(branches) -> list[Branch]:
         order = [b.pk for b in branches]
         qs = Branch.objects.filter(pk__in=order).select_related("organ").order_by()
     if "term_size" not in qs.query.annotations:
-        qs = qs.with_stats()
+        qs = qs.with_term_size()
     rows = list(qs.annotate(n_groups=Coalesce(Subquery(n_groups), Value(0))))
     if order is not None:
         position = {pk: i for i, pk in enumerate(order)}

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from django.db.models import Aggregate, BooleanField, Count, ExpressionWrapper, Q, TextField
 
+from accounts.scope import scope_of
+from partybuild import figures
+
 from .choices import BranchKind
 
 
@@ -84,6 +87,17 @@ def warning_counts(branches, rules, today: datetime.date) -> dict[str, int]:
             **{kind.code: Count("pk", filter=q) for kind, q in conditions.items()},
         )
     )
+
+
+def current_warning_counts(user, today: datetime.date) -> dict[str, int]:
+    """`warning_counts` of the current branches the user sees, cached per scope and day (topic "roster")."""
+    from .models import Branch, OrganisationRules
+
+    def compute() -> dict[str, int]:
+        rules = OrganisationRules.for_year(today.year)
+        return warning_counts(Branch.objects.visible_to(user).active(), rules, today)
+
+    return figures.get_or_compute("roster", ("current", today.isoformat(), scope_of(user).cache_key), compute)
 
 
 class _KeyList(Aggregate):

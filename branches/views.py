@@ -35,7 +35,14 @@ from .forms import (
 )
 from .history import history_of
 from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
-from .rules import WARNING_KINDS, branches_warned, describe_warnings, warning_annotations, warning_counts
+from .rules import (
+    WARNING_KINDS,
+    branches_warned,
+    current_warning_counts,
+    describe_warnings,
+    warning_annotations,
+    warning_counts,
+)
 from .tables import BranchTable, MemberTable
 from .validators import mask_id_number
 
@@ -75,8 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     context = {"nav": "home", "scope": scope, "today": timezone.localdate()}
     if scope.is_staff_or_committee:
-        branches = Branch.objects.visible_to(request.user).active()
-        counts = warning_counts(branches, _rules(), context["today"])
+        counts = current_warning_counts(request.user, context["today"])
         context["stats"] = {"n_branches": counts["total"], "n_warned": counts["any"]}
         context["n_members"] = Member.objects.visible_to(request.user).count()
         context["my_branches"] = (

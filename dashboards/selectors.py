@@ -3,7 +3,7 @@
 Every section is one or two aggregate queries over the same scoped querysets the linked lists use
 (`visible_to(user)` narrowed to the dashboard's organs), so a figure and the list it links to count
 the same rows. Meeting completion is the exception: its period rules live in `branches.orglife`,
-whose result is rolled up and cached (see `dashboards.cache`). The number of queries does not
+whose result is rolled up and cached (see `partybuild.figures`). The number of queries does not
 depend on the amount of data.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,10 +28,9 @@ from assessments.models import DutyReportPeriod, Problem, RatingResult, RatingRu
 from branches import orglife
 from branches.models import Branch, Member, Organ, OrganisationRules
 from branches.rules import WARNING_KINDS, warning_counts
+from partybuild import figures
 from projects.choices import Direction, Grade, ProjectStatus
 from projects.models import Project
-
-from . import cache
 
 TOP_N = 5
 MONTHS = range(1, 13)
@@ -92,11 +90,8 @@ class Frame:
     @property
     def cache_parts(self) -> tuple:
         """What a cached figure of this frame depends on besides the data: year, day, scope, organs."""
-        scope = scope_of(self.user)
-        whose = "gongwei" if scope.is_gongwei else (sorted(scope.organ_ids), sorted(scope.branch_ids), scope.member_id)
-        organs = "all" if self.organ_ids is None else sorted(self.organ_ids)
-        digest = hashlib.sha1(repr((whose, organs)).encode()).hexdigest()
-        return (self.year, self.today.isoformat(), digest)
+        organs = "all" if self.organ_ids is None else ",".join(map(str, sorted(self.organ_ids)))
+        return (self.year, self.today.isoformat(), scope_of(self.user).cache_key, organs)
 
 
 # --- 星级评定 -----------------------------------------------------------------------------
@@ -315,7 +310,7 @@ class Rollup:
 
 def _rollup(year: int, today: datetime.date) -> dict:
     """`orglife.completion` for every branch of the year, reduced to `BranchRollup`s. Cached."""
-    return cache.get_or_compute("orglife", (year, today.isoformat()), lambda: _compute_rollup(year, today))
+    return figures.get_or_compute("orglife", (year, today.isoformat()), lambda: _compute_rollup(year, today))
 
 
 def _organ_rollups(year: int, today: datetime.date) -> dict:
@@ -332,7 +327,7 @@ def _organ_rollups(year: int, today: datetime.date) -> dict:
             "organs": {pk: Rollup.of_branches(rows, n_kinds) for pk, rows in by_organ.items()},
         }
 
-    return cache.get_or_compute("orglife", (year, today.isoformat(), "organs"), compute)
+    return figures.get_or_compute("orglife", (year, today.isoformat(), "organs"), compute)
 
 
 def _compute_rollup(year: int, today: datetime.date) -> dict:
@@ -510,7 +505,7 @@ def report_section(frame: Frame) -> list[PeriodRow]:
     One query per period, cached (topic "reports") for the frame's scope and organs.
     """
     rows = []
-    for period, counts in cache.get_or_compute("reports", frame.cache_parts, lambda: _report_counts(frame)):
+    for period, counts in figures.get_or_compute("reports", frame.cache_parts, lambda: _report_counts(frame)):
 
         def link(period=period, **params) -> str:
             return url("assessments:report_overview", period=period.pk, organ=frame.organ_param, **params)
@@ -569,7 +564,7 @@ def warning_section(frame: Frame, branches: list[Branch] | None = None) -> tuple
         counts = {code: sum(1 for b in branches if getattr(b, f"w_{code}")) for code in codes}
         counts["any"] = sum(1 for b in branches if b.has_warning)
     else:
-        counts = cache.get_or_compute("roster", frame.cache_parts, lambda: _warning_counts(frame))
+        counts = figures.get_or_compute("roster", frame.cache_parts, lambda: _warning_counts(frame))
 
     def link(warning: str) -> str:
         return url("branches:branch_list", organ=frame.organ_param, warning=warning)

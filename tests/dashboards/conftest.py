@@ -14,7 +14,7 @@ from assessments.choices import ProblemSource, ProblemStatus, ReportStatus, RunS
 from assessments.models import DutyReport, Problem
 from branches.choices import CommitteePost, MeetingKind
 from branches.models import Meeting
-from dashboards import cache
+from partybuild import figures as figure_cache
 from projects.choices import Direction, Grade
 from tests.assessments.factories import RatingResultFactory, RatingRunFactory
 from tests.factories import (
@@ -39,7 +39,7 @@ def frozen_today(time_machine):
 @pytest.fixture(autouse=True)
 def fresh_cache(db):
     # The cache outlives each test's rolled-back transaction: start every test from a new version.
-    cache._bump()
+    figure_cache._bump()
 
 
 @pytest.fixture

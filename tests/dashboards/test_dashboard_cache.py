@@ -14,7 +14,7 @@ from assessments.models import DutyReport
 from branches.choices import CommitteePost
 from branches.models import CommitteeMember, Member
 from branches.roster import import_roster
-from dashboards import cache
+from partybuild import figures as figure_cache
 from partybuild.signals import bulk_written
 from tests.branches.test_roster import as_file, row, workbook
 from tests.dashboards.conftest import YEAR, populate
@@ -131,8 +131,18 @@ def test_each_scope_reads_its_own_entries(client_for, gongwei_staff, organ_staff
 
 def test_the_topics_are_replaced_separately(organ_a, recorder):
     populate(organ_a, 1, recorder=recorder)
-    tokens = {topic: cache.current_version(topic) for topic in cache.TOPICS}
+    tokens = {topic: figure_cache.current_version(topic) for topic in figure_cache.topics()}
     bulk_written.send(sender=DutyReport, using="default")
-    assert cache.current_version("reports") != tokens["reports"]
-    assert cache.current_version("roster") == tokens["roster"]
-    assert cache.current_version("orglife") == tokens["orglife"]
+    assert figure_cache.current_version("reports") != tokens["reports"]
+    assert figure_cache.current_version("roster") == tokens["roster"]
+    assert figure_cache.current_version("orglife") == tokens["orglife"]
+
+
+def test_the_home_page_branch_figures_follow_a_new_branch(client_for, gongwei_staff, organ_a, recorder):
+    populate(organ_a, 2, recorder=recorder)
+    client = client_for(gongwei_staff)
+    before = client.get(reverse("home")).context["stats"]
+    assert client.get(reverse("home")).context["stats"] == before  # from the cache
+    BranchFactory(organ=organ_a)  # no members, no committee: it warns
+    after = client.get(reverse("home")).context["stats"]
+    assert after == {"n_branches": before["n_branches"] + 1, "n_warned": before["n_warned"] + 1}

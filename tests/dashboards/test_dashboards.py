@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from branches.choices import MeetingKind
 from branches.models import Branch, Meeting, MeetingRequirement, RequirementExemption
-from dashboards import cache, selectors
+from dashboards import selectors
+from partybuild import figures as figure_cache
 from tests.dashboards.conftest import TODAY, YEAR, populate
 from tests.factories import CommitteeMemberFactory, CommitteeTermFactory, PartyGroupFactory
 
@@ -176,7 +177,7 @@ def test_the_page_draws_charts_from_json_without_inline_scripts(client_for, gong
 
 def count_queries(client, params=None, *, cold: bool) -> int:
     if cold:
-        cache._bump()
+        figure_cache._bump()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(URL, params or {})
     assert response.status_code == 200
@@ -279,19 +280,19 @@ def test_the_token_is_replaced_again_when_the_transaction_commits(
             recorded_by=recorder,
         )  # fmt: skip
     # Another request computes now, from what it could see before the commit, under the new token…
-    stale_key = cache.entry_key("orglife", YEAR, TODAY)
+    stale_key = figure_cache.entry_key("orglife", YEAR, TODAY)
     for callback in callbacks:
         callback()
     # …and the commit moves the token on, so that entry is never read.
-    assert cache.entry_key("orglife", YEAR, TODAY) != stale_key
+    assert figure_cache.entry_key("orglife", YEAR, TODAY) != stale_key
 
 
 def test_each_database_keeps_its_own_entries(settings):
-    assert connection.settings_dict["NAME"] in cache.entry_key("orglife", YEAR, TODAY)
+    assert connection.settings_dict["NAME"] in figure_cache.entry_key("orglife", YEAR, TODAY)
 
 
 def test_branches_outside_the_year_are_left_out(organ_a, recorder):
     populate(organ_a, 1, recorder=recorder)
     Branch.objects.update(founded_on=datetime.date(YEAR + 1, 2, 1))  # a bulk write: no signal
-    cache.invalidate()
+    figure_cache.invalidate()
     assert rollup_totals()[2] == 0

@@ -1,0 +1,112 @@
+"""Figures cached under version tokens that every relevant write replaces.
+
+Some figures cost far more to compute than to read, and are read far more often than the rows behind
+them change: a city's meeting completion (`orglife.completion` over 755 branches takes about half a
+second, most of it applying the period rules in Python), the organisation warnings (each branch's
+members and current committee counted), the 一岗双责 filing rates (every member tested against the
+period's roster). Each belongs to a *topic*; the app that owns a model declares which topics read it
+(`watch`, from its AppConfig.ready), and entries are kept per database, topic, token and whatever
+else the figure depends on (the year, the day — a period turns from "in progress" to "missed"
+overnight — and whose scope is asked).
+
+Correctness: every save or delete of a watched row replaces its topics' tokens, so the next reader
+recomputes. A token is replaced at once and again when the transaction commits: another request may
+have computed from the old committed data in between and stored its result under the first new
+token. Tokens are random, never counters, so an evicted token can never bring old entries back.
+
+Writes that bypass model signals (`bulk_create`, `bulk_update`, `QuerySet.update`) send
+`partybuild.signals.bulk_written` for their model, which replaces the tokens the same way; the demo
+seed and tests that write raw rows call `invalidate()`. A migration replaces every token through
+`post_migrate`, and entries expire after `TIMEOUT` in any case.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.core.cache import cache
+from django.db import connections, router, transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
+
+from partybuild.signals import bulk_written
+
+TIMEOUT = 60 * 60
+_PREFIX = "figures"
+_MISSING = object()
+_watched: dict = {}  # model -> the topics that read it
+
+
+def _database_name(using: str = "default") -> str:
+    # One Redis may serve several databases (test workers, bench databases): keep them apart.
+    return str(connections[using].settings_dict["NAME"])
+
+
+def _version_key(topic: str, using: str = "default") -> str:
+    return f"{_PREFIX}:{topic}:version:{_database_name(using)}"
+
+
+def _bump(names: Iterable[str] | None = None, using: str = "default") -> None:
+    names = topics() if names is None else names
+    cache.set_many({_version_key(topic, using): uuid.uuid4().hex for topic in names}, None)
+
+
+def current_version(topic: str, using: str = "default") -> str:
+    key = _version_key(topic, using)
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, uuid.uuid4().hex, None)
+        token = cache.get(key)
+    return token
+
+
+def entry_key(topic: str, *parts, using: str = "default") -> str:
+    tail = ":".join(str(p) for p in parts)
+    return f"{_PREFIX}:{topic}:{_database_name(using)}:{current_version(topic, using)}:{tail}"
+
+
+def get_or_compute(topic: str, parts: tuple, compute: Callable[[], object], using: str = "default"):
+    """The cached value for the topic's current token and `parts`, computed and stored when missing."""
+    key = entry_key(topic, *parts, using=using)
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        cache.set(key, found, TIMEOUT)
+    return found
+
+
+def invalidate(names: Iterable[str] | None = None, using: str = "default") -> None:
+    """Forget the topics' (all topics') cached figures for the database, now and when the transaction commits."""
+    names = tuple(topics() if names is None else names)
+    _bump(names, using)
+    transaction.on_commit(lambda: _bump(names, using), using=using)
+
+
+def watch(topic: str, models: Iterable) -> None:
+    """Replace the topic's token on every save, delete or announced bulk write of these models."""
+    for model in models:
+        _watched.setdefault(model, set()).add(topic)
+        uid = f"figures-{model._meta.label_lower}"
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}-delete")
+        bulk_written.connect(_on_change, sender=model, dispatch_uid=f"{uid}-bulk")
+    post_migrate.connect(_on_migrate, dispatch_uid="figures-migrate")
+
+
+def topics() -> list[str]:
+    return sorted(set().union(*_watched.values())) if _watched else []
+
+
+def watched() -> dict:
+    """Each watched model with the topics that read it."""
+    return {model: frozenset(names) for model, names in _watched.items()}
+
+
+def _on_change(sender, using=None, **kwargs) -> None:
+    names = _watched.get(sender)
+    if names:
+        invalidate(names, using or router.db_for_write(sender))
+
+
+def _on_migrate(sender, using="default", **kwargs) -> None:
+    _bump(topics(), using)
