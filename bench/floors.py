@@ -5,8 +5,15 @@ the page says how much of a page's time is the database and how much is Django (
 They are written for PostgreSQL against the tables as the models define them, with the values that
 a page takes from its request (year, branch, user) as named parameters, and they fetch what the page
 needs in as few statements as a careful hand would: aggregates grouped in the database, one row
-per figure, the first page of a list rather than all of it.
+per figure, the first page of a list rather than all of it. Every page shows the bell's unread count,
+so every floor fetches it; who is asking (session, account, roles) is taken as known.
 """
+
+# The bell in every page's navigation: the asking user's unread notifications.
+BELL = (
+    "the bell: unread notifications",
+    "SELECT count(*) FROM notifications_notification WHERE recipient_id = %(asking)s AND read_at IS NULL",
+)
 
 # The statuses the models call running / open, as SQL lists.
 RUNNING = "('approved', 'filed')"
@@ -58,14 +65,17 @@ ORDER BY o.sort_order, o.name, f.name LIMIT {PAGE_SIZE}
 """,
     ),
     ("branch count", "SELECT count(*) FROM branches_branch"),
+    BELL,
 ]
 
 PROJECT_PAGE = [
     (
-        "project with branch and organ",
+        "project with branch, organ, topic and the responsible member",
         """
-SELECT p.*, b.name, o.name FROM projects_project p
+SELECT p.*, b.name, o.name, tp.title, tl.year, mem.name FROM projects_project p
 JOIN branches_branch b ON b.id = p.branch_id JOIN branches_organ o ON o.id = b.organ_id
+LEFT JOIN projects_topic tp ON tp.id = p.topic_id LEFT JOIN projects_topiclist tl ON tl.id = tp.topic_list_id
+JOIN branches_member mem ON mem.id = p.responsible_id
 WHERE p.id = %(project)s
 """,
     ),
@@ -103,6 +113,7 @@ SELECT r.*, k.criterion_id, k.points FROM projects_acceptancereview r
 LEFT JOIN projects_acceptancemark k ON k.review_id = r.id WHERE r.project_id = %(project)s
 """,
     ),
+    BELL,
 ]
 
 SECRETARY_HOME = [
@@ -116,13 +127,39 @@ WHERE p.branch_id = %(branch)s AND p.status IN {RUNNING} AND m.completed_on IS N
 """,
     ),
     (
-        "一岗双责 reports owed this period by the branch's leaders",
+        "the branch's and the user's own 一岗双责 roster this period, with each report's state",
         """
-SELECT mem.id, mem.name, r.status FROM branches_member mem
+SELECT mem.id, mem.name, r.id, r.status, r.is_late FROM branches_member mem
 LEFT JOIN assessments_dutyreport r ON r.member_id = mem.id AND r.period_id = (
     SELECT id FROM assessments_dutyreportperiod WHERE starts_on <= %(today)s ORDER BY starts_on DESC LIMIT 1
 )
-WHERE mem.branch_id = %(branch)s AND mem.is_leader AND (r.id IS NULL OR r.status IN ('draft', 'returned'))
+WHERE (mem.branch_id = %(branch)s OR mem.id = %(member)s) AND (mem.is_leader OR r.id IS NOT NULL)
+ORDER BY mem.branch_id, mem.name_pinyin
+""",
+    ),
+    (
+        "the branches of the user's committee: how many, and how many with a warning",
+        _BRANCH_STATS.format(where="WHERE b.id = %(branch)s AND b.dissolved_on IS NULL")
+        + """
+SELECT count(*), count(*) FILTER (WHERE w_too_few OR w_needs_committee OR w_committee_size OR w_too_many
+                                   OR w_no_secretary OR w_term_expired)
+FROM flags
+""",
+    ),
+    ("members the user sees", "SELECT count(*) FROM branches_member WHERE branch_id = %(branch)s OR id = %(member)s"),
+    (
+        "the user's own record with branch and party group",
+        """
+SELECT mem.*, b.name, g.name FROM branches_member mem JOIN branches_branch b ON b.id = mem.branch_id
+LEFT JOIN branches_partygroup g ON g.id = mem.party_group_id WHERE mem.id = %(member)s
+""",
+    ),
+    (
+        "the user's open project tasks",
+        """
+SELECT t.id, t.title, t.due_on, p.id, p.title FROM projects_task t
+JOIN projects_task_assignees a ON a.task_id = t.id JOIN projects_project p ON p.id = t.project_id
+WHERE a.member_id = %(member)s AND t.status <> 'done' ORDER BY t.due_on, t.id LIMIT 5
 """,
     ),
     (
@@ -149,12 +186,11 @@ WHERE p.branch_id = %(branch)s AND s.kind = 'duban' AND s.answered_at IS NULL OR
         f"WHERE branch_id = %(branch)s AND status IN {OPEN_PROBLEM}",
     ),
     (
-        "the branch's stars in the latest published run",
+        "the branch's stars in every published run (the latest with its breakdown)",
         """
-SELECT r.stars, r.tier, r.total, r.previous_stars, r.breakdown FROM assessments_ratingresult r
-WHERE r.branch_id = %(branch)s AND r.run_id = (
-    SELECT id FROM assessments_ratingrun WHERE status = 'published' ORDER BY year DESC LIMIT 1
-)
+SELECT run.year, r.stars, r.tier, r.total, r.previous_stars, r.breakdown FROM assessments_ratingresult r
+JOIN assessments_ratingrun run ON run.id = r.run_id
+WHERE r.branch_id = %(branch)s AND run.status = 'published' ORDER BY run.year
 """,
     ),
     (
@@ -243,6 +279,7 @@ SELECT count(*) FILTER (WHERE w_too_few), count(*) FILTER (WHERE w_needs_committ
 FROM flags
 """,
     ),
+    BELL,
 ]
 
 FLOORS = {

@@ -112,18 +112,21 @@ class Measurer:
     def floor_params(self) -> dict:
         from accounts.models import RoleAssignment
         from assessments.models import RatingRun
-        from branches.models import OrganisationRules
+        from branches.models import Member, OrganisationRules
 
         rules = OrganisationRules.for_year(self.today.year)
         shuji = self.users["shuji"]
         branch = RoleAssignment.objects.filter(user=shuji, branch__isnull=False).values_list("branch_id", flat=True)
         run = RatingRun.objects.filter(status="published").order_by("-year").values_list("pk", "year").first()
+        member = Member.objects.filter(user=shuji).order_by("name_pinyin", "pk").values_list("pk", flat=True).first()
         return {
             "today": self.today,
             "year": self.today.year,
             "year_start": datetime.date(self.today.year, 1, 1),
             "branch": branch.first(),
             "user": shuji.pk,
+            "member": member,
+            "asking": shuji.pk,  # the bell's owner: set to each page's user before its floor is timed
             "project": self.project_id(),
             "run": run[0] if run else None,
             "min_full": rules.min_full_members,
@@ -177,7 +180,9 @@ class Measurer:
             row["page_sql_ms"] = self._replay(selects)
             floor = FLOORS.get(page.name)
             if floor:
-                row["floor_ms"], row["floor_statements"] = self._floor(floor, params)
+                row["floor_ms"], row["floor_statements"] = self._floor(
+                    floor, {**params, "asking": self.users[page.username].pk}
+                )
                 row["ratio_to_floor"] = round(row["median_ms"] / max(row["floor_ms"], 0.1), 1)
         return results
 
