@@ -5,12 +5,10 @@ import datetime
 import itertools
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import Notification
-from partybuild import figures as figure_cache
+from tests.branches.test_home import count_queries
 from tests.factories import MemberFactory
 from tests.projects.factories import MilestoneFactory, ProjectFactory, SupervisionFactory, TaskFactory
 
@@ -23,19 +21,6 @@ SERIAL = itertools.count()
 @pytest.fixture(autouse=True)
 def frozen_today(time_machine):
     time_machine.move_to(NOW, tick=False)
-
-
-def _queries(client) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(reverse("home"))
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
-def count_queries(client) -> tuple[int, int]:
-    """The home page's queries with its cached figures computed afresh, then read from the cache."""
-    figure_cache.invalidate()
-    return _queries(client), _queries(client)
 
 
 def populate(branch, member, n: int) -> None:
