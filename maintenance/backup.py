@@ -21,6 +21,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection
 
+from partybuild import figures
+
 DUMP, SQLITE, MEDIA, MANIFEST = "db.dump", "db.sqlite3", "media.tar.gz", "manifest.json"
 
 
@@ -171,7 +173,10 @@ def restore(source: Path) -> Report:
         shutil.copyfile(source / SQLITE, target)
     root = Path(settings.MEDIA_ROOT)
     _extract(source / MEDIA, root)
-    return verify(manifest, root)
+    report = verify(manifest, root)
+    # Figures cached for a database of the same name describe what it held before: recompute them.
+    figures.invalidate()
+    return report
 
 
 def verify(manifest: dict, root: Path) -> Report:
