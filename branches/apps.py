@@ -35,5 +35,21 @@ class BranchesConfig(AppConfig):
                 OrganisationRules,
             ],
         )
+        # Completion is also kept per branch (topic "orglife-branches"): a meeting recorded in one branch
+        # recomputes that branch alone; the year's requirements, the rules and the branches themselves
+        # (founded, dissolved, moved to another organ) concern every branch.
+        figures.watch("orglife-branches", [MeetingRequirement, OrganisationRules, Branch])
+        figures.watch_parts("orglife-branches", [Meeting, RequirementExemption, PartyGroup, CommitteeTerm], _own_branch)
+        figures.watch_parts("orglife-branches", [CommitteeMember], _term_branch)
         figures.watch("roster", [Branch, Member, CommitteeTerm, CommitteeMember, OrganisationRules])
         figures.watch("reports", [Branch, Member])
+
+
+def _own_branch(row) -> set[int]:
+    return {row.branch_id}
+
+
+def _term_branch(seat) -> set[int]:
+    from .models import CommitteeTerm
+
+    return set(CommitteeTerm.objects.filter(pk=seat.term_id).values_list("branch_id", flat=True))

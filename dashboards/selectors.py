@@ -331,30 +331,40 @@ def _organ_rollups(year: int, today: datetime.date) -> dict:
 
 
 def _compute_rollup(year: int, today: datetime.date) -> dict:
+    """Every branch's rollup, from the per-branch cache where a branch has not changed since."""
     requirements = orglife.requirements_for_year(year)
-    branches = orglife.active_in_year(Branch.objects.all(), year).order_by()
-    result = orglife.completion(branches, year, today, requirements=requirements)
-    rows = {}
-    for pk, bc in result.items():
-        months = [[0, 0] for _ in MONTHS]
-        for _req, cell in bc.cells():
-            if cell.status == orglife.Status.DONE:
-                months[cell.span.end.month - 1][0] += 1
-                months[cell.span.end.month - 1][1] += 1
-            elif cell.status == orglife.Status.MISSING:
-                months[cell.span.end.month - 1][1] += 1
-        rows[pk] = BranchRollup(
-            bc.branch.organ_id,
-            bc.n_done,
-            bc.n_due,
-            bc.n_missing,
-            tuple((k.n_done, k.n_due, k.n_missing > 0) for k in bc.kinds),
-            tuple((d, n) for d, n in months),
-        )
+    branch_ids = list(orglife.active_in_year(Branch.objects.all(), year).order_by("pk").values_list("pk", flat=True))
+
+    def compute(missing: list[int]) -> dict[int, BranchRollup]:
+        branches = Branch.objects.filter(pk__in=missing)
+        return {
+            pk: _branch_rollup(bc)
+            for pk, bc in orglife.completion(branches, year, today, requirements=requirements).items()
+        }
+
+    rows = figures.get_or_compute_parts("orglife-branches", branch_ids, (year, today.isoformat()), compute)
     return {
         "kinds": [(r.kind, r.get_kind_display(), f"{r.get_period_display()}{r.min_count}次") for r in requirements],
-        "branches": rows,
+        "branches": {pk: rows[pk] for pk in branch_ids},
     }
+
+
+def _branch_rollup(bc) -> BranchRollup:
+    months = [[0, 0] for _ in MONTHS]
+    for _req, cell in bc.cells():
+        if cell.status == orglife.Status.DONE:
+            months[cell.span.end.month - 1][0] += 1
+            months[cell.span.end.month - 1][1] += 1
+        elif cell.status == orglife.Status.MISSING:
+            months[cell.span.end.month - 1][1] += 1
+    return BranchRollup(
+        bc.branch.organ_id,
+        bc.n_done,
+        bc.n_due,
+        bc.n_missing,
+        tuple((k.n_done, k.n_due, k.n_missing > 0) for k in bc.kinds),
+        tuple((d, n) for d, n in months),
+    )
 
 
 @dataclass

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
 from django.db import connections, router, transaction
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 
 from partybuild.signals import bulk_written
 
@@ -35,6 +35,7 @@ TIMEOUT = 60 * 60
 _PREFIX = "figures"
 _MISSING = object()
 _watched: dict = {}  # model -> the topics that read it
+_part_watchers: dict = {}  # model -> [(topic, parts_of)]: changes that touch some parts of a topic only
 
 
 def _database_name(using: str = "default") -> str:
@@ -110,3 +111,86 @@ def _on_change(sender, using=None, **kwargs) -> None:
 
 def _on_migrate(sender, using="default", **kwargs) -> None:
     _bump(topics(), using)
+
+
+# --- parts: a topic whose figures are kept per part (e.g. per branch) --------------------------------
+
+
+def _part_key(topic: str, part, using: str) -> str:
+    return f"{_PREFIX}:{topic}:part-version:{_database_name(using)}:{part}"
+
+
+def _bump_parts(topic: str, parts, using: str) -> None:
+    cache.set_many({_part_key(topic, part, using): uuid.uuid4().hex for part in parts}, None)
+
+
+def invalidate_parts(topic: str, parts, using: str = "default") -> None:
+    """Forget the parts' cached values of the topic, now and once the current transaction commits."""
+    parts = tuple(parts)
+    if parts:
+        _bump_parts(topic, parts, using)
+        transaction.on_commit(lambda: _bump_parts(topic, parts, using), using=using)
+
+
+def get_or_compute_parts(
+    topic: str, parts: list, key: tuple, compute_missing: Callable[[list], dict], using: str = "default"
+) -> dict:
+    """Values kept per part, each under the topic's token and the part's own; the missing ones computed together.
+
+    A change to one part (a meeting of one branch) then costs one part's computation, not all of them.
+    Tokens are read (or created) before anything is computed, so a value is never older than the
+    tokens it is stored under (see the module's note on correctness).
+    """
+    base = current_version(topic, using)
+    token_keys = {part: _part_key(topic, part, using) for part in parts}
+    tokens = cache.get_many(list(token_keys.values()))
+    new = {k: uuid.uuid4().hex for k in token_keys.values() if k not in tokens}
+    if new:
+        cache.set_many(new, None)
+        tokens.update(new)
+    tail = ":".join(str(p) for p in key)
+    db = _database_name(using)
+    entries = {part: f"{_PREFIX}:{topic}:{db}:{base}:{tail}:{part}:{tokens[token_keys[part]]}" for part in parts}
+    found = cache.get_many(list(entries.values()))
+    values = {part: found[entry] for part, entry in entries.items() if entry in found}
+    missing = [part for part in parts if part not in values]
+    if missing:
+        computed = compute_missing(missing)
+        cache.set_many({entries[part]: value for part, value in computed.items()}, TIMEOUT)
+        values.update(computed)
+    return values
+
+
+def watch_parts(topic: str, models: Iterable, parts_of: Callable) -> None:
+    """Replace the tokens of the parts a save or delete of these models touches, before and after it.
+
+    `parts_of(instance)` names the parts of one row (e.g. its branch). A bulk write of these models,
+    whose rows are unknown, replaces the topic's own token: every part at once.
+    """
+    for model in models:
+        _part_watchers.setdefault(model, []).append((topic, parts_of))
+        uid = f"figures-parts-{topic}-{model._meta.label_lower}"
+        pre_save.connect(_remember_parts, sender=model, dispatch_uid=f"{uid}-pre")
+        post_save.connect(_on_part_change, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(_on_part_change, sender=model, dispatch_uid=f"{uid}-delete")
+        bulk_written.connect(_on_part_bulk, sender=model, dispatch_uid=f"{uid}-bulk")
+
+
+def _remember_parts(sender, instance, using=None, **kwargs) -> None:
+    # A row may move (a meeting to another branch): the parts it leaves change as much as those it joins.
+    old = sender._base_manager.using(using).filter(pk=instance.pk).first() if instance.pk is not None else None
+    instance._figures_old_parts = (
+        {topic: set(parts_of(old)) for topic, parts_of in _part_watchers[sender]} if old else {}
+    )
+
+
+def _on_part_change(sender, instance, using=None, **kwargs) -> None:
+    using = using or router.db_for_write(sender)
+    old = getattr(instance, "_figures_old_parts", {})
+    for topic, parts_of in _part_watchers[sender]:
+        invalidate_parts(topic, set(parts_of(instance)) | old.get(topic, set()), using)
+
+
+def _on_part_bulk(sender, using=None, **kwargs) -> None:
+    for topic, _ in _part_watchers[sender]:
+        invalidate([topic], using or router.db_for_write(sender))

@@ -296,3 +296,43 @@ def test_branches_outside_the_year_are_left_out(organ_a, recorder):
     Branch.objects.update(founded_on=datetime.date(YEAR + 1, 2, 1))  # a bulk write: no signal
     figure_cache.invalidate()
     assert rollup_totals()[2] == 0
+
+
+# --- completion is also kept per branch: a change recomputes its branch alone ---------------------------
+
+
+def meetings_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if 'FROM "branches_meeting"' in q["sql"]]
+
+
+def test_a_new_meeting_recomputes_its_branch_alone(cached_city, recorder):
+    (branch, other), (done, due, _n, _) = cached_city
+    Meeting.objects.create(
+        branch=branch, kind=MeetingKind.THEME_DAY, held_on=datetime.date(YEAR, 4, 2), topic="主题党日",
+        recorded_by=recorder,
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as captured:
+        assert rollup_totals()[:2] == (done + 1, due)
+    (counted,) = meetings_queries(captured)
+    assert f"IN ({branch.pk})" in counted and str(other.pk) not in counted.split("IN (")[1].split(")")[0]
+
+
+def test_a_meeting_moved_to_another_branch_changes_both(cached_city):
+    (branch, other), _ = cached_city
+    before = selectors._rollup(YEAR, TODAY)["branches"]
+    meeting = Meeting.objects.filter(branch=branch, kind=MeetingKind.THEME_DAY).get()
+    meeting.branch, meeting.held_on = other, datetime.date(YEAR, 4, 2)  # a month the other had no 主题党日
+    meeting.save()
+    after = selectors._rollup(YEAR, TODAY)["branches"]
+    assert after[branch.pk].n_done == before[branch.pk].n_done - 1
+    assert after[other.pk].n_done == before[other.pk].n_done + 1
+
+
+def test_the_year_requirements_recompute_every_branch(cached_city):
+    (branch, other), _ = cached_city
+    MeetingRequirement.objects.filter(year=YEAR, kind=MeetingKind.LECTURE).update(min_count=2)  # no signal…
+    figure_cache.invalidate()  # …so the writer says so, as bulk writes do
+    with CaptureQueriesContext(connection) as captured:
+        rollup_totals()
+    (counted,) = meetings_queries(captured)
+    assert str(branch.pk) in counted and str(other.pk) in counted
