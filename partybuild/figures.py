@@ -18,6 +18,10 @@ Writes that bypass model signals (`bulk_create`, `bulk_update`, `QuerySet.update
 `partybuild.signals.bulk_written` for their model, which replaces the tokens the same way; the demo
 seed and tests that write raw rows call `invalidate()`. A migration replaces every token through
 `post_migrate`, and entries expire after `TIMEOUT` in any case.
+
+Parts: a topic may also keep a value per part (completion per branch, `get_or_compute_parts`), each
+under the topic's token and a token of the part's own; `watch_parts` replaces only the tokens of the
+parts a row belongs to before and after a change, so one branch's meeting recomputes one branch.
 """
 
 from __future__ import annotations
