@@ -27,7 +27,7 @@ from assessments.ledger import WORKING
 from assessments.models import DutyReportPeriod, Problem, RatingResult, RatingRun
 from branches import orglife
 from branches.models import Branch, Member, Organ, OrganisationRules
-from branches.rules import WARNING_KINDS, warning_counts
+from branches.rules import WARNING_KINDS, current_warning_counts, warning_counts
 from partybuild import figures
 from projects.choices import Direction, Grade, ProjectStatus
 from projects.models import Project
@@ -559,7 +559,15 @@ def ledger_section(frame: Frame) -> list[Figure]:
 
 
 def _warning_counts(frame: Frame) -> dict[str, int]:
-    return warning_counts(frame.branches().active(), OrganisationRules.for_year(frame.today.year), frame.today)
+    """Warnings are of today whatever the dashboard's year; all the user's branches share the home page's entry."""
+    if frame.organ_ids is None:
+        return current_warning_counts(frame.user, frame.today)
+    organs = ",".join(map(str, sorted(frame.organ_ids)))
+
+    def compute() -> dict[str, int]:
+        return warning_counts(frame.branches().active(), OrganisationRules.for_year(frame.today.year), frame.today)
+
+    return figures.get_or_compute("roster", (frame.today.isoformat(), scope_of(frame.user).cache_key, organs), compute)
 
 
 def warning_section(frame: Frame, branches: list[Branch] | None = None) -> tuple[Figure, list[Figure]]:
@@ -574,7 +582,7 @@ def warning_section(frame: Frame, branches: list[Branch] | None = None) -> tuple
         counts = {code: sum(1 for b in branches if getattr(b, f"w_{code}")) for code in codes}
         counts["any"] = sum(1 for b in branches if b.has_warning)
     else:
-        counts = figures.get_or_compute("roster", frame.cache_parts, lambda: _warning_counts(frame))
+        counts = _warning_counts(frame)
 
     def link(warning: str) -> str:
         return url("branches:branch_list", organ=frame.organ_param, warning=warning)
