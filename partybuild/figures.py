@@ -26,6 +26,7 @@ parts a row belongs to before and after a change, so one branch's meeting recomp
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 
@@ -39,6 +40,7 @@ TIMEOUT = 60 * 60
 _PREFIX = "figures"
 _MISSING = object()
 _watched: dict = {}  # model -> the topics that read it
+_ignored_fields: dict = {}  # model -> fields whose saves alone change nothing any topic shows
 _part_watchers: dict = {}  # model -> [(topic, parts_of)]: changes that touch some parts of a topic only
 
 
@@ -87,10 +89,16 @@ def invalidate(names: Iterable[str] | None = None, using: str = "default") -> No
     transaction.on_commit(lambda: _bump(names, using), using=using)
 
 
-def watch(topic: str, models: Iterable) -> None:
-    """Replace the topic's token on every save, delete or announced bulk write of these models."""
+def watch(topic: str, models: Iterable, *, ignore_fields: Iterable[str] = ()) -> None:
+    """Replace the topic's token on every save, delete or announced bulk write of these models.
+
+    `ignore_fields`: a save that writes only these fields (`save(update_fields=...)`, as Django's
+    log-in does with `last_login`) replaces nothing. It applies to every topic that watches the model.
+    """
     for model in models:
         _watched.setdefault(model, set()).add(topic)
+        if ignore_fields:
+            _ignored_fields[model] = _ignored_fields.get(model, frozenset()) | frozenset(ignore_fields)
         uid = f"figures-{model._meta.label_lower}"
         post_save.connect(_on_change, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}-delete")
@@ -107,7 +115,9 @@ def watched() -> dict:
     return {model: frozenset(names) for model, names in _watched.items()}
 
 
-def _on_change(sender, using=None, **kwargs) -> None:
+def _on_change(sender, using=None, update_fields=None, **kwargs) -> None:
+    if update_fields and set(update_fields) <= _ignored_fields.get(sender, frozenset()):
+        return
     names = _watched.get(sender)
     if names:
         invalidate(names, using or router.db_for_write(sender))
@@ -198,3 +208,39 @@ def _on_part_change(sender, instance, using=None, **kwargs) -> None:
 def _on_part_bulk(sender, using=None, **kwargs) -> None:
     for topic, _ in _part_watchers[sender]:
         invalidate([topic], using or router.db_for_write(sender))
+
+
+# --- values kept under several tokens at once ----------------------------------------------------
+
+
+def get_or_compute_under(
+    topics: Iterable[str],
+    parts: Iterable[tuple[str, object]],
+    key: tuple,
+    compute: Callable[[], object],
+    using: str = "default",
+):
+    """The value for `key` under the current tokens of `topics` and of the (topic, part) pairs in `parts`.
+
+    Replacing any one of those tokens makes the next reader compute it again: a page that shows one
+    project keeps its HTML under the project's part token and the token of the shared rows it names.
+    Tokens are read before `compute` runs, as in `get_or_compute_parts`.
+    """
+    token_keys = [_version_key(topic, using) for topic in topics]
+    token_keys += [_part_key(topic, part, using) for topic, part in parts]
+    tokens = cache.get_many(token_keys)
+    for token_key in token_keys:
+        if token_key not in tokens:
+            cache.add(token_key, uuid.uuid4().hex, None)
+            tokens[token_key] = cache.get(token_key)
+    if None in tokens.values():
+        # The cache is failing (partybuild.cache logs it): without tokens nothing may be kept or reused.
+        return compute()
+    # The tokens are random; a digest keeps the key short whatever their number.
+    signature = hashlib.sha1(repr(([tokens[k] for k in token_keys], key)).encode()).hexdigest()
+    entry = f"{_PREFIX}:under:{_database_name(using)}:{signature}"
+    found = cache.get(entry, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        cache.set(entry, found, TIMEOUT)
+    return found

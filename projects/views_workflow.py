@@ -11,9 +11,12 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -21,6 +24,7 @@ from accounts.scope import scope_of
 from branches.history import history_of
 from branches.models import Branch
 from maintenance.models import ExportKind, record_export
+from partybuild import figures
 
 from . import rules, services, views_acceptance, views_progress
 from .access import (
@@ -36,6 +40,7 @@ from .access import (
     is_reviewer,
     topic_lists_for,
 )
+from .apps import PAGE_TOPIC
 from .choices import ProjectStatus
 from .exports import CONTENT_TYPE, export_projects
 from .filters import ALL_YEARS, ProjectFilter
@@ -56,6 +61,8 @@ from .services import IllegalTransition, ProjectError
 from .tables import ProjectTable
 
 PAGE_SIZE = 30
+# Stands for the CSRF token in a kept page body; letters and dashes survive HTML escaping unchanged.
+CSRF_PLACEHOLDER = "csrf-token-of-this-request"
 # A branch has filed once a project reached the 机关党委; drafts and returned projects do not count.
 FILED_STATUSES = (
     ProjectStatus.SUBMITTED,
@@ -364,15 +371,33 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_project_for_user(request.user, pk)
+    """The project page. Its body is kept per viewer under the project's token (`projects.apps`): any
+    change to the project's rows, or to the shared rows it names, renders it afresh."""
+    scope = scope_of(request.user)
+    today = timezone.localdate()
+    page = figures.get_or_compute_under(
+        [PAGE_TOPIC],
+        [(PAGE_TOPIC, pk)],
+        ("detail", pk, request.user.pk, scope.cache_key, today),
+        lambda: _detail_page(request, pk, today),
+    )
+    # Forms in the kept body carry a placeholder; each response gets the requester's own token.
+    body = page["body"].replace(CSRF_PLACEHOLDER, get_token(request))
+    context = {"nav": "projects", "title": page["title"], "body": mark_safe(body)}
+    context["breadcrumbs"] = _project_crumbs(None, (page["title"], None))
+    return render(request, "projects/project_detail.html", context)
+
+
+def _detail_page(request: HttpRequest, pk: int, today: datetime.date) -> dict:
+    """The project page's title and body for this viewer (a 404 outside their scope)."""
     user = request.user
+    project = get_project_for_user(user, pk)
     writer = rules.is_branch_writer(user, project)
     reviewer = rules.is_organ_reviewer(user, project)
     gongwei = rules.is_gongwei(user)
     status = project.status
     targets = list(project.targets.order_by("pk"))
     context = {
-        "nav": "projects",
         "project": project,
         "targets": targets,
         "events": project.events.select_related("actor"),
@@ -384,11 +409,11 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_return": _returnable(user, project),
         "can_reschedule": writer and project.is_running,
         "note_form": NoteForm(),
-        "breadcrumbs": _project_crumbs(None, (project.title, None)),
+        "csrf_token": CSRF_PLACEHOLDER,
+        "progress_panel": views_progress.build_panel(user, project, today=today),
     }
-    context.update(views_progress.detail_context(request, project))
     context.update(views_acceptance.detail_context(request, project, targets=targets))
-    return render(request, "projects/project_detail.html", context)
+    return {"title": project.title, "body": render_to_string("projects/_project_page.html", context)}
 
 
 # --- 审核、退回、备案 -------------------------------------------------------------------
