@@ -27,6 +27,8 @@ from notifications.models import Notification
 from .models import Branch, Member
 
 LATEST_UNREAD = 5
+# Where the user's own cards go in a kept body; letters and dashes survive HTML escaping unchanged.
+CARD_SLOTS = {"unread_card": "home-slot-unread-card", "tasks_card": "home-slot-tasks-card"}
 TO_FILE = (FILING_MISSING, FILING_RETURNED)
 FILING_LABELS = dict(FILING_CHOICES)
 
@@ -73,6 +75,20 @@ def dashboard_url() -> str | None:
         return reverse("dashboards:home")
     except NoReverseMatch:
         return None
+
+
+def keeps(scope: Scope) -> bool:
+    """A home is kept when everything on it belongs to the user's branches and member record: not for
+    organ or 工委 staff, whose counts span organs and change with any branch's work."""
+    return not (scope.is_gongwei or scope.is_organ_staff) and scope.is_anyone
+
+
+def parts(scope: Scope) -> list[str]:
+    """The parts (`branches.apps.HOME_TOPIC`) a kept home is read under."""
+    named = [f"b{pk}" for pk in sorted(scope.branch_ids)]
+    if scope.member_id is not None:
+        named.append(f"m{scope.member_id}")
+    return named
 
 
 def latest_unread(user) -> list[Notification]:

@@ -6,22 +6,28 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Prefetch, When
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from accounts.access import can_manage_accounts
 from accounts.scope import scope_of
 from assessments.views_ratings import branch_stars_context
+from notifications.models import Notification
 from notifications.reminders import due_this_month
+from partybuild import figures
 from projects.views_progress import my_open_tasks
 from projects.views_workflow import review_sections
 
 from . import home as home_page
 from . import orglife, services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
+from .apps import HOME_TOPIC
 from .choices import CommitteePost
 from .filters import BranchFilter, MemberFilter
 from .forms import (
@@ -79,29 +85,66 @@ def _form_page(request, form, *, title: str, nav: str, cancel_url: str, breadcru
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
-    context = {"nav": "home", "scope": scope, "today": timezone.localdate()}
+    """Everyone's first page. A secretary's or member's body is kept per user and day under the tokens of
+    their branches and member record (`branches.apps.HOME_TOPIC`); staff homes count across organs and are
+    rendered on every visit. The unread messages and open tasks are always read afresh."""
+    user = request.user
+    scope = scope_of(user)
+    today = timezone.localdate()
+    unread_count = Notification.objects.for_user(user).unread().count()
+    cards = _home_cards(request, scope, today, unread_count)
+    if home_page.keeps(scope):
+        body = figures.get_or_compute_under(
+            [HOME_TOPIC],
+            [(HOME_TOPIC, part) for part in home_page.parts(scope)],
+            ("home", user.pk, str(user), scope.cache_key, today),
+            lambda: _home_body(user, scope, today, home_page.CARD_SLOTS),
+        )
+        for name, slot in home_page.CARD_SLOTS.items():
+            body = body.replace(slot, cards[name])
+    else:
+        body = _home_body(user, scope, today, cards)
+    context = {"nav": "home", "body": mark_safe(body), "unread_count": unread_count}
+    return render(request, "branches/home.html", context)
+
+
+def _home_cards(request: HttpRequest, scope, today, unread_count: int) -> dict[str, str]:
+    """The user's own cards, read on every visit: the latest unread messages and the open tasks."""
+    cards = {"unread_card": "", "tasks_card": ""}
+    if scope.is_branch_committee or scope.member_id:
+        context = {
+            "latest_unread": home_page.latest_unread(request.user) if unread_count else [],
+            "unread_count": unread_count,
+            "csrf_token": get_token(request),
+        }
+        cards["unread_card"] = render_to_string("branches/_home_unread.html", context)
+    if scope.member_id:
+        context = {"my_tasks": my_open_tasks(request.user), "today": today}
+        cards["tasks_card"] = render_to_string("branches/_home_tasks.html", context)
+    return cards
+
+
+def _home_body(user, scope, today, cards: dict[str, str]) -> str:
+    context = {"scope": scope, "user": user, "today": today, **{k: mark_safe(v) for k, v in cards.items()}}
     if scope.is_staff_or_committee:
-        counts = current_warning_counts(request.user, context["today"])
+        counts = current_warning_counts(user, today)
         context["stats"] = {"n_branches": counts["total"], "n_warned": counts["any"]}
-        context["n_members"] = Member.objects.visible_to(request.user).count()
+        context["n_members"] = Member.objects.visible_to(user).count()
         context["my_branches"] = (
             Branch.objects.filter(pk__in=scope.branch_ids).select_related("organ") if scope.branch_ids else []
         )
         context["my_organs"] = Organ.objects.filter(pk__in=scope.organ_ids) if scope.organ_ids else []
     if scope.member_id:
         context["me"] = Member.objects.select_related("branch", "party_group").get(pk=scope.member_id)
-        context["my_tasks"] = my_open_tasks(request.user)
     if scope.is_gongwei or scope.is_organ_staff:
         # Only organ and 工委 staff see the organ count; a secretary's home skips the query.
-        context["n_organs"] = Organ.objects.visible_to(request.user).count()
-        context["waiting"] = [(heading, qs.count()) for _, heading, qs in review_sections(request.user)]
+        context["n_organs"] = Organ.objects.visible_to(user).count()
+        context["waiting"] = [(heading, qs.count()) for _, heading, qs in review_sections(user)]
         context["dashboard_url"] = home_page.dashboard_url()
     if scope.is_branch_committee or scope.member_id:
-        context["due_items"] = due_this_month(request.user, context["today"])
-        context.update(home_page.duties_context(scope, context["today"]))
-        context["latest_unread"] = home_page.latest_unread(request.user)
-    return render(request, "branches/home.html", context)
+        context["due_items"] = due_this_month(user, today)
+        context.update(home_page.duties_context(scope, today))
+    return render_to_string("branches/_home_body.html", context)
 
 
 @login_required
