@@ -108,7 +108,8 @@ def table(name: str, result: dict) -> str:
     lines = [
         f"== {name}: " + "，".join(f"{k} {v}" for k, v in result["counts"].items()),
         "settings: " + ", ".join(f"{k} {v}" for k, v in result.get("settings", {}).items()),
-        f"{'page':<16}{'median':>9}{'p95':>9}{'cold':>9}{'queries':>9}{'page SQL':>10}{'floor':>9}{'×floor':>8}",
+        f"{'page':<16}{'median':>9}{'p95':>9}{'cold':>9}{'queries':>9}{'page SQL':>10}{'floor':>9}{'×floor':>8}"
+        f"{'afresh':>10}{'queries':>9}",
     ]
     for page in result["pages"]:
         if "median_ms" not in page:
@@ -118,6 +119,7 @@ def table(name: str, result: dict) -> str:
             f"{page['page']:<16}{page['median_ms']:>7.1f}ms{page['p95_ms']:>7.1f}ms{page['cold_ms']:>7.1f}ms"
             f"{page['queries']:>9}{page['page_sql_ms']:>8.1f}ms{page.get('floor_ms', 0):>7.1f}ms"
             f"{page.get('ratio_to_floor', 0):>7.1f}×"
+            + (f"{page['afresh_median_ms']:>8.1f}ms{page['afresh_queries']:>9}" if "afresh_median_ms" in page else "")
         )
     rating = result.get("rating_run")
     if rating:

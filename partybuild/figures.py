@@ -183,7 +183,8 @@ def watch_parts(topic: str, models: Iterable, parts_of: Callable) -> None:
     """
     for model in models:
         _part_watchers.setdefault(model, []).append((topic, parts_of))
-        uid = f"figures-parts-{topic}-{model._meta.label_lower}"
+        # One set of handlers per model, whatever the number of topics: they serve every topic at once.
+        uid = f"figures-parts-{model._meta.label_lower}"
         pre_save.connect(_remember_parts, sender=model, dispatch_uid=f"{uid}-pre")
         post_save.connect(_on_part_change, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_on_part_change, sender=model, dispatch_uid=f"{uid}-delete")
