@@ -66,6 +66,13 @@ class Scope:
         reach = (sorted(self.organ_ids), sorted(self.branch_ids), self.member_id)
         return hashlib.sha1(repr(reach).encode()).hexdigest()
 
+    @property
+    def fingerprint(self) -> str:
+        """Names the whole scope, every role included: for what differs between accounts of equal reach
+        (a 工委 account that also sits on a branch committee answers that branch's 督办)."""
+        whole = (self.is_gongwei, sorted(self.organ_ids), sorted(self.branch_ids), self.member_id, self.is_leader)
+        return hashlib.sha1(repr(whole).encode()).hexdigest()
+
     def role_labels(self) -> list[str]:
         labels = []
         if self.is_gongwei:

@@ -37,6 +37,9 @@ from django.db.models.signals import post_delete, post_migrate, post_save, pre_s
 from partybuild.signals import bulk_written
 
 TIMEOUT = 60 * 60
+# Rendered pages are cheap to render again (tens of milliseconds) and are what people act on: they are
+# kept for minutes, so a token replacement lost in a cache outage shows for minutes, not an hour.
+PAGE_TIMEOUT = 10 * 60
 _PREFIX = "figures"
 _MISSING = object()
 _watched: dict = {}  # model -> the topics that read it
@@ -220,12 +223,14 @@ def get_or_compute_under(
     key: tuple,
     compute: Callable[[], object],
     using: str = "default",
+    timeout: int = TIMEOUT,
 ):
     """The value for `key` under the current tokens of `topics` and of the (topic, part) pairs in `parts`.
 
     Replacing any one of those tokens makes the next reader compute it again: a page that shows one
     project keeps its HTML under the project's part token and the token of the shared rows it names.
-    Tokens are read before `compute` runs, as in `get_or_compute_parts`.
+    Tokens are read before `compute` runs, as in `get_or_compute_parts`. `timeout` bounds how long a
+    value may outlive a token replacement lost while the cache was failing.
     """
     token_keys = [_version_key(topic, using) for topic in topics]
     token_keys += [_part_key(topic, part, using) for topic, part in parts]
@@ -243,5 +248,5 @@ def get_or_compute_under(
     found = cache.get(entry, _MISSING)
     if found is _MISSING:
         found = compute()
-        cache.set(entry, found, TIMEOUT)
+        cache.set(entry, found, timeout)
     return found

@@ -2,6 +2,7 @@
 list and its export, the reviewer's queue and the 未立项预警."""
 
 import datetime
+import secrets
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -61,8 +62,9 @@ from .services import IllegalTransition, ProjectError
 from .tables import ProjectTable
 
 PAGE_SIZE = 30
-# Stands for the CSRF token in a kept page body; letters and dashes survive HTML escaping unchanged.
-CSRF_PLACEHOLDER = "csrf-token-of-this-request"
+# Stands for the CSRF token in a kept page body, followed by random letters drawn for each rendering so
+# that no text a user typed can match it; letters, digits and dashes survive HTML escaping unchanged.
+CSRF_SLOT_PREFIX = "csrf-slot-"
 # A branch has filed once a project reached the 机关党委; drafts and returned projects do not count.
 FILED_STATUSES = (
     ProjectStatus.SUBMITTED,
@@ -378,11 +380,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = figures.get_or_compute_under(
         [PAGE_TOPIC],
         [(PAGE_TOPIC, pk)],
-        ("detail", pk, request.user.pk, scope.cache_key, today),
+        ("detail", pk, request.user.pk, scope.fingerprint, today),
         lambda: _detail_page(request, pk, today),
+        timeout=figures.PAGE_TIMEOUT,
     )
     # Forms in the kept body carry a placeholder; each response gets the requester's own token.
-    body = page["body"].replace(CSRF_PLACEHOLDER, get_token(request))
+    body = page["body"].replace(page["csrf_slot"], get_token(request))
     context = {"nav": "projects", "title": page["title"], "body": mark_safe(body)}
     context["breadcrumbs"] = _project_crumbs(None, (page["title"], None))
     return render(request, "projects/project_detail.html", context)
@@ -397,6 +400,7 @@ def _detail_page(request: HttpRequest, pk: int, today: datetime.date) -> dict:
     gongwei = rules.is_gongwei(user)
     status = project.status
     targets = list(project.targets.order_by("pk"))
+    csrf_slot = CSRF_SLOT_PREFIX + secrets.token_hex(16)
     context = {
         "project": project,
         "targets": targets,
@@ -409,11 +413,12 @@ def _detail_page(request: HttpRequest, pk: int, today: datetime.date) -> dict:
         "can_return": _returnable(user, project),
         "can_reschedule": writer and project.is_running,
         "note_form": NoteForm(),
-        "csrf_token": CSRF_PLACEHOLDER,
+        "csrf_token": csrf_slot,
         "progress_panel": views_progress.build_panel(user, project, today=today),
     }
     context.update(views_acceptance.detail_context(request, project, targets=targets))
-    return {"title": project.title, "body": render_to_string("projects/_project_page.html", context)}
+    body = render_to_string("projects/_project_page.html", context)
+    return {"title": project.title, "body": body, "csrf_slot": csrf_slot}
 
 
 # --- 审核、退回、备案 -------------------------------------------------------------------
