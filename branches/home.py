@@ -27,8 +27,8 @@ from notifications.models import Notification
 from .models import Branch, Member
 
 LATEST_UNREAD = 5
-# Where the user's own cards go in a kept body; letters and dashes survive HTML escaping unchanged.
-CARD_SLOTS = {"unread_card": "home-slot-unread-card", "tasks_card": "home-slot-tasks-card"}
+# Where the user's own cards go in a kept body: HTML comments, which no escaped text can spell.
+CARD_SLOTS = {"unread_card": "<!--home-slot:unread-->", "tasks_card": "<!--home-slot:tasks-->"}
 TO_FILE = (FILING_MISSING, FILING_RETURNED)
 FILING_LABELS = dict(FILING_CHOICES)
 

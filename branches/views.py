@@ -97,11 +97,12 @@ def home(request: HttpRequest) -> HttpResponse:
         body = figures.get_or_compute_under(
             [HOME_TOPIC],
             [(HOME_TOPIC, part) for part in home_page.parts(scope)],
-            ("home", user.pk, str(user), scope.cache_key, today),
+            ("home", user.pk, str(user), scope.fingerprint, today),
             lambda: _home_body(user, scope, today, home_page.CARD_SLOTS),
+            timeout=figures.PAGE_TIMEOUT,
         )
         for name, slot in home_page.CARD_SLOTS.items():
-            body = body.replace(slot, cards[name])
+            body = body.replace(slot, cards[name], 1)
     else:
         body = _home_body(user, scope, today, cards)
     context = {"nav": "home", "body": mark_safe(body), "unread_count": unread_count}
