@@ -14,6 +14,10 @@ recomputes. A token is replaced at once and again when the transaction commits: 
 have computed from the old committed data in between and stored its result under the first new
 token. Tokens are random, never counters, so an evicted token can never bring old entries back.
 
+A replacement the cache refuses (Redis failing) is remembered by the process that wrote and sent
+again before its next read, so once Redis answers the entries kept before the outage are not read
+again from that process; other processes may read them until it does, or until they expire.
+
 Writes that bypass model signals (`bulk_create`, `bulk_update`, `QuerySet.update`) send
 `partybuild.signals.bulk_written` for their model, which replaces the tokens the same way; the demo
 seed and tests that write raw rows call `invalidate()`. A migration replaces every token through
@@ -44,6 +48,7 @@ _PREFIX = "figures"
 _MISSING = object()
 _watched: dict = {}  # model -> the topics that read it
 _ignored_fields: dict = {}  # model -> fields whose saves alone change nothing any topic shows
+_unsent: set = set()  # token keys whose replacement the cache refused (see _resend)
 _part_watchers: dict = {}  # model -> [(topic, parts_of)]: changes that touch some parts of a topic only
 
 
@@ -56,12 +61,28 @@ def _version_key(topic: str, using: str = "default") -> str:
     return f"{_PREFIX}:{topic}:version:{_database_name(using)}"
 
 
+def _replace_tokens(keys: Iterable[str]) -> None:
+    """Give these tokens new random values; any the cache refuses are sent again before the next read."""
+    failed = cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
+    _unsent.update(failed or ())
+
+
+def _resend() -> None:
+    # A write made while the cache was failing could not replace its tokens. This process remembers them and
+    # replaces them as soon as the cache answers again, before reading anything kept under them.
+    if _unsent:
+        pending = set(_unsent)
+        failed = set(cache.set_many({key: uuid.uuid4().hex for key in pending}, None) or ())
+        _unsent.difference_update(pending - failed)
+
+
 def _bump(names: Iterable[str] | None = None, using: str = "default") -> None:
     names = topics() if names is None else names
-    cache.set_many({_version_key(topic, using): uuid.uuid4().hex for topic in names}, None)
+    _replace_tokens(_version_key(topic, using) for topic in names)
 
 
 def current_version(topic: str, using: str = "default") -> str:
+    _resend()
     key = _version_key(topic, using)
     token = cache.get(key)
     if token is None:
@@ -138,7 +159,7 @@ def _part_key(topic: str, part, using: str) -> str:
 
 
 def _bump_parts(topic: str, parts, using: str) -> None:
-    cache.set_many({_part_key(topic, part, using): uuid.uuid4().hex for part in parts}, None)
+    _replace_tokens(_part_key(topic, part, using) for part in parts)
 
 
 def invalidate_parts(topic: str, parts, using: str = "default") -> None:
@@ -232,6 +253,7 @@ def get_or_compute_under(
     Tokens are read before `compute` runs, as in `get_or_compute_parts`. `timeout` bounds how long a
     value may outlive a token replacement lost while the cache was failing.
     """
+    _resend()
     token_keys = [_version_key(topic, using) for topic in topics]
     token_keys += [_part_key(topic, part, using) for topic, part in parts]
     tokens = cache.get_many(token_keys)

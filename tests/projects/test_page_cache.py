@@ -708,6 +708,27 @@ def test_a_cache_that_loses_reads_and_adds_never_serves_a_stale_page(monkeypatch
         assert n > fixed and title in page
 
 
+def test_a_change_saved_while_the_cache_refused_writes_shows_once_it_answers_again(
+    monkeypatch, branch_a, gongwei_staff
+):
+    """The token replacement of a write during an outage is lost to the cache, not to the process: it is sent
+    again before the next read, so the page kept before the outage is not served after it."""
+    project = ProjectFactory(branch=branch_a, filed=True, title="窗口服务提速")
+    client = logged_in(gongwei_staff)
+    fixed = fixed_queries(client)
+    kept(client, project, fixed)
+    backend = caches["default"]
+    with monkeypatch.context() as outage:
+        # What partybuild.cache.TolerantRedisCache answers while Redis fails: every key refused.
+        outage.setattr(backend, "set_many", lambda data, *args, **kwargs: list(data))
+        project.title = "窗口服务再提速"
+        project.save()
+
+    page, n = visit(client, project)
+    assert n > fixed and "窗口服务再提速" in page
+    assert visit(client, project)[1] == fixed  # kept again under the replaced token
+
+
 def test_the_next_day_the_page_is_computed_again(time_machine, branch_a, secretary_of_branch_a):
     # Five minutes to midnight: the kept page (figures.PAGE_TIMEOUT) has not expired when the day turns.
     time_machine.move_to(datetime.datetime(2026, 11, 22, 15, 55, tzinfo=datetime.UTC), tick=False)
