@@ -37,7 +37,7 @@ class Page:
 # The pages `make bench` times; a page whose URL does not resolve (not built yet) is reported as missing.
 PAGES = [
     Page("dashboard", "工委统计看板 /dashboard/", "gongwei"),
-    Page("branch_list", "党支部列表", "gongwei"),
+    Page("branch_list", "党支部列表", "gongwei", kept=("branch-list",)),
     Page("project_page", "项目详情页", "gongwei", kept=("project-page",)),
     Page("secretary_home", "书记首页 /（shuji）", "shuji", kept=("home",)),
     # The fixed cost of any page (session, user, navigation, base template): a page with nothing on it.

@@ -3,6 +3,8 @@ from django.apps import AppConfig
 # A secretary's or member's home page body is kept (branches.views.home) under this topic's token and the
 # tokens of its parts: "b<id>" for each branch of the user's committee, "m<id>" for the user's member record.
 HOME_TOPIC = "home"
+# The branch list's body (branches.views.branch_list) is kept per scope, day and query under this topic.
+BRANCH_LIST_TOPIC = "branch-list"
 
 
 class BranchesConfig(AppConfig):
@@ -19,6 +21,7 @@ class BranchesConfig(AppConfig):
             Meeting,
             MeetingRequirement,
             Member,
+            Organ,
             OrganisationRules,
             PartyGroup,
             RequirementExemption,
@@ -47,6 +50,8 @@ class BranchesConfig(AppConfig):
         figures.watch_parts("orglife-branches", [CommitteeMember], _term_branch)
         figures.watch("roster", [Branch, Member, CommitteeTerm, CommitteeMember, OrganisationRules])
         figures.watch("reports", [Branch, Member])
+        # Each row counts members and the current committee, and names the organ; the warnings follow the rules.
+        figures.watch(BRANCH_LIST_TOPIC, [Branch, Organ, Member, CommitteeTerm, CommitteeMember, OrganisationRules])
         _watch_home()
 
 

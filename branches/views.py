@@ -27,7 +27,7 @@ from projects.views_workflow import review_sections
 from . import home as home_page
 from . import orglife, services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
-from .apps import HOME_TOPIC
+from .apps import BRANCH_LIST_TOPIC, HOME_TOPIC
 from .choices import CommitteePost
 from .filters import BranchFilter, MemberFilter
 from .forms import (
@@ -172,10 +172,26 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def branch_list(request: HttpRequest) -> HttpResponse:
+    """The branches with their counts and warnings. The rendered list is kept per scope, day and query
+    (`branches.apps.BRANCH_LIST_TOPIC`): a change to any branch, organ, member, committee or rule renders it afresh."""
     _require_staff_or_committee(request.user)
+    scope = scope_of(request.user)
+    today = timezone.localdate()
+    body = figures.get_or_compute_under(
+        [BRANCH_LIST_TOPIC],
+        [],
+        ("branch-list", scope.fingerprint, today, request.path, sorted(request.GET.lists())),
+        lambda: _branch_list_body(request, scope, today),
+        timeout=figures.PAGE_TIMEOUT,
+    )
+    context = {"nav": "branches", "body": mark_safe(body), "breadcrumbs": [("党支部", None)]}
+    return render(request, "branches/branch_list.html", context)
+
+
+def _branch_list_body(request: HttpRequest, scope, today) -> str:
     # `with_warnings()`, except that "any warning" only filters: as a column it would run every
     # warning's subqueries once more for each row.
-    flags = warning_annotations(_rules(), timezone.localdate())
+    flags = warning_annotations(OrganisationRules.for_year(today.year), today)
     any_warning = flags.pop("has_warning")
     base = (
         Branch.objects.visible_to(request.user)
@@ -187,18 +203,8 @@ def branch_list(request: HttpRequest) -> HttpResponse:
     filterset = BranchFilter(request.GET, queryset=base, user=request.user)
     table = BranchTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    scope = scope_of(request.user)
-    return render(
-        request,
-        "branches/branch_list.html",
-        {
-            "nav": "branches",
-            "filter": filterset,
-            "table": table,
-            "can_found": scope.is_gongwei or scope.is_organ_staff,
-            "breadcrumbs": [("党支部", None)],
-        },
-    )
+    context = {"filter": filterset, "table": table, "can_found": scope.is_gongwei or scope.is_organ_staff}
+    return render_to_string("branches/_branch_list_body.html", context, request=request)
 
 
 @login_required
