@@ -57,9 +57,12 @@ class BranchesConfig(AppConfig):
 
 def _watch_home() -> None:
     """What the home page body reads: due items, the report roster, stars, the member's own record."""
+    from django.db.models.signals import m2m_changed
+
     from assessments.models import DutyReport, DutyReportPeriod, Problem, RatingResult, RatingRun
+    from notifications.models import Notification
     from partybuild import figures
-    from projects.models import Milestone, Project, Supervision
+    from projects.models import Milestone, Project, Supervision, Task
 
     from .models import (
         Branch,
@@ -85,6 +88,11 @@ def _watch_home() -> None:
     figures.watch_parts(HOME_TOPIC, [Member], lambda member: {f"b{member.branch_id}", f"m{member.pk}"})
     figures.watch_parts(HOME_TOPIC, [Problem], _problem_parts)
     figures.watch_parts(HOME_TOPIC, [DutyReport], _report_parts)
+    # The member's open tasks (in any branch's project) and the user's unread messages.
+    figures.watch_parts(HOME_TOPIC, [Task], _task_member_parts)
+    figures.watch_parts(HOME_TOPIC, [Project], _project_member_parts)
+    figures.watch_parts(HOME_TOPIC, [Notification], lambda message: {f"u{message.recipient_id}"})
+    m2m_changed.connect(_assignees_changed, sender=Task.assignees.through, dispatch_uid="home-assignees")
 
 
 def _branch_part(row) -> set[str]:
@@ -120,3 +128,33 @@ def _term_branch(seat) -> set[int]:
     from .models import CommitteeTerm
 
     return set(CommitteeTerm.objects.filter(pk=seat.term_id).values_list("branch_id", flat=True))
+
+
+def _task_member_parts(task) -> set[str]:
+    return {f"m{pk}" for pk in task.assignees.values_list("pk", flat=True)} if task.pk else set()
+
+
+def _project_member_parts(project) -> set[str]:
+    # A project renamed or closed changes the task lists of everyone working on it.
+    from projects.models import Task
+
+    members = Task.objects.filter(project_id=project.pk).values_list("assignees", flat=True)
+    return {f"m{pk}" for pk in members if pk is not None}
+
+
+def _assignees_changed(sender, instance, action, reverse, pk_set, using, **kwargs) -> None:
+    from partybuild import figures
+
+    if action == "pre_clear" and not reverse:
+        # Whom a task is cleared of is known only before the clear.
+        instance._home_cleared = set(instance.assignees.values_list("pk", flat=True))
+        return
+    if not action.startswith("post_"):
+        return
+    if reverse:
+        members = {instance.pk}
+    elif action == "post_clear":
+        members = getattr(instance, "_home_cleared", set())
+    else:
+        members = set(pk_set or ())
+    figures.invalidate_parts(HOME_TOPIC, {f"m{pk}" for pk in members}, using)

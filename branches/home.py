@@ -27,8 +27,9 @@ from notifications.models import Notification
 from .models import Branch, Member
 
 LATEST_UNREAD = 5
-# Where the user's own cards go in a kept body: HTML comments, which no escaped text can spell.
-CARD_SLOTS = {"unread_card": "<!--home-slot:unread-->", "tasks_card": "<!--home-slot:tasks-->"}
+# Stands for the CSRF token in a kept body (the forms that open a message), followed by random letters drawn
+# for each rendering so that no text a user typed can match it.
+CSRF_SLOT_PREFIX = "csrf-slot-"
 TO_FILE = (FILING_MISSING, FILING_RETURNED)
 FILING_LABELS = dict(FILING_CHOICES)
 
@@ -83,11 +84,13 @@ def keeps(scope: Scope) -> bool:
     return not (scope.is_gongwei or scope.is_organ_staff) and scope.is_anyone
 
 
-def parts(scope: Scope) -> list[str]:
-    """The parts (`branches.apps.HOME_TOPIC`) a kept home is read under."""
+def parts(user, scope: Scope) -> list[str]:
+    """The parts (`branches.apps.HOME_TOPIC`) a kept home is read under: the committee's branches, the
+    user's member record (their report, tasks, ledger items) and the user's messages."""
     named = [f"b{pk}" for pk in sorted(scope.branch_ids)]
     if scope.member_id is not None:
         named.append(f"m{scope.member_id}")
+    named.append(f"u{user.pk}")
     return named
 
 

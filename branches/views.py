@@ -1,5 +1,7 @@
 """Organisation pages: home, tree, branches, members, committee terms and warnings."""
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -40,6 +42,7 @@ from .forms import (
     SeatFormSet,
 )
 from .history import history_of
+from .home import CSRF_SLOT_PREFIX
 from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
 from .rules import (
     WARNING_KINDS,
@@ -86,47 +89,28 @@ def _form_page(request, form, *, title: str, nav: str, cancel_url: str, breadcru
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Everyone's first page. A secretary's or member's body is kept per user and day under the tokens of
-    their branches and member record (`branches.apps.HOME_TOPIC`); staff homes count across organs and are
-    rendered on every visit. The unread messages and open tasks are always read afresh."""
+    their branches, member record and messages (`branches.apps.HOME_TOPIC`); staff homes count across
+    organs and are rendered on every visit."""
     user = request.user
     scope = scope_of(user)
     today = timezone.localdate()
-    unread_count = Notification.objects.for_user(user).unread().count()
-    cards = _home_cards(request, scope, today, unread_count)
     if home_page.keeps(scope):
-        body = figures.get_or_compute_under(
+        page = figures.get_or_compute_under(
             [HOME_TOPIC],
-            [(HOME_TOPIC, part) for part in home_page.parts(scope)],
+            [(HOME_TOPIC, part) for part in home_page.parts(user, scope)],
             ("home", user.pk, str(user), scope.fingerprint, today),
-            lambda: _home_body(user, scope, today, home_page.CARD_SLOTS),
+            lambda: _home_body(user, scope, today, csrf_slot=CSRF_SLOT_PREFIX + secrets.token_hex(16)),
             timeout=figures.PAGE_TIMEOUT,
         )
-        for name, slot in home_page.CARD_SLOTS.items():
-            body = body.replace(slot, cards[name], 1)
+        # The message forms in a kept body carry a placeholder; each response gets the requester's own token.
+        body = page["body"].replace(page["csrf_slot"], get_token(request))
     else:
-        body = _home_body(user, scope, today, cards)
-    context = {"nav": "home", "body": mark_safe(body), "unread_count": unread_count}
-    return render(request, "branches/home.html", context)
+        body = _home_body(user, scope, today, csrf_slot=get_token(request))["body"]
+    return render(request, "branches/home.html", {"nav": "home", "body": mark_safe(body)})
 
 
-def _home_cards(request: HttpRequest, scope, today, unread_count: int) -> dict[str, str]:
-    """The user's own cards, read on every visit: the latest unread messages and the open tasks."""
-    cards = {"unread_card": "", "tasks_card": ""}
-    if scope.is_branch_committee or scope.member_id:
-        context = {
-            "latest_unread": home_page.latest_unread(request.user) if unread_count else [],
-            "unread_count": unread_count,
-            "csrf_token": get_token(request),
-        }
-        cards["unread_card"] = render_to_string("branches/_home_unread.html", context)
-    if scope.member_id:
-        context = {"my_tasks": my_open_tasks(request.user), "today": today}
-        cards["tasks_card"] = render_to_string("branches/_home_tasks.html", context)
-    return cards
-
-
-def _home_body(user, scope, today, cards: dict[str, str]) -> str:
-    context = {"scope": scope, "user": user, "today": today, **{k: mark_safe(v) for k, v in cards.items()}}
+def _home_body(user, scope, today, *, csrf_slot: str) -> dict:
+    context = {"scope": scope, "user": user, "today": today, "csrf_token": csrf_slot}
     if scope.is_staff_or_committee:
         counts = current_warning_counts(user, today)
         context["stats"] = {"n_branches": counts["total"], "n_warned": counts["any"]}
@@ -137,6 +121,7 @@ def _home_body(user, scope, today, cards: dict[str, str]) -> str:
         context["my_organs"] = Organ.objects.filter(pk__in=scope.organ_ids) if scope.organ_ids else []
     if scope.member_id:
         context["me"] = Member.objects.select_related("branch", "party_group").get(pk=scope.member_id)
+        context["my_tasks"] = my_open_tasks(user)
     if scope.is_gongwei or scope.is_organ_staff:
         # Only organ and 工委 staff see the organ count; a secretary's home skips the query.
         context["n_organs"] = Organ.objects.visible_to(user).count()
@@ -145,7 +130,9 @@ def _home_body(user, scope, today, cards: dict[str, str]) -> str:
     if scope.is_branch_committee or scope.member_id:
         context["due_items"] = due_this_month(user, today)
         context.update(home_page.duties_context(scope, today))
-    return render_to_string("branches/_home_body.html", context)
+        context["unread_count"] = Notification.objects.for_user(user).unread().count()
+        context["latest_unread"] = home_page.latest_unread(user) if context["unread_count"] else []
+    return {"body": render_to_string("branches/_home_body.html", context), "csrf_slot": csrf_slot}
 
 
 @login_required

@@ -7,7 +7,6 @@ so another person's message id is a 404.
 import django_filters
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -74,7 +73,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
         notification = self.get_object()
         # The page's rule: the first reading is the one remembered.
         if notification.read_at is None:
-            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+            Notification.objects.filter(pk=notification.pk).mark_read()
             notification.refresh_from_db(fields=["read_at"])
         return Response(NotificationSerializer(notification).data)
 
@@ -85,7 +84,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
-        count = Notification.objects.for_user(request.user).unread().update(read_at=timezone.now())
+        count = Notification.objects.for_user(request.user).mark_read()
         return Response({"count": count})
 
 

@@ -8,7 +8,6 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -43,8 +42,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Open a message: it is read from now on, and the person lands where it points."""
     notification = get_object_or_404(Notification.objects.for_user(request.user), pk=pk)
-    if notification.read_at is None:
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    Notification.objects.filter(pk=notification.pk).mark_read()
     # The link is stored data: follow it only when it stays on this site.
     if notification.url and url_has_allowed_host_and_scheme(
         notification.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -56,7 +54,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    count = Notification.objects.for_user(request.user).unread().update(read_at=timezone.now())
+    count = Notification.objects.for_user(request.user).mark_read()
     if count:
         messages.success(request, f"已将 {count} 条消息标为已读。")
     else:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
 from django.db import connections, router, transaction
-from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
 
 from partybuild.signals import bulk_written
 
@@ -202,14 +202,17 @@ def get_or_compute_parts(
 def watch_parts(topic: str, models: Iterable, parts_of: Callable) -> None:
     """Replace the tokens of the parts a save or delete of these models touches, before and after it.
 
-    `parts_of(instance)` names the parts of one row (e.g. its branch). A bulk write of these models,
-    whose rows are unknown, replaces the topic's own token: every part at once.
+    `parts_of(instance)` names the parts of one row (e.g. its branch); a topic may name several for one
+    model. A bulk write of these models replaces the parts of the rows it announces (`bulk_written`'s
+    `rows`), or, when it does not know them, the topic's own token: every part at once.
     """
     for model in models:
         _part_watchers.setdefault(model, []).append((topic, parts_of))
         # One set of handlers per model, whatever the number of topics: they serve every topic at once.
         uid = f"figures-parts-{model._meta.label_lower}"
         pre_save.connect(_remember_parts, sender=model, dispatch_uid=f"{uid}-pre")
+        # Parts read through relations (a task's assignees) must be read while the row still exists.
+        pre_delete.connect(_remember_parts, sender=model, dispatch_uid=f"{uid}-pre-delete")
         post_save.connect(_on_part_change, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_on_part_change, sender=model, dispatch_uid=f"{uid}-delete")
         bulk_written.connect(_on_part_bulk, sender=model, dispatch_uid=f"{uid}-bulk")
@@ -218,9 +221,11 @@ def watch_parts(topic: str, models: Iterable, parts_of: Callable) -> None:
 def _remember_parts(sender, instance, using=None, **kwargs) -> None:
     # A row may move (a meeting to another branch): the parts it leaves change as much as those it joins.
     old = sender._base_manager.using(using).filter(pk=instance.pk).first() if instance.pk is not None else None
-    instance._figures_old_parts = (
-        {topic: set(parts_of(old)) for topic, parts_of in _part_watchers[sender]} if old else {}
-    )
+    remembered: dict[str, set] = {}
+    if old is not None:
+        for topic, parts_of in _part_watchers[sender]:
+            remembered.setdefault(topic, set()).update(parts_of(old))
+    instance._figures_old_parts = remembered
 
 
 def _on_part_change(sender, instance, using=None, **kwargs) -> None:
@@ -230,9 +235,13 @@ def _on_part_change(sender, instance, using=None, **kwargs) -> None:
         invalidate_parts(topic, set(parts_of(instance)) | old.get(topic, set()), using)
 
 
-def _on_part_bulk(sender, using=None, **kwargs) -> None:
-    for topic, _ in _part_watchers[sender]:
-        invalidate([topic], using or router.db_for_write(sender))
+def _on_part_bulk(sender, using=None, rows=None, **kwargs) -> None:
+    using = using or router.db_for_write(sender)
+    for topic, parts_of in _part_watchers[sender]:
+        if rows is None:
+            invalidate([topic], using)
+        else:
+            invalidate_parts(topic, set().union(*(parts_of(row) for row in rows)), using)
 
 
 # --- values kept under several tokens at once ----------------------------------------------------

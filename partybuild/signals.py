@@ -7,4 +7,4 @@ from; the receivers treat it like a save of that model. Send it inside the writi
 
 from django.dispatch import Signal
 
-bulk_written = Signal()  # sender: the model class; using: the database alias
+bulk_written = Signal()  # sender: the model class; using: the database alias; rows: optional
