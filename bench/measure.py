@@ -173,11 +173,18 @@ class Measurer:
                 row["error"] = f"HTTP {response.status_code}"
                 continue
             client.get(url)
-            samples = []
+            floor = FLOORS.get(page.name)
+            floor_params = {**params, "asking": self.users[page.username].pk}
+            # Each request is followed by one run of the page's floor, so that both see the machine in the same
+            # state: on a shared machine the load changes within seconds, and a floor timed apart from its page
+            # can make the ratio swing by half.
+            samples, floor_samples = [], {label: [] for label, _ in floor or ()}
             for _ in range(self.repeat):
                 started = time.perf_counter()
                 client.get(url)
                 samples.append(time.perf_counter() - started)
+                if floor:
+                    self._floor_once(floor, floor_params, floor_samples)
             row.update(_summary(samples))
             if page.kept:
                 row.update(self._afresh(client, url, page.kept))
@@ -186,11 +193,8 @@ class Measurer:
             selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
             row["queries"] = len(captured.captured_queries)
             row["page_sql_ms"] = self._replay(selects)
-            floor = FLOORS.get(page.name)
             if floor:
-                row["floor_ms"], row["floor_statements"] = self._floor(
-                    floor, {**params, "asking": self.users[page.username].pk}
-                )
+                row["floor_ms"], row["floor_statements"] = self._floor_summary(floor, floor_samples)
                 row["ratio_to_floor"] = round(row["median_ms"] / max(row["floor_ms"], 0.1), 1)
         return results
 
@@ -226,19 +230,23 @@ class Measurer:
                 samples.append(time.perf_counter() - started)
         return _ms(statistics.median(samples))
 
-    def _floor(self, statements, params) -> tuple[float, list[dict]]:
+    def _floor_once(self, statements, params, samples: dict[str, list[float]]) -> None:
+        """Run each of the floor's statements once, adding its time to `samples` under its label."""
         from django.db import connection
 
-        per_statement = []
         with connection.cursor() as cursor:
             for label, sql in statements:
-                samples = []
-                for _ in range(self.floor_repeat):
-                    started = time.perf_counter()
-                    cursor.execute(sql, params)
-                    cursor.fetchall()
-                    samples.append(time.perf_counter() - started)
-                per_statement.append({"label": label, "median_ms": _ms(statistics.median(samples)), "sql": sql})
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                samples[label].append(time.perf_counter() - started)
+
+    @staticmethod
+    def _floor_summary(statements, samples: dict[str, list[float]]) -> tuple[float, list[dict]]:
+        per_statement = [
+            {"label": label, "median_ms": _ms(statistics.median(samples[label])), "sql": sql}
+            for label, sql in statements
+        ]
         return round(sum(s["median_ms"] for s in per_statement), 1), per_statement
 
     def explain_heaviest(self, pages: list[dict]) -> dict | None:
