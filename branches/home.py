@@ -27,9 +27,6 @@ from notifications.models import Notification
 from .models import Branch, Member
 
 LATEST_UNREAD = 5
-# Stands for the CSRF token in a kept body (the forms that open a message), followed by random letters drawn
-# for each rendering so that no text a user typed can match it.
-CSRF_SLOT_PREFIX = "csrf-slot-"
 TO_FILE = (FILING_MISSING, FILING_RETURNED)
 FILING_LABELS = dict(FILING_CHOICES)
 

@@ -1,7 +1,5 @@
 """Organisation pages: home, tree, branches, members, committee terms and warnings."""
 
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -22,7 +20,7 @@ from accounts.scope import scope_of
 from assessments.views_ratings import branch_stars_context
 from notifications.models import Notification
 from notifications.reminders import due_this_month
-from partybuild import figures
+from partybuild.pages import kept_page
 from projects.views_progress import my_open_tasks
 from projects.views_workflow import review_sections
 
@@ -42,7 +40,6 @@ from .forms import (
     SeatFormSet,
 )
 from .history import history_of
-from .home import CSRF_SLOT_PREFIX
 from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
 from .rules import (
     WARNING_KINDS,
@@ -95,18 +92,16 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(user)
     today = timezone.localdate()
     if home_page.keeps(scope):
-        page = figures.get_or_compute_under(
-            [HOME_TOPIC],
-            [(HOME_TOPIC, part) for part in home_page.parts(user, scope)],
-            ("home", user.pk, str(user), scope.fingerprint, today),
-            lambda: _home_body(user, scope, today, csrf_slot=CSRF_SLOT_PREFIX + secrets.token_hex(16)),
-            timeout=figures.PAGE_TIMEOUT,
-        )
-        # The message forms in a kept body carry a placeholder; each response gets the requester's own token.
-        body = page["body"].replace(page["csrf_slot"], get_token(request))
+        body = kept_page(
+            request,
+            topics=[HOME_TOPIC],
+            parts=[(HOME_TOPIC, part) for part in home_page.parts(user, scope)],
+            key=("home", user.pk, str(user), scope.fingerprint, today),
+            render=lambda csrf_slot: _home_body(user, scope, today, csrf_slot=csrf_slot),
+        )["body"]
     else:
-        body = _home_body(user, scope, today, csrf_slot=get_token(request))["body"]
-    return render(request, "branches/home.html", {"nav": "home", "body": mark_safe(body)})
+        body = mark_safe(_home_body(user, scope, today, csrf_slot=get_token(request))["body"])
+    return render(request, "branches/home.html", {"nav": "home", "body": body})
 
 
 def _home_body(user, scope, today, *, csrf_slot: str) -> dict:
@@ -132,7 +127,7 @@ def _home_body(user, scope, today, *, csrf_slot: str) -> dict:
         context.update(home_page.duties_context(scope, today))
         context["unread_count"] = Notification.objects.for_user(user).unread().count()
         context["latest_unread"] = home_page.latest_unread(user) if context["unread_count"] else []
-    return {"body": render_to_string("branches/_home_body.html", context), "csrf_slot": csrf_slot}
+    return {"body": render_to_string("branches/_home_body.html", context)}
 
 
 @login_required
@@ -164,14 +159,14 @@ def branch_list(request: HttpRequest) -> HttpResponse:
     _require_staff_or_committee(request.user)
     scope = scope_of(request.user)
     today = timezone.localdate()
-    body = figures.get_or_compute_under(
-        [BRANCH_LIST_TOPIC],
-        [],
-        ("branch-list", scope.fingerprint, today, request.path, sorted(request.GET.lists())),
-        lambda: _branch_list_body(request, scope, today),
-        timeout=figures.PAGE_TIMEOUT,
-    )
-    context = {"nav": "branches", "body": mark_safe(body), "breadcrumbs": [("党支部", None)]}
+    body = kept_page(
+        request,
+        topics=[BRANCH_LIST_TOPIC],
+        parts=[],
+        key=("branch-list", scope.fingerprint, today, request.path, sorted(request.GET.lists())),
+        render=lambda csrf_slot: {"body": _branch_list_body(request, scope, today)},
+    )["body"]
+    context = {"nav": "branches", "body": body, "breadcrumbs": [("党支部", None)]}
     return render(request, "branches/branch_list.html", context)
 
 

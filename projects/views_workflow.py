@@ -2,7 +2,6 @@
 list and its export, the reviewer's queue and the 未立项预警."""
 
 import datetime
-import secrets
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -12,12 +11,10 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -25,7 +22,7 @@ from accounts.scope import scope_of
 from branches.history import history_of
 from branches.models import Branch
 from maintenance.models import ExportKind, record_export
-from partybuild import figures
+from partybuild.pages import kept_page
 
 from . import rules, services, views_acceptance, views_progress
 from .access import (
@@ -62,9 +59,6 @@ from .services import IllegalTransition, ProjectError
 from .tables import ProjectTable
 
 PAGE_SIZE = 30
-# Stands for the CSRF token in a kept page body, followed by random letters drawn for each rendering so
-# that no text a user typed can match it; letters, digits and dashes survive HTML escaping unchanged.
-CSRF_SLOT_PREFIX = "csrf-slot-"
 # A branch has filed once a project reached the 机关党委; drafts and returned projects do not count.
 FILED_STATUSES = (
     ProjectStatus.SUBMITTED,
@@ -377,21 +371,19 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     change to the project's rows, or to the shared rows it names, renders it afresh."""
     scope = scope_of(request.user)
     today = timezone.localdate()
-    page = figures.get_or_compute_under(
-        [PAGE_TOPIC],
-        [(PAGE_TOPIC, pk)],
-        ("detail", pk, request.user.pk, scope.fingerprint, today),
-        lambda: _detail_page(request, pk, today),
-        timeout=figures.PAGE_TIMEOUT,
+    page = kept_page(
+        request,
+        topics=[PAGE_TOPIC],
+        parts=[(PAGE_TOPIC, pk)],
+        key=("detail", pk, request.user.pk, scope.fingerprint, today),
+        render=lambda csrf_slot: _detail_page(request, pk, today, csrf_slot),
     )
-    # Forms in the kept body carry a placeholder; each response gets the requester's own token.
-    body = page["body"].replace(page["csrf_slot"], get_token(request))
-    context = {"nav": "projects", "title": page["title"], "body": mark_safe(body)}
+    context = {"nav": "projects", "title": page["title"], "body": page["body"]}
     context["breadcrumbs"] = _project_crumbs(None, (page["title"], None))
     return render(request, "projects/project_detail.html", context)
 
 
-def _detail_page(request: HttpRequest, pk: int, today: datetime.date) -> dict:
+def _detail_page(request: HttpRequest, pk: int, today: datetime.date, csrf_slot: str) -> dict:
     """The project page's title and body for this viewer (a 404 outside their scope)."""
     user = request.user
     project = get_project_for_user(user, pk)
@@ -400,7 +392,6 @@ def _detail_page(request: HttpRequest, pk: int, today: datetime.date) -> dict:
     gongwei = rules.is_gongwei(user)
     status = project.status
     targets = list(project.targets.order_by("pk"))
-    csrf_slot = CSRF_SLOT_PREFIX + secrets.token_hex(16)
     context = {
         "project": project,
         "targets": targets,
@@ -418,7 +409,7 @@ def _detail_page(request: HttpRequest, pk: int, today: datetime.date) -> dict:
     }
     context.update(views_acceptance.detail_context(request, project, targets=targets))
     body = render_to_string("projects/_project_page.html", context)
-    return {"title": project.title, "body": body, "csrf_slot": csrf_slot}
+    return {"title": project.title, "body": body}
 
 
 # --- 审核、退回、备案 -------------------------------------------------------------------

@@ -32,6 +32,7 @@ from branches.roster import import_roster
 from branches.services import save_committee_term
 from notifications.models import Notification
 from partybuild import figures as figure_cache
+from partybuild.pages import CSRF_SLOT_PREFIX
 from projects import progress
 from projects import services as project_services
 from projects.choices import SupervisionKind, TaskStatus
@@ -91,7 +92,7 @@ def visit(client) -> tuple[str, int]:
         response = client.get(reverse("home"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert not re.search(rf"{home_page.CSRF_SLOT_PREFIX}[0-9a-f]{{32}}", html)
+    assert not re.search(rf"{CSRF_SLOT_PREFIX}[0-9a-f]{{32}}", html)
     return html, len(captured.captured_queries)
 
 
@@ -653,7 +654,7 @@ def test_the_unread_cards_csrf_token_is_the_requesters_own(secretary, period):
 
 def test_text_that_looks_like_the_csrf_slot_is_shown_as_typed(client, secretary, period):
     """The slot is drawn afresh for each rendering: a message title cannot be made to print the viewer's token."""
-    title = f"{home_page.CSRF_SLOT_PREFIX}0123456789abcdef"
+    title = f"{CSRF_SLOT_PREFIX}0123456789abcdef"
     message(secretary, title)
     assert f">{title}</button>" in Home(client, secretary).warm()
 

@@ -20,6 +20,7 @@ from django.urls import reverse
 from accounts.models import Role, RoleAssignment
 from branches.models import Branch, Member, Organ
 from partybuild import figures as figure_cache
+from partybuild.pages import CSRF_SLOT_PREFIX
 from partybuild.signals import bulk_written
 from projects import acceptance, progress, services
 from projects.apps import PAGE_TOPIC
@@ -41,7 +42,6 @@ from projects.models import (
     TopicList,
 )
 from projects.services import config_for_year
-from projects.views_workflow import CSRF_SLOT_PREFIX
 from tests.factories import PASSWORD, MemberFactory, UserFactory, grant
 from tests.projects.factories import (
     AcceptanceMarkFactory,
