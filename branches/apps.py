@@ -57,42 +57,31 @@ class BranchesConfig(AppConfig):
 
 def _watch_home() -> None:
     """What the home page body reads: due items, the report roster, stars, the member's own record."""
-    from django.db.models.signals import m2m_changed
-
     from assessments.models import DutyReport, DutyReportPeriod, Problem, RatingResult, RatingRun
     from notifications.models import Notification
     from partybuild import figures
     from projects.models import Milestone, Project, Supervision, Task
 
-    from .models import (
-        Branch,
-        CommitteeMember,
-        CommitteeTerm,
-        Meeting,
-        MeetingRequirement,
-        Member,
-        Organ,
-        OrganisationRules,
-        PartyGroup,
-        RequirementExemption,
-    )
+    from . import models as m
 
     # Rows every home page may name or count by: names, the year's rules and periods, published runs.
     figures.watch(
         HOME_TOPIC,
-        [Branch, Organ, PartyGroup, MeetingRequirement, OrganisationRules, DutyReportPeriod, RatingRun],
+        [m.Branch, m.Organ, m.PartyGroup, m.MeetingRequirement, m.OrganisationRules, DutyReportPeriod, RatingRun],
     )
-    figures.watch_parts(HOME_TOPIC, [Meeting, RequirementExemption, CommitteeTerm, Project, RatingResult], _branch_part)
-    figures.watch_parts(HOME_TOPIC, [CommitteeMember], lambda seat: {f"b{b}" for b in _term_branch(seat)})
+    figures.watch_parts(
+        HOME_TOPIC, [m.Meeting, m.RequirementExemption, m.CommitteeTerm, Project, RatingResult], _branch_part
+    )
+    figures.watch_parts(HOME_TOPIC, [m.CommitteeMember], lambda seat: {f"b{b}" for b in _term_branch(seat)})
     figures.watch_parts(HOME_TOPIC, [Milestone, Supervision], _project_branch_part)
-    figures.watch_parts(HOME_TOPIC, [Member], lambda member: {f"b{member.branch_id}", f"m{member.pk}"})
+    figures.watch_parts(HOME_TOPIC, [m.Member], lambda member: {f"b{member.branch_id}", f"m{member.pk}"})
     figures.watch_parts(HOME_TOPIC, [Problem], _problem_parts)
     figures.watch_parts(HOME_TOPIC, [DutyReport], _report_parts)
     # The member's open tasks (in any branch's project) and the user's unread messages.
     figures.watch_parts(HOME_TOPIC, [Task], _task_member_parts)
     figures.watch_parts(HOME_TOPIC, [Project], _project_member_parts)
     figures.watch_parts(HOME_TOPIC, [Notification], lambda message: {f"u{message.recipient_id}"})
-    m2m_changed.connect(_assignees_changed, sender=Task.assignees.through, dispatch_uid="home-assignees")
+    figures.watch_link_parts(HOME_TOPIC, Task.assignees.through, lambda assignment: {f"m{assignment.member_id}"})
 
 
 def _branch_part(row) -> set[str]:
@@ -140,21 +129,3 @@ def _project_member_parts(project) -> set[str]:
 
     members = Task.objects.filter(project_id=project.pk).values_list("assignees", flat=True)
     return {f"m{pk}" for pk in members if pk is not None}
-
-
-def _assignees_changed(sender, instance, action, reverse, pk_set, using, **kwargs) -> None:
-    from partybuild import figures
-
-    if action == "pre_clear" and not reverse:
-        # Whom a task is cleared of is known only before the clear.
-        instance._home_cleared = set(instance.assignees.values_list("pk", flat=True))
-        return
-    if not action.startswith("post_"):
-        return
-    if reverse:
-        members = {instance.pk}
-    elif action == "post_clear":
-        members = getattr(instance, "_home_cleared", set())
-    else:
-        members = set(pk_set or ())
-    figures.invalidate_parts(HOME_TOPIC, {f"m{pk}" for pk in members}, using)

@@ -26,6 +26,7 @@ seed and tests that write raw rows call `invalidate()`. A migration replaces eve
 Parts: a topic may also keep a value per part (completion per branch, `get_or_compute_parts`), each
 under the topic's token and a token of the part's own; `watch_parts` replaces only the tokens of the
 parts a row belongs to before and after a change, so one branch's meeting recomputes one branch.
+Links of a many-to-many relation (a task's assignees) are watched the same way (`watch_link_parts`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
 from django.db import connections, router, transaction
-from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete, pre_save
 
 from partybuild.signals import bulk_written
 
@@ -49,6 +50,7 @@ _MISSING = object()
 _watched: dict = {}  # model -> the topics that read it
 _ignored_fields: dict = {}  # model -> fields whose saves alone change nothing any topic shows
 _unsent: set = set()  # token keys whose replacement the cache refused (see _resend)
+_link_watchers: dict = {}  # many-to-many through model -> [(topic, parts_of)]
 _part_watchers: dict = {}  # model -> [(topic, parts_of)]: changes that touch some parts of a topic only
 
 
@@ -242,6 +244,39 @@ def _on_part_bulk(sender, using=None, rows=None, **kwargs) -> None:
             invalidate([topic], using)
         else:
             invalidate_parts(topic, set().union(*(parts_of(row) for row in rows)), using)
+
+
+def watch_link_parts(topic: str, through, parts_of: Callable) -> None:
+    """Replace the parts touched by links of a many-to-many relation added, removed or cleared, from either side.
+
+    `parts_of(link)` names the parts of one link: an instance of the `through` model with its two keys set
+    (a task's assignee: `task_id`, `member_id`). Links cleared are read before the clear.
+    """
+    _link_watchers.setdefault(through, []).append((topic, parts_of))
+    m2m_changed.connect(_on_link_change, sender=through, dispatch_uid=f"figures-links-{through._meta.label_lower}")
+
+
+def _link_keys(through, instance) -> tuple[str, str]:
+    """The through model's key toward `instance`'s model and its key toward the other side."""
+    keys = [f for f in through._meta.fields if f.is_relation]
+    source = next(f for f in keys if isinstance(instance, f.related_model))
+    target = next(f for f in keys if f is not source)
+    return source.attname, target.attname
+
+
+def _on_link_change(sender, instance, action, pk_set, using, **kwargs) -> None:
+    source, target = _link_keys(sender, instance)
+    if action == "pre_clear":
+        instance._figures_cleared_links = list(sender._base_manager.using(using).filter(**{source: instance.pk}))
+        return
+    if action == "post_clear":
+        links = instance.__dict__.pop("_figures_cleared_links", [])
+    elif action in ("post_add", "post_remove"):
+        links = [sender(**{source: instance.pk, target: pk}) for pk in pk_set or ()]
+    else:
+        return
+    for topic, parts_of in _link_watchers[sender]:
+        invalidate_parts(topic, set().union(*(parts_of(link) for link in links)), using)
 
 
 # --- values kept under several tokens at once ----------------------------------------------------

@@ -10,7 +10,6 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import m2m_changed
 
         from branches.models import Branch, Member, Organ
         from partybuild import figures
@@ -41,7 +40,7 @@ class ProjectsConfig(AppConfig):
         )
         figures.watch_parts(PAGE_TOPIC, [MilestoneProgress], _progress_project)
         figures.watch_parts(PAGE_TOPIC, [AcceptanceMark], _mark_project)
-        m2m_changed.connect(_assignees_changed, sender=Task.assignees.through, dispatch_uid="project-page-assignees")
+        figures.watch_link_parts(PAGE_TOPIC, Task.assignees.through, _assignment_project)
         # Rows every project page may name: its branch and organ, people (members, accounts), the topic,
         # the filing window and the year's acceptance rules. A log-in writes only `last_login`, which no
         # page shows.
@@ -64,18 +63,7 @@ def _mark_project(mark) -> set[int]:
     return set(AcceptanceReview.objects.filter(pk=mark.review_id).values_list("project_id", flat=True))
 
 
-def _assignees_changed(sender, instance, action, reverse, pk_set, using, **kwargs) -> None:
-    from partybuild import figures
-
+def _assignment_project(assignment) -> set[int]:
     from .models import Task
 
-    if not action.startswith("post_"):
-        return
-    if not reverse:
-        figures.invalidate_parts(PAGE_TOPIC, {instance.project_id}, using)
-    elif pk_set:
-        projects = Task.objects.using(using).filter(pk__in=pk_set).values_list("project_id", flat=True)
-        figures.invalidate_parts(PAGE_TOPIC, set(projects), using)
-    else:
-        # A member's tasks cleared all at once: which projects is no longer known.
-        figures.invalidate([PAGE_TOPIC], using)
+    return set(Task.objects.filter(pk=assignment.task_id).values_list("project_id", flat=True))
