@@ -99,9 +99,12 @@ def home(request: HttpRequest) -> HttpResponse:
             key=("home", user.pk, str(user), scope.fingerprint, today),
             render=lambda csrf_slot: _home_body(user, scope, today, csrf_slot=csrf_slot),
         )["body"]
+        context = {"nav": "home", "body": body}
     else:
-        body = mark_safe(_home_body(user, scope, today, csrf_slot=get_token(request))["body"])
-    return render(request, "branches/home.html", {"nav": "home", "body": body})
+        page = _home_body(user, scope, today, csrf_slot=get_token(request))
+        # The bell shows the count the body just read, rather than counting again.
+        context = {"nav": "home", "body": mark_safe(page["body"]), **page["counted"]}
+    return render(request, "branches/home.html", context)
 
 
 def _home_body(user, scope, today, *, csrf_slot: str) -> dict:
@@ -127,7 +130,8 @@ def _home_body(user, scope, today, *, csrf_slot: str) -> dict:
         context.update(home_page.duties_context(scope, today))
         context["unread_count"] = Notification.objects.for_user(user).unread().count()
         context["latest_unread"] = home_page.latest_unread(user) if context["unread_count"] else []
-    return {"body": render_to_string("branches/_home_body.html", context)}
+    counted = {"unread_count": context["unread_count"]} if "unread_count" in context else {}
+    return {"body": render_to_string("branches/_home_body.html", context), "counted": counted}
 
 
 @login_required

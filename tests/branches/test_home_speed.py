@@ -72,3 +72,21 @@ def test_organ_staff_home_costs_the_same_queries_for_few_projects_or_many(
             MemberFactory(branch=branch)
 
     assert count_queries(client) == small
+
+
+def test_a_staff_home_counts_the_unread_messages_once(client_for, gongwei_staff, branch_a):
+    """The bell and the unread card of a home rendered afresh show one count, read once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    MemberFactory(branch=branch_a, user=gongwei_staff)
+    Notification.objects.create(recipient=gongwei_staff, title="待审核项目", url="/", key="test:staff-count")
+    client = client_for(gongwei_staff)
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(reverse("home")).content.decode()
+    counts = [
+        q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"] and "notifications_notification" in q["sql"]
+    ]
+    assert len(counts) == 1
+    assert "待审核项目" in html
