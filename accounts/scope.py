@@ -6,7 +6,6 @@ which reads the same scope. The scope is computed once per request and kept on t
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
@@ -57,21 +56,6 @@ class Scope:
             or branch.organ_id in self.organ_ids
             or (branch.pk in self.branch_ids and branch.dissolved_on is None)
         )
-
-    @property
-    def cache_key(self) -> str:
-        """Names what the scope reaches, for figures cached per scope (equal scopes share entries)."""
-        if self.is_gongwei:
-            return "gongwei"
-        reach = (sorted(self.organ_ids), sorted(self.branch_ids), self.member_id)
-        return hashlib.sha1(repr(reach).encode()).hexdigest()
-
-    @property
-    def fingerprint(self) -> str:
-        """Names the whole scope, every role included: for what differs between accounts of equal reach
-        (a 工委 account that also sits on a branch committee answers that branch's 督办)."""
-        whole = (self.is_gongwei, sorted(self.organ_ids), sorted(self.branch_ids), self.member_id, self.is_leader)
-        return hashlib.sha1(repr(whole).encode()).hexdigest()
 
     def role_labels(self) -> list[str]:
         labels = []

@@ -9,7 +9,7 @@ people concerned once the transaction commits. Pages, commands and the reminder 
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -20,7 +20,6 @@ from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Member
 from notifications.services import notify
-from partybuild.signals import bulk_written
 
 from .choices import ReportStatus
 from .models import DutyReport, DutyReportPeriod
@@ -138,7 +137,6 @@ def change_due_date(period: DutyReportPeriod, *, due_on: datetime.date, reason: 
             default_user=by,
             default_change_reason="报告截止日期调整，重新判定是否逾期",
         )
-        bulk_written.send(sender=DutyReport, using=router.db_for_write(DutyReport))
     return period
 
 

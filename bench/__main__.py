@@ -119,7 +119,6 @@ def table(name: str, result: dict) -> str:
             f"{page['page']:<16}{page['median_ms']:>7.1f}ms{page['p95_ms']:>7.1f}ms{page['cold_ms']:>7.1f}ms"
             f"{page['queries']:>9}{page['page_sql_ms']:>8.1f}ms{page.get('floor_ms', 0):>7.1f}ms"
             f"{page.get('ratio_to_floor', 0):>7.1f}×"
-            + (f"{page['afresh_median_ms']:>8.1f}ms{page['afresh_queries']:>9}" if "afresh_median_ms" in page else "")
         )
     rating = result.get("rating_run")
     if rating:

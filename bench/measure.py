@@ -29,17 +29,14 @@ class Page:
     name: str
     label: str
     username: str
-    # Topics under which the page keeps its rendered body (partybuild.figures): the page is also timed
-    # with them replaced before every request, i.e. rendered afresh as after a change to its rows.
-    kept: tuple[str, ...] = ()
 
 
 # The pages `make bench` times; a page whose URL does not resolve (not built yet) is reported as missing.
 PAGES = [
     Page("dashboard", "工委统计看板 /dashboard/", "gongwei"),
-    Page("branch_list", "党支部列表", "gongwei", kept=("branch-list",)),
-    Page("project_page", "项目详情页", "gongwei", kept=("project-page",)),
-    Page("secretary_home", "书记首页 /（shuji）", "shuji", kept=("home",)),
+    Page("branch_list", "党支部列表", "gongwei"),
+    Page("project_page", "项目详情页", "gongwei"),
+    Page("secretary_home", "书记首页 /（shuji）", "shuji"),
     # The fixed cost of any page (session, user, navigation, base template): a page with nothing on it.
     Page("baseline", "空白页（每个页面的固定开销）", "gongwei"),
 ]
@@ -186,8 +183,6 @@ class Measurer:
                 if floor:
                     self._floor_once(floor, floor_params, floor_samples)
             row.update(_summary(samples))
-            if page.kept:
-                row.update(self._afresh(client, url, page.kept))
             with CaptureQueriesContext(connection) as captured:
                 client.get(url)
             selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
@@ -197,24 +192,6 @@ class Measurer:
                 row["floor_ms"], row["floor_statements"] = self._floor_summary(floor, floor_samples)
                 row["ratio_to_floor"] = round(row["median_ms"] / max(row["floor_ms"], 0.1), 1)
         return results
-
-    def _afresh(self, client, url: str, topics: tuple[str, ...]) -> dict:
-        """The page rendered from its rows, as the first visit after a change to them: its kept body dropped first."""
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        from partybuild import figures
-
-        samples = []
-        for _ in range(self.repeat):
-            figures.invalidate(topics)
-            started = time.perf_counter()
-            client.get(url)
-            samples.append(time.perf_counter() - started)
-        figures.invalidate(topics)
-        with CaptureQueriesContext(connection) as captured:
-            client.get(url)
-        return {"afresh_median_ms": _ms(statistics.median(samples)), "afresh_queries": len(captured.captured_queries)}
 
     def _replay(self, statements: list[str]) -> float:
         """Median time of running the page's own SELECTs again, back to back (the page's database share)."""

@@ -75,22 +75,6 @@ def dashboard_url() -> str | None:
         return None
 
 
-def keeps(scope: Scope) -> bool:
-    """A home is kept when everything on it belongs to the user's branches and member record: not for
-    organ or 工委 staff, whose counts span organs and change with any branch's work."""
-    return not (scope.is_gongwei or scope.is_organ_staff) and scope.is_anyone
-
-
-def parts(user, scope: Scope) -> list[str]:
-    """The parts (`branches.apps.HOME_TOPIC`) a kept home is read under: the committee's branches, the
-    user's member record (their report, tasks, ledger items) and the user's messages."""
-    named = [f"b{pk}" for pk in sorted(scope.branch_ids)]
-    if scope.member_id is not None:
-        named.append(f"m{scope.member_id}")
-    named.append(f"u{user.pk}")
-    return named
-
-
 def latest_unread(user) -> list[Notification]:
     return list(Notification.objects.for_user(user).unread().order_by("-created_at", "-pk")[:LATEST_UNREAD])
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db import IntegrityError, models, router, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -40,7 +40,6 @@ from django.db.models.functions import Coalesce, ExtractMonth, Greatest
 from simple_history.utils import bulk_create_with_history
 
 from accounts.scope import scope_of
-from partybuild.signals import bulk_written
 
 from .choices import MeetingKind, Period, RequirementScope
 from .models import (
@@ -133,7 +132,6 @@ def _create_requirements(year: int) -> None:
         ]
         reason = "按默认要求生成"
     bulk_create_with_history(objs, MeetingRequirement, default_change_reason=reason)
-    bulk_written.send(sender=MeetingRequirement, using=router.db_for_write(MeetingRequirement))
 
 
 def _require_gongwei(by) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -28,7 +28,6 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from accounts.scope import scope_of
 from partybuild.excel import FORMULA_PREFIXES, safe_text
-from partybuild.signals import bulk_written
 
 from .access import writable_branches
 from .choices import ETHNICITY_CHOICES, Education, Gender, MemberStatus
@@ -836,7 +835,6 @@ def import_roster(source, *, user) -> ImportResult:
                 bulk_update_with_history(
                     updates, Member, fields, batch_size=500, default_user=user, default_change_reason=CHANGE_REASON
                 )
-            bulk_written.send(sender=Member, using=router.db_for_write(Member))
     except IntegrityError as exc:
         raise RosterImportError(
             "保存时与名册中的现有数据冲突（可能有人同时修改了名册），未导入任何数据。请重新上传预览。"

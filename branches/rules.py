@@ -9,9 +9,6 @@ from dataclasses import dataclass
 
 from django.db.models import Aggregate, BooleanField, Count, ExpressionWrapper, Q, TextField
 
-from accounts.scope import scope_of
-from partybuild import figures
-
 from .choices import BranchKind
 
 
@@ -90,14 +87,10 @@ def warning_counts(branches, rules, today: datetime.date) -> dict[str, int]:
 
 
 def current_warning_counts(user, today: datetime.date) -> dict[str, int]:
-    """`warning_counts` of the current branches the user sees, cached per scope and day (topic "roster")."""
+    """`warning_counts` of the current branches the user sees."""
     from .models import Branch, OrganisationRules
 
-    def compute() -> dict[str, int]:
-        rules = OrganisationRules.for_year(today.year)
-        return warning_counts(Branch.objects.visible_to(user).active(), rules, today)
-
-    return figures.get_or_compute("roster", ("current", today.isoformat(), scope_of(user).cache_key), compute)
+    return warning_counts(Branch.objects.visible_to(user).active(), OrganisationRules.for_year(today.year), today)
 
 
 class _KeyList(Aggregate):

@@ -6,12 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Prefetch, When
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -20,14 +17,12 @@ from accounts.scope import scope_of
 from assessments.views_ratings import branch_stars_context
 from notifications.models import Notification
 from notifications.reminders import due_this_month
-from partybuild.pages import kept_page
 from projects.views_progress import my_open_tasks
 from projects.views_workflow import review_sections
 
 from . import home as home_page
 from . import orglife, services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
-from .apps import BRANCH_LIST_TOPIC, HOME_TOPIC
 from .choices import CommitteePost
 from .filters import BranchFilter, MemberFilter
 from .forms import (
@@ -85,30 +80,11 @@ def _form_page(request, form, *, title: str, nav: str, cancel_url: str, breadcru
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Everyone's first page. A secretary's or member's body is kept per user and day under the tokens of
-    their branches, member record and messages (`branches.apps.HOME_TOPIC`); staff homes count across
-    organs and are rendered on every visit."""
+    """Everyone's first page: what the user's scope counts, owes and has unread."""
     user = request.user
     scope = scope_of(user)
     today = timezone.localdate()
-    if home_page.keeps(scope):
-        body = kept_page(
-            request,
-            topics=[HOME_TOPIC],
-            parts=[(HOME_TOPIC, part) for part in home_page.parts(user, scope)],
-            key=("home", user.pk, str(user), scope.fingerprint, today),
-            render=lambda csrf_slot: _home_body(user, scope, today, csrf_slot=csrf_slot),
-        )["body"]
-        context = {"nav": "home", "body": body}
-    else:
-        page = _home_body(user, scope, today, csrf_slot=get_token(request))
-        # The bell shows the count the body just read, rather than counting again.
-        context = {"nav": "home", "body": mark_safe(page["body"]), **page["counted"]}
-    return render(request, "branches/home.html", context)
-
-
-def _home_body(user, scope, today, *, csrf_slot: str) -> dict:
-    context = {"scope": scope, "user": user, "today": today, "csrf_token": csrf_slot}
+    context = {"nav": "home", "scope": scope, "user": user, "today": today}
     if scope.is_staff_or_committee:
         counts = current_warning_counts(user, today)
         context["stats"] = {"n_branches": counts["total"], "n_warned": counts["any"]}
@@ -128,10 +104,10 @@ def _home_body(user, scope, today, *, csrf_slot: str) -> dict:
     if scope.is_branch_committee or scope.member_id:
         context["due_items"] = due_this_month(user, today)
         context.update(home_page.duties_context(scope, today))
+        # Counted once here; the bell reads the same figure instead of counting again.
         context["unread_count"] = Notification.objects.for_user(user).unread().count()
         context["latest_unread"] = home_page.latest_unread(user) if context["unread_count"] else []
-    counted = {"unread_count": context["unread_count"]} if "unread_count" in context else {}
-    return {"body": render_to_string("branches/_home_body.html", context), "counted": counted}
+    return render(request, "branches/home.html", context)
 
 
 @login_required
@@ -158,23 +134,10 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def branch_list(request: HttpRequest) -> HttpResponse:
-    """The branches with their counts and warnings. The rendered list is kept per scope, day and query
-    (`branches.apps.BRANCH_LIST_TOPIC`): a change to any branch, organ, member, committee or rule renders it afresh."""
+    """The branches with their counts and warnings."""
     _require_staff_or_committee(request.user)
     scope = scope_of(request.user)
     today = timezone.localdate()
-    body = kept_page(
-        request,
-        topics=[BRANCH_LIST_TOPIC],
-        parts=[],
-        key=("branch-list", scope.fingerprint, today, request.path, sorted(request.GET.lists())),
-        render=lambda csrf_slot: {"body": _branch_list_body(request, scope, today)},
-    )["body"]
-    context = {"nav": "branches", "body": body, "breadcrumbs": [("党支部", None)]}
-    return render(request, "branches/branch_list.html", context)
-
-
-def _branch_list_body(request: HttpRequest, scope, today) -> str:
     # `with_warnings()`, except that "any warning" only filters: as a column it would run every
     # warning's subqueries once more for each row.
     flags = warning_annotations(OrganisationRules.for_year(today.year), today)
@@ -189,8 +152,14 @@ def _branch_list_body(request: HttpRequest, scope, today) -> str:
     filterset = BranchFilter(request.GET, queryset=base, user=request.user)
     table = BranchTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    context = {"filter": filterset, "table": table, "can_found": scope.is_gongwei or scope.is_organ_staff}
-    return render_to_string("branches/_branch_list_body.html", context, request=request)
+    context = {
+        "nav": "branches",
+        "breadcrumbs": [("党支部", None)],
+        "filter": filterset,
+        "table": table,
+        "can_found": scope.is_gongwei or scope.is_organ_staff,
+    }
+    return render(request, "branches/branch_list.html", context)
 
 
 @login_required

@@ -28,7 +28,6 @@ from assessments.models import DutyReportPeriod, Problem, RatingResult, RatingRu
 from branches import orglife
 from branches.models import Branch, Member, Organ, OrganisationRules
 from branches.rules import WARNING_KINDS, current_warning_counts, warning_counts
-from partybuild import figures
 from projects.choices import Direction, Grade, ProjectStatus
 from projects.models import Project
 
@@ -86,12 +85,6 @@ class Frame:
 
     def narrow(self, qs: QuerySet, path: str) -> QuerySet:
         return qs if self.organ_ids is None else qs.filter(**{f"{path}__in": self.organ_ids})
-
-    @property
-    def cache_parts(self) -> tuple:
-        """What a cached figure of this frame depends on besides the data: year, day, scope, organs."""
-        organs = "all" if self.organ_ids is None else ",".join(map(str, sorted(self.organ_ids)))
-        return (self.year, self.today.isoformat(), scope_of(self.user).cache_key, organs)
 
 
 # --- 星级评定 -----------------------------------------------------------------------------
@@ -308,41 +301,27 @@ class Rollup:
         )
 
 
-def _rollup(year: int, today: datetime.date) -> dict:
-    """`orglife.completion` for every branch of the year, reduced to `BranchRollup`s. Cached."""
-    return figures.get_or_compute("orglife", (year, today.isoformat()), lambda: _compute_rollup(year, today))
-
-
 def _organ_rollups(year: int, today: datetime.date) -> dict:
-    """`_rollup` summed per organ: a city dashboard reads ninety of these, not 755 branches. Cached."""
-
-    def compute() -> dict:
-        data = _rollup(year, today)
-        by_organ: dict[int, list[BranchRollup]] = {}
-        for row in data["branches"].values():
-            by_organ.setdefault(row.organ_id, []).append(row)
-        n_kinds = len(data["kinds"])
-        return {
-            "kinds": data["kinds"],
-            "organs": {pk: Rollup.of_branches(rows, n_kinds) for pk, rows in by_organ.items()},
-        }
-
-    return figures.get_or_compute("orglife", (year, today.isoformat(), "organs"), compute)
+    """`_rollup` summed per organ: a city dashboard reads ninety of these, not 755 branches."""
+    data = _rollup(year, today)
+    by_organ: dict[int, list[BranchRollup]] = {}
+    for row in data["branches"].values():
+        by_organ.setdefault(row.organ_id, []).append(row)
+    n_kinds = len(data["kinds"])
+    return {"kinds": data["kinds"], "organs": {pk: Rollup.of_branches(rows, n_kinds) for pk, rows in by_organ.items()}}
 
 
-def _compute_rollup(year: int, today: datetime.date) -> dict:
-    """Every branch's rollup, from the per-branch cache where a branch has not changed since."""
+def _rollup(year: int, today: datetime.date) -> dict:
+    """`orglife.completion` for every branch of the year, reduced to `BranchRollup`s."""
     requirements = orglife.requirements_for_year(year)
-    branch_ids = list(orglife.active_in_year(Branch.objects.all(), year).order_by("pk").values_list("pk", flat=True))
-
-    def compute(missing: list[int]) -> dict[int, BranchRollup]:
-        branches = Branch.objects.filter(pk__in=missing)
-        return {
-            pk: _branch_rollup(bc)
-            for pk, bc in orglife.completion(branches, year, today, requirements=requirements).items()
-        }
-
-    rows = figures.get_or_compute_parts("orglife-branches", branch_ids, (year, today.isoformat()), compute)
+    branches = orglife.active_in_year(Branch.objects.all(), year).order_by("pk")
+    branch_ids = list(branches.values_list("pk", flat=True))
+    rows = {
+        pk: _branch_rollup(bc)
+        for pk, bc in orglife.completion(
+            Branch.objects.filter(pk__in=branch_ids), year, today, requirements=requirements
+        ).items()
+    }
     return {
         "kinds": [(r.kind, r.get_kind_display(), f"{r.get_period_display()}{r.min_count}次") for r in requirements],
         "branches": {pk: rows[pk] for pk in branch_ids},
@@ -515,7 +494,7 @@ def report_section(frame: Frame) -> list[PeriodRow]:
     One query per period, cached (topic "reports") for the frame's scope and organs.
     """
     rows = []
-    for period, counts in figures.get_or_compute("reports", frame.cache_parts, lambda: _report_counts(frame)):
+    for period, counts in _report_counts(frame):
 
         def link(period=period, **params) -> str:
             return url("assessments:report_overview", period=period.pk, organ=frame.organ_param, **params)
@@ -559,15 +538,10 @@ def ledger_section(frame: Frame) -> list[Figure]:
 
 
 def _warning_counts(frame: Frame) -> dict[str, int]:
-    """Warnings are of today whatever the dashboard's year; all the user's branches share the home page's entry."""
+    """Warnings are of today whatever the dashboard's year."""
     if frame.organ_ids is None:
         return current_warning_counts(frame.user, frame.today)
-    organs = ",".join(map(str, sorted(frame.organ_ids)))
-
-    def compute() -> dict[str, int]:
-        return warning_counts(frame.branches().active(), OrganisationRules.for_year(frame.today.year), frame.today)
-
-    return figures.get_or_compute("roster", (frame.today.isoformat(), scope_of(frame.user).cache_key, organs), compute)
+    return warning_counts(frame.branches().active(), OrganisationRules.for_year(frame.today.year), frame.today)
 
 
 def warning_section(frame: Frame, branches: list[Branch] | None = None) -> tuple[Figure, list[Figure]]:

@@ -21,8 +21,6 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection
 
-from partybuild import figures
-
 DUMP, SQLITE, MEDIA, MANIFEST = "db.dump", "db.sqlite3", "media.tar.gz", "manifest.json"
 
 
@@ -174,8 +172,6 @@ def restore(source: Path) -> Report:
     root = Path(settings.MEDIA_ROOT)
     _extract(source / MEDIA, root)
     report = verify(manifest, root)
-    # Figures cached for a database of the same name describe what it held before: recompute them.
-    figures.invalidate()
     return report
 
 

@@ -1,9 +1,7 @@
 from django.conf import settings
-from django.db import models, router
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-
-from partybuild.signals import bulk_written
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -14,11 +12,7 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(read_at__isnull=True)
 
     def mark_read(self) -> int:
-        """Mark the unread ones among these messages read now; the first reading is the one remembered.
-
-        An UPDATE sends no model signals: the pages that keep a person's messages (the home page) hear of
-        it through `bulk_written`, with the messages that changed.
-        """
+        """Mark the unread ones among these messages read now; the first reading is the one remembered."""
         unread = self.unread()
         rows = list(unread.only("pk", "recipient_id"))
         if not rows:
@@ -26,7 +20,6 @@ class NotificationQuerySet(models.QuerySet):
         count = self.model.objects.filter(pk__in=[row.pk for row in rows], read_at__isnull=True).update(
             read_at=timezone.now()
         )
-        bulk_written.send(sender=self.model, using=router.db_for_write(self.model), rows=rows)
         return count
 
 

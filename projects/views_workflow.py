@@ -12,7 +12,6 @@ from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Subque
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,7 +21,6 @@ from accounts.scope import scope_of
 from branches.history import history_of
 from branches.models import Branch
 from maintenance.models import ExportKind, record_export
-from partybuild.pages import kept_page
 
 from . import rules, services, views_acceptance, views_progress
 from .access import (
@@ -38,7 +36,6 @@ from .access import (
     is_reviewer,
     topic_lists_for,
 )
-from .apps import PAGE_TOPIC
 from .choices import ProjectStatus
 from .exports import CONTENT_TYPE, export_projects
 from .filters import ALL_YEARS, ProjectFilter
@@ -367,25 +364,9 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The project page. Its body is kept per viewer under the project's token (`projects.apps`): any
-    change to the project's rows, or to the shared rows it names, renders it afresh."""
-    scope = scope_of(request.user)
-    today = timezone.localdate()
-    page = kept_page(
-        request,
-        topics=[PAGE_TOPIC],
-        parts=[(PAGE_TOPIC, pk)],
-        key=("detail", pk, request.user.pk, scope.fingerprint, today),
-        render=lambda csrf_slot: _detail_page(request, pk, today, csrf_slot),
-    )
-    context = {"nav": "projects", "title": page["title"], "body": page["body"]}
-    context["breadcrumbs"] = _project_crumbs(None, (page["title"], None))
-    return render(request, "projects/project_detail.html", context)
-
-
-def _detail_page(request: HttpRequest, pk: int, today: datetime.date, csrf_slot: str) -> dict:
-    """The project page's title and body for this viewer (a 404 outside their scope)."""
+    """The project page: plan, progress, supervision, acceptance and the steps taken."""
     user = request.user
+    today = timezone.localdate()
     project = get_project_for_user(user, pk)
     writer = rules.is_branch_writer(user, project)
     reviewer = rules.is_organ_reviewer(user, project)
@@ -393,6 +374,8 @@ def _detail_page(request: HttpRequest, pk: int, today: datetime.date, csrf_slot:
     status = project.status
     targets = list(project.targets.order_by("pk"))
     context = {
+        "nav": "projects",
+        "breadcrumbs": _project_crumbs(None, (project.title, None)),
         "project": project,
         "targets": targets,
         "events": project.events.select_related("actor"),
@@ -404,12 +387,10 @@ def _detail_page(request: HttpRequest, pk: int, today: datetime.date, csrf_slot:
         "can_return": _returnable(user, project),
         "can_reschedule": writer and project.is_running,
         "note_form": NoteForm(),
-        "csrf_token": csrf_slot,
         "progress_panel": views_progress.build_panel(user, project, today=today),
     }
     context.update(views_acceptance.detail_context(request, project, targets=targets))
-    body = render_to_string("projects/_project_page.html", context)
-    return {"title": project.title, "body": body}
+    return render(request, "projects/project_detail.html", context)
 
 
 # --- 审核、退回、备案 -------------------------------------------------------------------

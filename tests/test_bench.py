@@ -59,20 +59,6 @@ def test_every_page_answers_and_every_floor_statement_runs(measurer):
     assert "actual time" in explain["plan"]
 
 
-def test_pages_that_keep_their_body_are_also_timed_rendered_afresh(measurer):
-    """A kept page's median is the repeat visit; the table must also show what rendering it from its rows costs."""
-    pages = {p["page"]: p for p in measurer.pages()}
-    kept = [page.name for page in PAGES if page.kept]
-
-    assert kept == ["branch_list", "project_page", "secretary_home"]
-    for name in kept:
-        page = pages[name]
-        assert page["afresh_median_ms"] > 0
-        assert page["afresh_queries"] > page["queries"]  # rendered from the rows, not read back
-    assert "afresh_median_ms" not in pages["dashboard"]
-    assert "afresh" in table("tiny", {"counts": {}, "pages": list(pages.values())})
-
-
 def test_unknown_page_names_are_refused(tiny_demo):
     with pytest.raises(SystemExit, match="unknown pages: project"):
         Measurer(repeat=1, floor_repeat=1, only=["project"])

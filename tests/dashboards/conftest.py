@@ -14,7 +14,6 @@ from assessments.choices import ProblemSource, ProblemStatus, ReportStatus, RunS
 from assessments.models import DutyReport, Problem
 from branches.choices import CommitteePost, MeetingKind
 from branches.models import Meeting
-from partybuild import figures as figure_cache
 from projects.choices import Direction, Grade
 from tests.assessments.factories import RatingResultFactory, RatingRunFactory
 from tests.factories import (
@@ -34,12 +33,6 @@ YEAR = 2026
 @pytest.fixture(autouse=True)
 def frozen_today(time_machine):
     time_machine.move_to(datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8))))
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache(db):
-    # The cache outlives each test's rolled-back transaction: start every test from a new version.
-    figure_cache._bump()
 
 
 @pytest.fixture

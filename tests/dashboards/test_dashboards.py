@@ -12,7 +12,6 @@ from django.urls import reverse
 from branches.choices import MeetingKind
 from branches.models import Branch, Meeting, MeetingRequirement, RequirementExemption
 from dashboards import selectors
-from partybuild import figures as figure_cache
 from tests.dashboards.conftest import TODAY, YEAR, populate
 from tests.factories import CommitteeMemberFactory, CommitteeTermFactory, PartyGroupFactory
 
@@ -175,9 +174,7 @@ def test_the_page_draws_charts_from_json_without_inline_scripts(client_for, gong
 # --- a fixed number of queries -----------------------------------------------------------------------
 
 
-def count_queries(client, params=None, *, cold: bool) -> int:
-    if cold:
-        figure_cache._bump()
+def count_queries(client, params=None) -> int:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(URL, params or {})
     assert response.status_code == 200
@@ -191,16 +188,15 @@ def test_queries_do_not_grow_with_the_data(client_for, request, organ_a, organ_b
     client = client_for(request.getfixturevalue(persona))
     params = {"organ": organ_a.pk} if params == "organ_a" else params
     populate(organ_a, 1, run=published_run)
-    count_queries(client, params, cold=True)  # the year's meeting requirements are created on first use
-    small = count_queries(client, params, cold=True), count_queries(client, params, cold=False)
+    count_queries(client, params)  # the year's meeting requirements are created on first use
+    small = count_queries(client, params), count_queries(client, params)
     populate(organ_a, 8, run=published_run, start=1)
     populate(organ_b, 6, run=published_run, start=9)
-    large = count_queries(client, params, cold=True), count_queries(client, params, cold=False)
+    large = count_queries(client, params), count_queries(client, params)
     assert small == large
-    assert large[1] < large[0]  # the cached completion spares its queries
 
 
-# --- the cached completion follows every change ------------------------------------------------------
+# --- completion follows every change ------------------------------------------------------
 
 
 def rollup_totals():
@@ -270,51 +266,10 @@ def test_party_groups_and_a_moved_founding_date_show_at_once(cached_city):
     assert rollup_totals()[2] == n - 1
 
 
-def test_the_token_is_replaced_again_when_the_transaction_commits(
-    cached_city, recorder, django_capture_on_commit_callbacks
-):
-    (branch, _), _ = cached_city
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        Meeting.objects.create(
-            branch=branch, kind=MeetingKind.LIFE, held_on=datetime.date(YEAR, 10, 9), topic="组织生活会",
-            recorded_by=recorder,
-        )  # fmt: skip
-    # Another request computes now, from what it could see before the commit, under the new token…
-    stale_key = figure_cache.entry_key("orglife", YEAR, TODAY)
-    for callback in callbacks:
-        callback()
-    # …and the commit moves the token on, so that entry is never read.
-    assert figure_cache.entry_key("orglife", YEAR, TODAY) != stale_key
-
-
-def test_each_database_keeps_its_own_entries(settings):
-    assert connection.settings_dict["NAME"] in figure_cache.entry_key("orglife", YEAR, TODAY)
-
-
 def test_branches_outside_the_year_are_left_out(organ_a, recorder):
     populate(organ_a, 1, recorder=recorder)
-    Branch.objects.update(founded_on=datetime.date(YEAR + 1, 2, 1))  # a bulk write: no signal
-    figure_cache.invalidate()
+    Branch.objects.update(founded_on=datetime.date(YEAR + 1, 2, 1))
     assert rollup_totals()[2] == 0
-
-
-# --- completion is also kept per branch: a change recomputes its branch alone ---------------------------
-
-
-def meetings_queries(captured) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if 'FROM "branches_meeting"' in q["sql"]]
-
-
-def test_a_new_meeting_recomputes_its_branch_alone(cached_city, recorder):
-    (branch, other), (done, due, _n, _) = cached_city
-    Meeting.objects.create(
-        branch=branch, kind=MeetingKind.THEME_DAY, held_on=datetime.date(YEAR, 4, 2), topic="主题党日",
-        recorded_by=recorder,
-    )  # fmt: skip
-    with CaptureQueriesContext(connection) as captured:
-        assert rollup_totals()[:2] == (done + 1, due)
-    (counted,) = meetings_queries(captured)
-    assert f"IN ({branch.pk})" in counted and str(other.pk) not in counted.split("IN (")[1].split(")")[0]
 
 
 def test_a_meeting_moved_to_another_branch_changes_both(cached_city):
@@ -326,13 +281,3 @@ def test_a_meeting_moved_to_another_branch_changes_both(cached_city):
     after = selectors._rollup(YEAR, TODAY)["branches"]
     assert after[branch.pk].n_done == before[branch.pk].n_done - 1
     assert after[other.pk].n_done == before[other.pk].n_done + 1
-
-
-def test_the_year_requirements_recompute_every_branch(cached_city):
-    (branch, other), _ = cached_city
-    MeetingRequirement.objects.filter(year=YEAR, kind=MeetingKind.LECTURE).update(min_count=2)  # no signal…
-    figure_cache.invalidate()  # …so the writer says so, as bulk writes do
-    with CaptureQueriesContext(connection) as captured:
-        rollup_totals()
-    (counted,) = meetings_queries(captured)
-    assert str(branch.pk) in counted and str(other.pk) in counted

@@ -8,7 +8,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from partybuild import figures as figure_cache
 from projects.models import ProjectEvent
 from projects.services import config_for_year
 from tests.factories import MemberFactory, UserFactory
@@ -57,8 +56,7 @@ def populate(project, n: int, by, member) -> None:
 
 
 def count_queries(client, project) -> int:
-    """The queries of rendering the page (a kept page costs only the session's; tests/projects/test_page_cache.py)."""
-    figure_cache.invalidate()
+    """The queries of rendering the page."""
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(project.get_absolute_url())
     assert response.status_code == 200
