@@ -21,6 +21,7 @@ RUN pip install -r requirements.txt
 # of the image. A new Django app directory needs a line here (tests/test_deployment.py checks).
 COPY manage.py ./
 COPY partybuild/ partybuild/
+COPY core/ core/
 COPY accounts/ accounts/
 COPY branches/ branches/
 COPY notifications/ notifications/

@@ -4,7 +4,7 @@ runs and results, 民主评议, 党员积分, 书记述职 and scorecard exports
 Every endpoint reaches its rows through the same scoping as the pages (`visible_to`, the pages'
 fetch-and-authorize helpers) and every write calls the same service function as the page; the
 serializers only check the shape of the input. The services' refusals become 409/400 answers in
-`partybuild.api.exception_handler`.
+`core.api.exception_handler`.
 """
 
 import datetime
@@ -33,9 +33,9 @@ from rest_framework.response import Response
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, get_member_for_user
 from branches.models import Branch, Member
+from core.api import ERRORS, TRANSITION_ERRORS, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
+from core.excel import XLSX_CONTENT_TYPE
 from maintenance.models import ExportKind, record_export
-from partybuild.api import ERRORS, TRANSITION_ERRORS, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
-from partybuild.excel import XLSX_CONTENT_TYPE
 
 from . import appraisal as appraisals
 from . import ledger, points, ratings, reports, schemes, scorecards, scores, secretary, views_scorecards

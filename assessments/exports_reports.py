@@ -1,6 +1,6 @@
 """The 一岗双责 overview in Excel: exactly the filtered rows, every page, streamed in write-only mode."""
 
-from partybuild.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
+from core.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
 
 from .models import DutyReportPeriod
 from .reports import FILING_CHOICES

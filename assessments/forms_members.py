@@ -4,7 +4,7 @@ points.py and secretary.py."""
 from django import forms
 
 from branches.models import Member, Organ
-from partybuild.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
+from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 from projects.forms_progress import MultipleFileField
 
 from .appraisal import DEFAULT_MEASURES, VOTE_FIELDS

@@ -33,8 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from accounts.scope import scope_of
 from branches.models import Organ
+from core.excel import HEADER_FILL, text
 from notifications.services import notify
-from partybuild.excel import HEADER_FILL, text
 
 from .choices import AdjustmentKind, IndicatorSource, JobStatus, RunStatus, TierMode
 from .models import AdjustmentItem, AssessmentScheme, Dimension, Indicator, RatingResult, RatingRun, ScorecardExport

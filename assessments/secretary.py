@@ -16,8 +16,8 @@ from accounts import selectors
 from accounts.scope import scope_of
 from branches.choices import CommitteePost
 from branches.models import Branch, CommitteeMember, Member
+from core.uploads import MAX_FILES_PER_REPORT, CheckedFile, UploadRejected, check_uploads, discard_files
 from notifications.services import notify
-from partybuild.uploads import MAX_FILES_PER_REPORT, CheckedFile, UploadRejected, check_uploads, discard_files
 from projects.services import config_for_year
 
 from .choices import SecretaryGrade, SecretaryReportStatus

@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from partybuild.jobs import RecordedJobTask
+from core.jobs import RecordedJobTask
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
-from branches.history import history_of
 from branches.models import Member, Organ
+from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
 from . import reports

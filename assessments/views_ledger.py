@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, writable_branches
-from branches.history import history_of
+from core.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
+from core.history import history_of
 from maintenance.models import ExportKind, record_export
-from partybuild.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
 
 from . import ledger
 from .forms_ledger import BranchChoiceForm, CloseForm, ProblemFilter, ProblemForm, ReopenForm

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, get_member_for_user, manageable_organs
-from branches.history import history_of
 from branches.models import Branch
+from core.history import history_of
 from projects.services import config_for_year
 
 from . import appraisal as appraisals

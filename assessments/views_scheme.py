@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user
-from branches.history import history_of
 from branches.models import Branch
+from core.history import history_of
 
 from . import schemes, scores
 from .choices import AdjustmentKind, IndicatorSource

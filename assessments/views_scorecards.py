@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
+from core.excel import XLSX_CONTENT_TYPE
 from maintenance.models import ExportKind, record_export
-from partybuild.excel import XLSX_CONTENT_TYPE
 
 from . import scorecards
 from .choices import JobStatus

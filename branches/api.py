@@ -28,7 +28,8 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from accounts.scope import scope_of
-from partybuild.api import ERRORS, TRANSITION_ERRORS, Conflict, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
+from core.api import ERRORS, TRANSITION_ERRORS, Conflict, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
+from core.validators import mask_id_number
 
 from . import meetings as meeting_services
 from . import orglife, services
@@ -63,7 +64,6 @@ from .models import (
     TrainingRecord,
 )
 from .rules import WARNING_KINDS, describe_warnings
-from .validators import mask_id_number
 from .views import POST_ORDER, member_queryset
 from .views_meetings import get_meeting_for_user
 from .views_roster import roster_export

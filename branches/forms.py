@@ -6,12 +6,12 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from accounts.scope import scope_of
+from core.validators import id_number_birth_date, mask_id_number, normalize_id_number
 
 from .access import manageable_organs, writable_branches
 from .choices import CommitteePost, MemberStatus
 from .filters import branch_label
 from .models import Branch, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup, add_years
-from .validators import id_number_birth_date, mask_id_number, normalize_id_number
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

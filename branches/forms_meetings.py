@@ -5,7 +5,7 @@ import datetime
 from django import forms
 from django.db.models import Q
 
-from partybuild.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
+from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 from projects.forms_progress import MultipleFileField
 
 from .access import writable_branches

@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.scope import scope_of
-from partybuild.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
+from core.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
 from projects.services import config_for_year
 
 from .choices import MeetingKind, MemberStatus

@@ -10,7 +10,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
-from partybuild.uploads import StoredFile
+from core.uploads import StoredFile
+from core.validators import validate_id_number, validate_phone
 
 from .choices import (
     ETHNICITY_CHOICES,
@@ -25,7 +26,6 @@ from .choices import (
     RequirementScope,
 )
 from .pinyin import name_sort_key
-from .validators import validate_id_number, validate_phone
 
 
 class OrganisationRules(models.Model):

@@ -27,14 +27,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.scope import scope_of
-from partybuild.excel import FORMULA_PREFIXES, safe_text
+from core.excel import FORMULA_PREFIXES, safe_text
+from core.validators import mask_id_number, normalize_id_number
 
 from .access import writable_branches
 from .choices import ETHNICITY_CHOICES, Education, Gender, MemberStatus
 from .forms import validate_member_data
 from .models import Branch, Member, Organ, PartyGroup
 from .pinyin import name_sort_key
-from .validators import mask_id_number, normalize_id_number
 
 SHEET_TITLE = "党员名册"
 GUIDE_TITLE = "填写说明"

@@ -15,6 +15,8 @@ from django_tables2 import RequestConfig
 from accounts.access import can_manage_accounts
 from accounts.scope import scope_of
 from assessments.views_ratings import branch_stars_context
+from core.history import history_of
+from core.validators import mask_id_number
 from notifications.models import Notification
 from notifications.reminders import due_this_month
 from projects.views_progress import my_open_tasks
@@ -34,7 +36,6 @@ from .forms import (
     PartyGroupForm,
     SeatFormSet,
 )
-from .history import history_of
 from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
 from .rules import (
     WARNING_KINDS,
@@ -45,7 +46,6 @@ from .rules import (
     warning_counts,
 )
 from .tables import BranchTable, MemberTable
-from .validators import mask_id_number
 
 PAGE_SIZE = 30
 # 书记 first, then 副书记 and the 委员 in the order the choices list them.

@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scope import scope_of
+from core.history import history_of
 from projects.services import config_for_year
 
 from . import meetings
 from .access import get_branch_for_user, writable_branches
 from .choices import MeetingKind
 from .forms_meetings import BranchChoiceForm, MeetingFilterForm, MeetingForm, posted_date
-from .history import history_of
 from .models import Branch, Meeting, MeetingAttachment
 
 PAGE_SIZE = 20

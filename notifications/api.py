@@ -12,7 +12,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from partybuild.api import ERRORS, router
+from core.api import ERRORS, router
 
 from .models import Notification
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from partybuild.jobs import RecordedJobTask
+from core.jobs import RecordedJobTask
 
 from .models import Notification
 from .reminders import send_reminders

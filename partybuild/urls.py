@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from branches import views as branch_views
-from partybuild import health
+from core import health
 
 urlpatterns = [
     path("", branch_views.home, name="home"),

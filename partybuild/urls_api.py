@@ -3,7 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from partybuild import api
+from core import api
 
 # Importing an app's api module registers its viewsets on the shared router.
 API_MODULES = ("branches.api", "projects.api", "assessments.api", "notifications.api")

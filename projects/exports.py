@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from partybuild.excel import XLSX_CONTENT_TYPE, text, workbook_bytes
+from core.excel import XLSX_CONTENT_TYPE, text, workbook_bytes
 
 from .models import Project
 

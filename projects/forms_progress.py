@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from branches.models import Member
-from partybuild.uploads import ACCEPT_ATTR, ALLOWED_LABEL, MAX_FILES_PER_REPORT
+from core.uploads import ACCEPT_ATTR, ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
 from .choices import SupervisionKind, TaskStatus
 from .models import Milestone, Project, Task

@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
 from branches.models import Branch, Member, Organ
-from partybuild.uploads import StoredFile
+from core.uploads import StoredFile
 
 from .choices import Direction, Grade, ProjectStatus, SupervisionKind, TaskStatus
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.scope import scope_of
 from accounts.selectors import branch_committee_users
+from core.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
 from notifications.services import notify
-from partybuild.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
 
 from . import rules
 from .choices import ProjectStatus, SupervisionKind, TaskStatus

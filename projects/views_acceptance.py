@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from branches.history import history_of
+from core.history import history_of
 
 from . import acceptance, rules
 from .access import get_project_for_user

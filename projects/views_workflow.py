@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tables2 import RequestConfig
 
 from accounts.scope import scope_of
-from branches.history import history_of
 from branches.models import Branch
+from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
 from . import rules, services, views_acceptance, views_progress

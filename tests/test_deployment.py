@@ -159,7 +159,7 @@ def test_with_redis_celery_and_the_cache_use_it():
     assert found["eager"] is False
     assert found["broker"] == url
     assert found["celery_broker"] == url
-    assert found["cache"] == "partybuild.cache.TolerantRedisCache"
+    assert found["cache"] == "core.cache.TolerantRedisCache"
 
 
 def test_env_example_documents_every_variable_settings_reads():

@@ -32,7 +32,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"
 def dead_cache(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "partybuild.cache.TolerantRedisCache",
+            "BACKEND": "core.cache.TolerantRedisCache",
             "LOCATION": DEAD_REDIS,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
@@ -64,7 +64,7 @@ def test_settings_use_the_tolerant_cache_and_database_sessions():
     if django_settings.REDIS_URL:
         from partybuild import settings as project_settings
 
-        assert project_settings.CACHES["default"]["BACKEND"] == "partybuild.cache.TolerantRedisCache"
+        assert project_settings.CACHES["default"]["BACKEND"] == "core.cache.TolerantRedisCache"
 
 
 @pytest.mark.django_db

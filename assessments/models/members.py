@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
 from branches.models import Branch, Member
-from partybuild.uploads import StoredFile
+from core.uploads import StoredFile
 
 from ..choices import AppraisalGrade, AppraisalStatus, PointEntryStatus, SecretaryGrade, SecretaryReportStatus
 from .scheme import SCORE

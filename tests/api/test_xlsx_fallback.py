@@ -4,8 +4,8 @@ the answers themselves are tested with the problem ledger in test_assessments_ap
 
 import inspect
 
+from core.api import XlsxFallbackMixin, XlsxRenderer, router
 from partybuild import urls_api  # noqa: F401  (registers every app's viewsets on the router)
-from partybuild.api import XlsxFallbackMixin, XlsxRenderer, router
 
 
 def offers_xlsx(viewset) -> bool:

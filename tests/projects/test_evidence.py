@@ -13,7 +13,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from partybuild.uploads import UploadRejected, check_upload, clean_filename, sniff
+from core.uploads import UploadRejected, check_upload, clean_filename, sniff
 from projects.models import Evidence, MilestoneProgress
 from projects.services import config_for_year
 from tests.projects.factories import EvidenceFactory, MilestoneFactory, ProjectFactory, TaskFactory

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
-from .validators import mask_id_number
+from core.validators import mask_id_number
 
 _TYPES = {"+": "创建", "~": "修改", "-": "删除"}
 

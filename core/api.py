@@ -20,7 +20,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts import throttle
-from partybuild.excel import XLSX_CONTENT_TYPE
+from core.excel import XLSX_CONTENT_TYPE
 
 
 def _conflict_errors() -> tuple[type[Exception], ...]:
@@ -52,7 +52,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from branches.orglife import OrgLifeError
     from branches.roster import RosterFileError, RosterImportError
     from branches.services import OrganisationError
-    from partybuild.uploads import UploadRejected
+    from core.uploads import UploadRejected
     from projects.services import ProjectError
 
     return (
