@@ -29,6 +29,7 @@ COPY projects/ projects/
 COPY assessments/ assessments/
 COPY maintenance/ maintenance/
 COPY dashboards/ dashboards/
+COPY demo/ demo/
 COPY templates/ templates/
 COPY static/ static/
 COPY locale/ locale/

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "assessments",
     "maintenance",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [

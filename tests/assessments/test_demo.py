@@ -16,9 +16,9 @@ from assessments.models import DutyReport, Problem
 from assessments.reports import submit_report
 from branches import orglife
 from branches.choices import MeetingKind
-from branches.demo import plan_demo, write_demo
-from branches.demo_orglife import plan_orglife
 from branches.models import Attendance, Branch, Meeting, Member, OrganisationRules, RequirementExemption
+from demo.organisation import plan_demo, write_demo
+from demo.orglife import plan_orglife
 from notifications.models import Notification
 from notifications.reminders import due_this_month, send_reminders
 

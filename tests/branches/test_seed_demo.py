@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Role, RoleAssignment
 from branches.choices import BranchKind, CommitteePost, Gender, MemberStatus
-from branches.demo import DEMO_PASSWORD, plan_demo
 from branches.models import Branch, CommitteeMember, Member, Organ, OrganisationRules, add_years
 from core.validators import id_number_birth_date, id_number_error
+from demo.organisation import DEMO_PASSWORD, plan_demo
 
 SMALL = {"organs": 3, "branches": 8, "members_per_branch": 10, "seed": 7}
 

@@ -12,13 +12,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Role, RoleAssignment
-from branches.demo import plan_demo
 from branches.models import Member, OrganisationRules
+from demo.organisation import plan_demo
+from demo.projects import plan_projects, tiny_png
 from notifications.models import Notification
 from projects import services
 from projects.acceptance import average_score, regrade_year, score_project
 from projects.choices import ProjectStatus, SupervisionKind, TaskStatus
-from projects.demo import plan_projects, tiny_png
 from projects.models import (
     Evidence,
     Milestone,

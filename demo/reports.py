@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from branches.demo import DemoPlan
-from branches.demo_orglife import branch_accounts
+from assessments.choices import ProblemSource, ProblemStatus, ReportStatus
+from assessments.models import DutyReport, DutyReportPeriod, Problem
+from assessments.reports import ensure_periods, is_late
 from branches.models import Member
+from demo.organisation import DemoPlan
+from demo.orglife import branch_accounts
 from notifications.models import ReminderRules
 from notifications.reminders import send_reminders
-
-from .choices import ProblemSource, ProblemStatus, ReportStatus
-from .models import DutyReport, DutyReportPeriod, Problem
-from .reports import ensure_periods, is_late
 
 BATCH_SIZE = 2000
 SEED_OFFSET = 7
@@ -318,7 +317,7 @@ def plan_assessments(
 
 @transaction.atomic
 def write_assessments(plan: AssessmentPlan) -> None:
-    from projects.demo import insert_stamped
+    from demo.projects import insert_stamped
 
     insert_stamped(DutyReport, plan.reports, "created_at")
     insert_stamped(Problem, plan.problems, "created_at")

@@ -30,13 +30,12 @@ from django.utils import timezone
 
 from accounts.models import Role, RoleAssignment
 from branches.choices import CommitteePost, MemberStatus
-from branches.demo import DANGYUAN, GONGWEI, JIGUAN, SHUJI, DemoPlan
 from branches.models import Branch, Member, Organ
+from demo.organisation import DANGYUAN, GONGWEI, JIGUAN, SHUJI, DemoPlan
 from notifications.models import Notification
-
-from .acceptance import Scored, assign_grades, average_score
-from .choices import Direction, ProjectStatus, SupervisionKind, TaskStatus
-from .models import (
+from projects.acceptance import Scored, assign_grades, average_score
+from projects.choices import Direction, ProjectStatus, SupervisionKind, TaskStatus
+from projects.models import (
     AcceptanceMark,
     AcceptanceReview,
     Evidence,
@@ -52,8 +51,8 @@ from .models import (
     Topic,
     TopicList,
 )
-from .reminders import run_milestone_reminders
-from .services import config_for_year
+from projects.reminders import run_milestone_reminders
+from projects.services import config_for_year
 
 BATCH_SIZE = 2000
 SEED_OFFSET = 3  # the organisation uses the seed itself; projects draw from their own stream

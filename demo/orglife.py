@@ -22,11 +22,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleAssignment
-
-from . import orglife
-from .choices import MeetingKind, Period, RequirementScope
-from .demo import DemoPlan
-from .models import (
+from branches import orglife
+from branches.choices import MeetingKind, Period, RequirementScope
+from branches.models import (
     Attendance,
     Branch,
     CommitteeTerm,
@@ -37,6 +35,7 @@ from .models import (
     RequirementExemption,
     TrainingRecord,
 )
+from demo.organisation import DemoPlan
 
 BATCH_SIZE = 5000
 DEFAULT_YEARS = 2  # last year and this one; the benchmark asks for more (`seed_demo --years 5`)
@@ -442,8 +441,8 @@ def _insert(model, objects: list) -> None:
     if not objects:
         return
     if not _is_postgresql():
-        # Imported here: projects.demo imports this module's siblings while seed_demo loads.
-        from projects.demo import keeping_timestamps
+        # Imported here: demo.projects imports this module's siblings while seed_demo loads.
+        from demo.projects import keeping_timestamps
 
         with keeping_timestamps(model):
             model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
@@ -502,7 +501,7 @@ class _Moments:
 
 
 def _attach_sign_in_sheet(meeting: Meeting) -> None:
-    from projects.demo import tiny_png
+    from demo.projects import tiny_png
 
     content = tiny_png(rgb=(240, 240, 240))
     attachment = MeetingAttachment(

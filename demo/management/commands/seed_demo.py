@@ -6,11 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assessments import demo as assessment_demo
-from assessments import demo_ratings
-from branches import demo, demo_orglife
 from branches.models import Organ, OrganisationRules
-from projects import demo as project_demo
+from demo import organisation, orglife, projects, ratings, reports
 
 MAX_YEARS = 10
 
@@ -22,21 +19,26 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--organs", type=int, default=demo.DEFAULT_ORGANS, help="机关数（默认 %(default)s）")
         parser.add_argument(
-            "--branches", type=int, default=demo.DEFAULT_BRANCHES, help="党支部总数，按机关规模分配（默认 %(default)s）"
+            "--organs", type=int, default=organisation.DEFAULT_ORGANS, help="机关数（默认 %(default)s）"
+        )
+        parser.add_argument(
+            "--branches",
+            type=int,
+            default=organisation.DEFAULT_BRANCHES,
+            help="党支部总数，按机关规模分配（默认 %(default)s）",
         )
         parser.add_argument(
             "--members-per-branch",
             type=int,
-            default=demo.DEFAULT_MEMBERS_PER_BRANCH,
+            default=organisation.DEFAULT_MEMBERS_PER_BRANCH,
             help="平均每个支部的党员数（默认 %(default)s）",
         )
-        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="随机种子（默认 %(default)s）")
+        parser.add_argument("--seed", type=int, default=organisation.DEFAULT_SEED, help="随机种子（默认 %(default)s）")
         parser.add_argument(
             "--years",
             type=int,
-            default=demo_orglife.DEFAULT_YEARS,
+            default=orglife.DEFAULT_YEARS,
             help="生成最近几年的三会一课和一岗双责报告（含今年，默认 %(default)s，最多 10）",
         )
         parser.add_argument("--if-empty", action="store_true", help="数据库中已有机关时不做任何改动")
@@ -50,7 +52,7 @@ class Command(BaseCommand):
             raise CommandError(f"--years 应在 1 到 {MAX_YEARS} 之间。")
         started = time.monotonic()
         today = timezone.localdate()
-        plan = demo.plan_demo(
+        plan = organisation.plan_demo(
             organs=organs,
             branches=branches,
             members_per_branch=members_per_branch,
@@ -59,22 +61,22 @@ class Command(BaseCommand):
             rules=OrganisationRules.for_year(today.year),
         )
         with transaction.atomic():
-            demo.write_demo(plan)
-            demo.create_demo_accounts(plan)
-            projects = project_demo.seed_projects(plan, seed=seed, today=today)
-            orglife = demo_orglife.seed_orglife(plan, seed=seed, today=today, years=years)
-            duties = assessment_demo.seed_assessments(plan, seed=seed, today=today, years=years)
-            ratings = demo_ratings.seed_ratings(plan, seed=seed, today=today)
+            organisation.write_demo(plan)
+            organisation.create_demo_accounts(plan)
+            seeded_projects = projects.seed_projects(plan, seed=seed, today=today)
+            seeded_orglife = orglife.seed_orglife(plan, seed=seed, today=today, years=years)
+            duties = reports.seed_assessments(plan, seed=seed, today=today, years=years)
+            seeded_ratings = ratings.seed_ratings(plan, seed=seed, today=today)
         if connection.vendor == "postgresql":
             # Fresh statistics after a bulk load: without them the planner picks nested loops over
             # a million attendance rows and the first pages take seconds.
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         self._report(plan, time.monotonic() - started)
-        self.stdout.write(project_demo.describe(projects))
-        self.stdout.write(demo_orglife.describe(orglife))
-        self.stdout.write(assessment_demo.describe(duties))
-        self.stdout.write(demo_ratings.describe(ratings))
+        self.stdout.write(projects.describe(seeded_projects))
+        self.stdout.write(orglife.describe(seeded_orglife))
+        self.stdout.write(reports.describe(duties))
+        self.stdout.write(ratings.describe(seeded_ratings))
 
     def _already_seeded(self, if_empty: bool) -> None:
         if not if_empty:
@@ -86,14 +88,14 @@ class Command(BaseCommand):
         self._print_accounts()
 
     def _check(self, organs: int, branches: int, members_per_branch: int) -> None:
-        error = demo.size_error(organs, branches, members_per_branch)
+        error = organisation.size_error(organs, branches, members_per_branch)
         if error:
             raise CommandError(error)
-        taken = demo.taken_demo_usernames()
+        taken = organisation.taken_demo_usernames()
         if taken:
             raise CommandError(f"演示账号 {'、'.join(taken)} 已存在，请换用一个新建的空数据库。")
 
-    def _report(self, plan: demo.DemoPlan, seconds: float) -> None:
+    def _report(self, plan: organisation.DemoPlan, seconds: float) -> None:
         active = len(plan.active_branches)
         dissolved = len(plan.branches) - active
         self.stdout.write(
@@ -106,9 +108,9 @@ class Command(BaseCommand):
         self._print_accounts()
 
     def _print_accounts(self) -> None:
-        accounts = demo.demo_accounts()
+        accounts = organisation.demo_accounts()
         if not accounts:
             return
         self.stdout.write("")
         self.stdout.write("演示账号（仅供演示，请勿用于生产环境）：")
-        self.stdout.write(demo.account_table(accounts))
+        self.stdout.write(organisation.account_table(accounts))

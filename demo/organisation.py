@@ -16,10 +16,18 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import Role, RoleAssignment
-
-from .choices import BranchKind, CommitteeKind, CommitteePost, Education, Gender, MemberStatus
-from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup, add_years
-from .pinyin import name_sort_key
+from branches.choices import BranchKind, CommitteeKind, CommitteePost, Education, Gender, MemberStatus
+from branches.models import (
+    Branch,
+    CommitteeMember,
+    CommitteeTerm,
+    Member,
+    Organ,
+    OrganisationRules,
+    PartyGroup,
+    add_years,
+)
+from branches.pinyin import name_sort_key
 
 DEMO_PASSWORD = "dangjian@2026"
 DEFAULT_ORGANS = 12

@@ -17,10 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from branches.choices import CommitteePost, MemberStatus
-from branches.demo import DemoPlan
-
-from .choices import (
+from assessments.choices import (
     AdjustmentKind,
     AppraisalGrade,
     AppraisalStatus,
@@ -31,7 +28,7 @@ from .choices import (
     SecretaryGrade,
     SecretaryReportStatus,
 )
-from .models import (
+from assessments.models import (
     Adjustment,
     Appraisal,
     AppraisalEntry,
@@ -41,9 +38,11 @@ from .models import (
     RatingRun,
     SecretaryReport,
 )
-from .points import ensure_point_rules
-from .ratings import compute_run, publish_run, start_run
-from .schemes import create_default_scheme
+from assessments.points import ensure_point_rules
+from assessments.ratings import compute_run, publish_run, start_run
+from assessments.schemes import create_default_scheme
+from branches.choices import CommitteePost, MemberStatus
+from demo.organisation import DemoPlan
 
 HALF = Decimal("0.5")
 PROJECT_METRICS = (Metric.PROJECT_SCORE, Metric.MILESTONE_TIMELINESS)
