@@ -28,7 +28,7 @@ COPY notifications/ notifications/
 COPY projects/ projects/
 COPY assessments/ assessments/
 COPY maintenance/ maintenance/
-COPY dashboards/ dashboards/
+COPY portal/ portal/
 COPY demo/ demo/
 COPY templates/ templates/
 COPY static/ static/

@@ -182,7 +182,7 @@ class ResultFilter(StyledFilterSet):
         return queryset.filter(stars=int(value))
 
     def filter_change(self, queryset, name, value):
-        # The dashboard counts the same four groups (dashboards.selectors.rating_section).
+        # The dashboard counts the same four groups (portal.dashboard.rating_section).
         lookups = {
             "up": Q(stars__gt=F("previous_stars")),
             "down": Q(stars__lt=F("previous_stars")),

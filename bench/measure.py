@@ -99,7 +99,7 @@ class Measurer:
 
         try:
             if page.name == "dashboard":
-                return reverse("dashboards:home")
+                return reverse("portal:dashboard")
             if page.name == "branch_list":
                 return reverse("branches:branch_list")
             if page.name == "project_page":

@@ -17,12 +17,7 @@ from accounts.scope import scope_of
 from assessments.views_ratings import branch_stars_context
 from core.history import history_of
 from core.validators import mask_id_number
-from notifications.models import Notification
-from notifications.reminders import due_this_month
-from projects.views_progress import my_open_tasks
-from projects.views_workflow import review_sections
 
-from . import home as home_page
 from . import orglife, services
 from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
 from .choices import CommitteePost
@@ -40,7 +35,6 @@ from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, Organ
 from .rules import (
     WARNING_KINDS,
     branches_warned,
-    current_warning_counts,
     describe_warnings,
     warning_annotations,
     warning_counts,
@@ -76,38 +70,6 @@ def _save(form, by, reason: str = ""):
 def _form_page(request, form, *, title: str, nav: str, cancel_url: str, breadcrumbs: list) -> HttpResponse:
     context = {"form": form, "title": title, "nav": nav, "cancel_url": cancel_url, "breadcrumbs": breadcrumbs}
     return render(request, "form.html", context)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Everyone's first page: what the user's scope counts, owes and has unread."""
-    user = request.user
-    scope = scope_of(user)
-    today = timezone.localdate()
-    context = {"nav": "home", "scope": scope, "user": user, "today": today}
-    if scope.is_staff_or_committee:
-        counts = current_warning_counts(user, today)
-        context["stats"] = {"n_branches": counts["total"], "n_warned": counts["any"]}
-        context["n_members"] = Member.objects.visible_to(user).count()
-        context["my_branches"] = (
-            Branch.objects.filter(pk__in=scope.branch_ids).select_related("organ") if scope.branch_ids else []
-        )
-        context["my_organs"] = Organ.objects.filter(pk__in=scope.organ_ids) if scope.organ_ids else []
-    if scope.member_id:
-        context["me"] = Member.objects.select_related("branch", "party_group").get(pk=scope.member_id)
-        context["my_tasks"] = my_open_tasks(user)
-    if scope.is_gongwei or scope.is_organ_staff:
-        # Only organ and 工委 staff see the organ count; a secretary's home skips the query.
-        context["n_organs"] = Organ.objects.visible_to(user).count()
-        context["waiting"] = [(heading, qs.count()) for _, heading, qs in review_sections(user)]
-        context["dashboard_url"] = home_page.dashboard_url()
-    if scope.is_branch_committee or scope.member_id:
-        context["due_items"] = due_this_month(user, today)
-        context.update(home_page.duties_context(scope, today))
-        # Counted once here; the bell reads the same figure instead of counting again.
-        context["unread_count"] = Notification.objects.for_user(user).unread().count()
-        context["latest_unread"] = home_page.latest_unread(user) if context["unread_count"] else []
-    return render(request, "branches/home.html", context)
 
 
 @login_required

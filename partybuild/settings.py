@@ -51,7 +51,7 @@ INSTALLED_APPS = [
     "projects",
     "assessments",
     "maintenance",
-    "dashboards",
+    "portal",
     "demo",
 ]
 

@@ -1,17 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from branches import views as branch_views
 from core import health
+from portal import views as portal_views
 
 urlpatterns = [
-    path("", branch_views.home, name="home"),
+    path("", portal_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("org/", include("branches.urls")),
     path("projects/", include("projects.urls")),
     path("assessments/", include("assessments.urls")),
-    path("dashboard/", include("dashboards.urls")),
+    path("dashboard/", include("portal.urls")),
     path("public/", include(("projects.urls_public", "public"))),
     path("notifications/", include("notifications.urls")),
     path("api/", include("partybuild.urls_api")),

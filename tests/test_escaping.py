@@ -58,7 +58,7 @@ def assert_shown_as_text(html: str, raw: str, where: str):
         ("secretary", "branches:branch_detail", "branch", BRANCH),
         ("secretary", "projects:project_detail", "project", PROJECT),
         ("gongwei", "projects:project_list", None, PROJECT),
-        ("gongwei", "dashboards:home", None, ORGAN_SHORT),
+        ("gongwei", "portal:dashboard", None, ORGAN_SHORT),
         ("secretary", "home", None, BRANCH),
     ],
 )

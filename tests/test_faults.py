@@ -79,7 +79,7 @@ def test_pages_and_login_work_with_the_cache_down(dead_cache, client, gongwei_st
     )
     assert logged_in.status_code == 302
 
-    for url in (reverse("home"), reverse("dashboards:home"), reverse("branches:branch_detail", args=[branch_a.pk])):
+    for url in (reverse("home"), reverse("portal:dashboard"), reverse("branches:branch_detail", args=[branch_a.pk])):
         response = client.get(url)
         assert response.status_code == 200, url
 

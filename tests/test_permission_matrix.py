@@ -323,7 +323,7 @@ MATRIX: dict[str, str] = {
     "assessments:scorecard_detail": "302 403 403 403 404 200 200",
     "assessments:scorecard_download": "302 403 403 403 404 200 200",
     "assessments:scorecard_retry": "302 405 405 405 405 405 405 | 302 403 403 403 404  ok  ok",
-    "dashboards:home": "302 403 403 403 200 200 200",
+    "portal:dashboard": "302 403 403 403 200 200 200",
     "public:results": "200",
     "notifications:list": "302 200 200 200 200 200 200",
     "notifications:read": "302 405 405 405 405 405 405 | 302  ok 404 404 404 404 404",

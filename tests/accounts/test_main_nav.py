@@ -64,7 +64,7 @@ def test_the_active_link_follows_the_page(personas, persona, nav, label):
 
 def test_each_role_gets_its_own_nav_on_a_real_page_one_after_the_other(gongwei_staff, member_user):
     points = TOP_LEVEL_LINK.format(active="", href=reverse("assessments:points_mine"), text="我的积分")
-    dashboard = TOP_LEVEL_LINK.format(active="", href=reverse("dashboards:home"), text="统计")
+    dashboard = TOP_LEVEL_LINK.format(active="", href=reverse("portal:dashboard"), text="统计")
     home = TOP_LEVEL_LINK.format(active=" active", href=reverse("home"), text="首页")
     projects = TOP_LEVEL_LINK.format(active=" active", href=reverse("projects:project_list"), text="支部项目")
 

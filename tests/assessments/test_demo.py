@@ -20,7 +20,8 @@ from branches.models import Attendance, Branch, Meeting, Member, OrganisationRul
 from demo.organisation import plan_demo, write_demo
 from demo.orglife import plan_orglife
 from notifications.models import Notification
-from notifications.reminders import due_this_month, send_reminders
+from notifications.reminders import send_reminders
+from portal.due import due_this_month
 
 TODAY = datetime.date(2026, 11, 22)
 SIZE = {"organs": 3, "branches": 10, "members_per_branch": 16, "seed": 5}

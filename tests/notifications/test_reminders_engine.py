@@ -18,8 +18,9 @@ from branches.choices import MeetingKind
 from branches.models import Meeting, OrganisationRules, RequirementExemption
 from notifications import reminders
 from notifications.models import Notification, ReminderRules
-from notifications.reminders import due_this_month, send_reminders
+from notifications.reminders import send_reminders
 from notifications.tasks import send_reminders_task
+from portal.due import due_this_month
 from tests.factories import (
     BranchFactory,
     CommitteeMemberFactory,
@@ -611,7 +612,7 @@ def test_the_partial_lists_the_items_with_their_state(secretary_of_branch_a, sec
     problem(branch_a, secretary_leader, days(6), title="快到期的问题")
 
     html = render_to_string(
-        "notifications/_due_this_month.html",
+        "portal/_due_this_month.html",
         {"due_items": due_this_month(secretary_of_branch_a, TODAY), "today": TODAY},
     )
 
@@ -621,7 +622,7 @@ def test_the_partial_lists_the_items_with_their_state(secretary_of_branch_a, sec
 
 
 def test_the_partial_has_an_empty_state(db):
-    html = render_to_string("notifications/_due_this_month.html", {"due_items": [], "today": TODAY})
+    html = render_to_string("portal/_due_this_month.html", {"due_items": [], "today": TODAY})
 
     assert "本月没有待办事项" in html
 

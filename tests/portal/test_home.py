@@ -304,7 +304,7 @@ def test_a_member_who_is_not_a_leader_has_no_report_card(client, member_user, pe
 
 def test_staff_keep_their_home_and_get_the_dashboard(client, gongwei_staff, organ_staff_a, branch_a):
     try:
-        dashboard = reverse("dashboards:home")
+        dashboard = reverse("portal:dashboard")
     except NoReverseMatch:
         dashboard = None
     for user in (gongwei_staff, organ_staff_a):

@@ -1,4 +1,6 @@
-"""The 工委 and 机关党委 dashboards: one page, scoped to what the account oversees.
+"""The portal's own pages: everyone's home, and the 工委 and 机关党委 dashboard.
+
+The dashboard is one page, scoped to what the account oversees.
 
 工委 staff see every organ and may narrow to one with ?organ=; 机关党委 staff see their own organ(s)
 only, and an ?organ= outside them is a 404. Branch committees and members have their own home page.
@@ -14,11 +16,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.scope import scope_of
-from branches.models import Organ
+from branches.models import Branch, Member, Organ
 from branches.orglife import FIRST_YEAR
+from branches.rules import current_warning_counts
+from notifications.models import Notification
+from projects.views_progress import my_open_tasks
+from projects.views_workflow import review_sections
 
-from . import selectors
-from .selectors import Frame
+from . import dashboard as selectors
+from . import home as home_panels
+from .dashboard import Frame
+from .due import due_this_month
 
 YEARS_OFFERED = 6
 
@@ -104,7 +112,7 @@ def _charts(ratings, projects, orglife, periods) -> dict:
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HttpRequest) -> HttpResponse:
     frame, organs = _frame(request)
     ratings = selectors.rating_section(frame)
     projects = selectors.project_section(frame)
@@ -120,7 +128,7 @@ def home(request: HttpRequest) -> HttpResponse:
     title = f"{frame.organ.display_short}统计" if frame.organ else "全市机关党建统计"
     return render(
         request,
-        "dashboards/home.html",
+        "portal/dashboard.html",
         {
             "nav": "dashboard",
             "title": title,
@@ -141,3 +149,35 @@ def home(request: HttpRequest) -> HttpResponse:
             "breadcrumbs": [("统计分析", None)],
         },
     )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Everyone's first page: what the user's scope counts, owes and has unread."""
+    user = request.user
+    scope = scope_of(user)
+    today = timezone.localdate()
+    context = {"nav": "home", "scope": scope, "user": user, "today": today}
+    if scope.is_staff_or_committee:
+        counts = current_warning_counts(user, today)
+        context["stats"] = {"n_branches": counts["total"], "n_warned": counts["any"]}
+        context["n_members"] = Member.objects.visible_to(user).count()
+        context["my_branches"] = (
+            Branch.objects.filter(pk__in=scope.branch_ids).select_related("organ") if scope.branch_ids else []
+        )
+        context["my_organs"] = Organ.objects.filter(pk__in=scope.organ_ids) if scope.organ_ids else []
+    if scope.member_id:
+        context["me"] = Member.objects.select_related("branch", "party_group").get(pk=scope.member_id)
+        context["my_tasks"] = my_open_tasks(user)
+    if scope.is_gongwei or scope.is_organ_staff:
+        # Only organ and 工委 staff see the organ count; a secretary's home skips the query.
+        context["n_organs"] = Organ.objects.visible_to(user).count()
+        context["waiting"] = [(heading, qs.count()) for _, heading, qs in review_sections(user)]
+        context["dashboard_url"] = home_panels.dashboard_url()
+    if scope.is_branch_committee or scope.member_id:
+        context["due_items"] = due_this_month(user, today)
+        context.update(home_panels.duties_context(scope, today))
+        # Counted once here; the bell reads the same figure instead of counting again.
+        context["unread_count"] = Notification.objects.for_user(user).unread().count()
+        context["latest_unread"] = home_panels.latest_unread(user) if context["unread_count"] else []
+    return render(request, "portal/home.html", context)

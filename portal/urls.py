@@ -2,8 +2,8 @@ from django.urls import path
 
 from . import views
 
-app_name = "dashboards"
+app_name = "portal"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.dashboard, name="dashboard"),
 ]

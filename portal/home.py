@@ -1,6 +1,6 @@
 """The home page of a branch secretary (and of a leader): what the branch owes, its stars, the unread messages.
 
-`notifications.reminders.due_this_month` lists what falls due (milestones, 督办, meetings, ledger items,
+`portal.due.due_this_month` lists what falls due (milestones, 督办, meetings, ledger items,
 the user's own report). This module adds, per branch on the user's committee: the 一岗双责 roster of the
 period whose reports are due now, and the latest published stars with where points were lost; and, for
 everyone, the latest unread notifications. A fixed number of queries, however many branches, leaders,
@@ -22,9 +22,8 @@ from assessments.choices import ReportStatus, RunStatus
 from assessments.models import DutyReportPeriod, RatingResult
 from assessments.reports import FILING_CHOICES, FILING_MISSING, FILING_RETURNED
 from assessments.views_ratings import largest_losses
+from branches.models import Branch, Member
 from notifications.models import Notification
-
-from .models import Branch, Member
 
 LATEST_UNREAD = 5
 TO_FILE = (FILING_MISSING, FILING_RETURNED)
@@ -68,9 +67,9 @@ class BranchCard:
 
 
 def dashboard_url() -> str | None:
-    """The 工委/机关党委 dashboard, when the dashboards app is installed."""
+    """The 工委/机关党委 dashboard."""
     try:
-        return reverse("dashboards:home")
+        return reverse("portal:dashboard")
     except NoReverseMatch:
         return None
 

@@ -11,13 +11,13 @@ from django.urls import reverse
 
 from branches.choices import MeetingKind
 from branches.models import Branch, Meeting, MeetingRequirement, RequirementExemption
-from dashboards import selectors
-from tests.dashboards.conftest import TODAY, YEAR, populate
+from portal import dashboard as selectors
 from tests.factories import CommitteeMemberFactory, CommitteeTermFactory, PartyGroupFactory
+from tests.portal.conftest import TODAY, YEAR, populate
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("dashboards:home")
+URL = reverse("portal:dashboard")
 
 
 def figures(context) -> list:
