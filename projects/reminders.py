@@ -13,6 +13,7 @@ from django.db import transaction
 
 from accounts.selectors import branch_committee_users, organ_staff_users
 from notifications.models import Notification
+from notifications.reminders import reminder_source
 from notifications.services import notify
 
 from .choices import ProjectStatus, SupervisionKind
@@ -39,6 +40,7 @@ class Reminder:
     url: str
 
 
+@reminder_source("milestones")
 def run_milestone_reminders(today: datetime.date) -> dict[str, int]:
     """Send the reminders due on `today`; returns how many notifications each stage created."""
     with transaction.atomic():

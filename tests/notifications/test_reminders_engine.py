@@ -13,9 +13,11 @@ from django.urls import reverse
 
 from assessments.choices import ProblemSource, ProblemStatus, ReportStatus
 from assessments.models import DutyReport, DutyReportPeriod, Problem
+from assessments.reminders import problem_reminders, report_reminders
 from assessments.reports import ensure_periods
 from branches.choices import MeetingKind
 from branches.models import Meeting, OrganisationRules, RequirementExemption
+from branches.reminders import meeting_reminders, term_reminders
 from notifications import reminders
 from notifications.models import Notification, ReminderRules
 from notifications.reminders import send_reminders
@@ -92,7 +94,7 @@ def leader(branch_a):
 def test_report_stages_start_at_their_boundaries(h1, leader, everyone, due, leader_stages, organ_stages):
     period = due_in(h1, due)
 
-    reminders.report_reminders(TODAY)
+    report_reminders(TODAY)
 
     assert keys_of(leader.user) == {f"report:{period.pk}:{leader.pk}:{s}" for s in leader_stages}
     organ_keys = {f"report:{period.pk}:organ:{leader.branch.organ_id}:escalated"} if organ_stages else set()
@@ -104,7 +106,7 @@ def test_report_stages_start_at_their_boundaries(h1, leader, everyone, due, lead
 def test_the_report_message_says_when_and_links_to_the_form(h1, leader):
     period = due_in(h1, 0)
 
-    reminders.report_reminders(TODAY)
+    report_reminders(TODAY)
 
     message = Notification.objects.get(recipient=leader.user)
     assert message.title == "一岗双责报告今日到期：2026年上半年"
@@ -119,7 +121,7 @@ def test_escalation_names_the_late_leaders_once_per_organ(
     MemberFactory(branch=branch_a2, name="赵处长", is_leader=True)
     MemberFactory(branch=branch_b, name="钱局长", is_leader=True)
 
-    counts = reminders.report_reminders(TODAY)
+    counts = report_reminders(TODAY)
 
     assert counts == {"before": 0, "due": 0, "escalated": 2}
     to_a = Notification.objects.get(recipient=organ_staff_a)
@@ -148,7 +150,7 @@ def test_only_leaders_who_have_not_filed_are_reminded(h1, leader, status, remind
             status=status,
         )  # fmt: skip
 
-    reminders.report_reminders(TODAY)
+    report_reminders(TODAY)
 
     assert bool(keys_of(leader.user)) is reminded
 
@@ -157,7 +159,7 @@ def test_a_leader_without_an_account_is_reminded_through_the_branch(h1, branch_a
     due_in(h1, 2)
     leader = MemberFactory(branch=branch_a, name="孙主任", is_leader=True)
 
-    reminders.report_reminders(TODAY)
+    report_reminders(TODAY)
 
     message = Notification.objects.get(recipient=secretary_of_branch_a)
     assert message.title == "一岗双责报告即将到期：2026年上半年（孙主任）"
@@ -171,7 +173,7 @@ def test_members_who_are_not_leaders_and_dissolved_branches_owe_nothing(h1, bran
     gone = BranchFactory(organ=organ_a, dissolved_on=datetime.date(2026, 1, 1))
     former = MemberFactory(branch=gone, is_leader=True, user=UserFactory())
 
-    assert reminders.report_reminders(TODAY) == {"before": 0, "due": 0, "escalated": 0}
+    assert report_reminders(TODAY) == {"before": 0, "due": 0, "escalated": 0}
     assert keys_of(plain.user) == keys_of(former.user) == set()
 
 
@@ -180,7 +182,7 @@ def test_the_years_reminder_rules_set_the_windows(h1, leader, everyone):
     due_in(h1, -3)
     second_half = DutyReportPeriod.objects.get(year=2026, half=2)
 
-    reminders.report_reminders(TODAY)
+    report_reminders(TODAY)
 
     assert keys_of(everyone["organ"]) == {f"report:{h1.pk}:organ:{leader.branch.organ_id}:escalated"}
     # H2 is due 2027-01-15: the 2027 rules (none, so 2026's 14 days) start later than TODAY.
@@ -194,7 +196,7 @@ def test_a_period_long_past_its_due_date_is_left_to_the_overview(h1, leader, eve
     due_in(h1, 30)
     last_year = due_in(DutyReportPeriod.objects.get(year=2025, half=2), -late)
 
-    reminders.report_reminders(TODAY)
+    report_reminders(TODAY)
 
     expected = {f"report:{last_year.pk}:organ:{leader.branch.organ_id}:escalated"} if escalated else set()
     assert keys_of(everyone["organ"]) == expected
@@ -215,7 +217,7 @@ def term_ending_in(branch, n: int, today: datetime.date = TODAY):
 def test_term_notices_start_at_the_configured_days(branch_a, everyone, ends_in, notice):
     term = term_ending_in(branch_a, ends_in)
 
-    reminders.term_reminders(TODAY)
+    term_reminders(TODAY)
 
     expected = {f"term:{term.pk}:{notice}"} if notice else set()
     assert keys_of(everyone["branch"]) == expected
@@ -227,7 +229,7 @@ def test_a_term_first_seen_close_to_its_end_gets_only_the_nearest_notice(branch_
     term = term_ending_in(branch_a, 25)
 
     for n in range(3):
-        reminders.term_reminders(days(n))
+        term_reminders(days(n))
 
     assert keys_of(everyone["branch"]) == {f"term:{term.pk}:30"}
 
@@ -235,7 +237,7 @@ def test_a_term_first_seen_close_to_its_end_gets_only_the_nearest_notice(branch_
 def test_a_term_gets_each_notice_once_as_its_end_approaches(branch_a, everyone):
     term = term_ending_in(branch_a, 100)
 
-    sent = [reminders.term_reminders(days(n))["notice"] for n in range(0, 101, 5)]
+    sent = [term_reminders(days(n))["notice"] for n in range(0, 101, 5)]
 
     assert keys_of(everyone["branch"]) == {f"term:{term.pk}:90", f"term:{term.pk}:30"}
     assert sum(sent) == 4  # two notices, each to the secretary and the organ's staff
@@ -245,7 +247,7 @@ def test_the_notice_days_are_rules_not_code(branch_a, everyone):
     OrganisationRules.objects.create(year=2026, term_notice_days="60，14")
     term = term_ending_in(branch_a, 50)
 
-    reminders.term_reminders(TODAY)
+    term_reminders(TODAY)
 
     assert keys_of(everyone["branch"]) == {f"term:{term.pk}:60"}
     message = Notification.objects.get(recipient=everyone["branch"])
@@ -257,14 +259,14 @@ def test_only_the_current_term_counts(branch_a, everyone):
     term_ending_in(branch_a, 20)
     CommitteeTermFactory(branch=branch_a, elected_on=days(-10), term_years=3)
 
-    assert reminders.term_reminders(TODAY) == {"notice": 0}
+    assert term_reminders(TODAY) == {"notice": 0}
 
 
 def test_a_dissolved_branch_gets_no_term_notice(organ_a, organ_staff_a):
     branch = BranchFactory(organ=organ_a, dissolved_on=days(-1))
     term_ending_in(branch, 30)
 
-    assert reminders.term_reminders(TODAY) == {"notice": 0}
+    assert term_reminders(TODAY) == {"notice": 0}
 
 
 # --- 问题整改台账 ---------------------------------------------------------------------------------------
@@ -300,7 +302,7 @@ def problem(branch, responsible, deadline, status=ProblemStatus.OPEN, **fields) 
 def test_problem_stages_start_at_their_boundaries(responsible, everyone, deadline_in, branch_stages, organ_stages):
     item = problem(responsible.branch, responsible, days(deadline_in))
 
-    reminders.problem_reminders(TODAY)
+    problem_reminders(TODAY)
 
     stamp = f"{days(deadline_in):%Y%m%d}"
     assert keys_of(everyone["branch"]) == {f"problem:{item.pk}:{stamp}:{s}" for s in branch_stages}
@@ -313,16 +315,16 @@ def test_problem_stages_start_at_their_boundaries(responsible, everyone, deadlin
 def test_a_rectified_problem_is_not_chased(responsible, everyone, status):
     problem(responsible.branch, responsible, days(-20), status=status)
 
-    assert reminders.problem_reminders(TODAY) == {"before": 0, "due": 0, "escalated": 0}
+    assert problem_reminders(TODAY) == {"before": 0, "due": 0, "escalated": 0}
 
 
 def test_a_new_deadline_is_reminded_afresh(responsible, everyone):
     item = problem(responsible.branch, responsible, days(2))
-    reminders.problem_reminders(TODAY)
+    problem_reminders(TODAY)
     Problem.objects.filter(pk=item.pk).update(deadline=days(20))
 
-    quiet = reminders.problem_reminders(TODAY)
-    later = reminders.problem_reminders(days(14))
+    quiet = problem_reminders(TODAY)
+    later = problem_reminders(days(14))
 
     assert quiet == {"before": 0, "due": 0, "escalated": 0}
     assert later["before"] == 2
@@ -335,7 +337,7 @@ def test_a_new_deadline_is_reminded_afresh(responsible, everyone):
 def test_the_escalation_message_names_the_branch_and_the_person(responsible, organ_staff_a):
     item = problem(responsible.branch, responsible, days(-9))
 
-    reminders.problem_reminders(TODAY)
+    problem_reminders(TODAY)
 
     message = Notification.objects.get(recipient=organ_staff_a)
     assert message.title == "整改问题逾期未完成：综合处党支部"
@@ -353,7 +355,7 @@ def meeting(branch, kind, held_on, **fields) -> Meeting:
 
 
 def test_a_branch_that_missed_a_monthly_meeting_hears_after_the_month(branch_a, everyone):
-    reminders.meeting_reminders(datetime.date(2026, 11, 1))
+    meeting_reminders(datetime.date(2026, 11, 1))
 
     message = Notification.objects.get(recipient=everyone["branch"])
     assert message.key == f"meetings:{branch_a.pk}:20261031:missing"
@@ -368,7 +370,7 @@ def test_a_branch_that_missed_a_monthly_meeting_hears_after_the_month(branch_a, 
 
 
 def test_the_end_of_a_quarter_lists_every_period_that_ended(branch_a, everyone):
-    reminders.meeting_reminders(datetime.date(2026, 10, 1))
+    meeting_reminders(datetime.date(2026, 10, 1))
 
     message = Notification.objects.get(recipient=everyone["branch"])
     assert message.title == "组织生活未达要求：综合处党支部 2026年9月、第三季度"
@@ -379,7 +381,7 @@ def test_the_end_of_a_quarter_lists_every_period_that_ended(branch_a, everyone):
 def test_a_branch_that_held_its_meetings_hears_nothing(branch_a, secretary_of_branch_a):
     meeting(branch_a, MeetingKind.THEME_DAY, datetime.date(2026, 10, 31))
 
-    reminders.meeting_reminders(datetime.date(2026, 11, 1))
+    meeting_reminders(datetime.date(2026, 11, 1))
 
     assert keys_of(secretary_of_branch_a) == set()
 
@@ -387,7 +389,7 @@ def test_a_branch_that_held_its_meetings_hears_nothing(branch_a, secretary_of_br
 def test_a_meeting_on_the_first_of_the_next_month_does_not_count(branch_a, secretary_of_branch_a):
     meeting(branch_a, MeetingKind.THEME_DAY, datetime.date(2026, 11, 1))
 
-    reminders.meeting_reminders(datetime.date(2026, 11, 2))
+    meeting_reminders(datetime.date(2026, 11, 2))
 
     assert keys_of(secretary_of_branch_a) == {f"meetings:{branch_a.pk}:20261031:missing"}
 
@@ -398,14 +400,14 @@ def test_an_exempt_branch_hears_nothing(branch_a, secretary_of_branch_a, gongwei
         reason="新成立", granted_by=gongwei_staff,
     )  # fmt: skip
 
-    reminders.meeting_reminders(datetime.date(2026, 11, 1))
+    meeting_reminders(datetime.date(2026, 11, 1))
 
     assert keys_of(secretary_of_branch_a) == set()
 
 
 @pytest.mark.parametrize(("day", "escalated"), [(7, False), (8, True)])
 def test_the_organ_hears_after_the_grace_period(branch_a, branch_a2, branch_b, everyone, day, escalated):
-    reminders.meeting_reminders(datetime.date(2026, 11, day))
+    meeting_reminders(datetime.date(2026, 11, day))
 
     expected = {f"meetings:organ:{branch_a.organ_id}:20261031:escalated"} if escalated else set()
     assert keys_of(everyone["organ"]) == expected
@@ -421,13 +423,13 @@ def test_the_organ_hears_after_the_grace_period(branch_a, branch_a2, branch_b, e
 
 def test_a_period_that_ended_over_a_month_ago_is_not_chased(branch_a, secretary_of_branch_a):
     # On 11-22 the third quarter (ended 9-30) is old news; October is still chased.
-    reminders.meeting_reminders(TODAY)
+    meeting_reminders(TODAY)
 
     assert keys_of(secretary_of_branch_a) == {f"meetings:{branch_a.pk}:20261031:missing"}
 
 
 def test_a_new_year_reminds_about_december_the_fourth_quarter_and_the_year(branch_a, secretary_of_branch_a):
-    reminders.meeting_reminders(datetime.date(2027, 1, 2))
+    meeting_reminders(datetime.date(2027, 1, 2))
 
     message = Notification.objects.get(recipient=secretary_of_branch_a)
     assert message.key == f"meetings:{branch_a.pk}:20261231:missing"
@@ -634,3 +636,9 @@ def test_a_second_organ_role_is_not_a_branch(organ_a, branch_a):
     problem(branch_a, MemberFactory(branch=branch_a), days(2))
 
     assert due_this_month(staff, TODAY) == []
+
+
+def test_each_app_registers_its_own_sources_with_the_engine():
+    # The engine imports no app: the apps' `reminders` modules register themselves, in INSTALLED_APPS order.
+    assert [name for name, _ in reminders.SOURCES] == ["terms", "meetings", "milestones", "reports", "problems"]
+    assert dict(reminders.SOURCES)["reports"] is report_reminders
