@@ -5,6 +5,8 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from core.errors import DomainError
+
 from .models import Role, RoleAssignment
 from .scope import forget_scope
 
@@ -12,7 +14,7 @@ from .scope import forget_scope
 _ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A change to an account that is not allowed; the message is shown to the user."""
 
 

@@ -20,6 +20,7 @@ from accounts import selectors
 from accounts.scope import scope_of
 from branches.choices import MemberStatus
 from branches.models import Branch, Member
+from core.errors import DomainError
 from notifications.services import notify
 
 from . import ledger, schemes, scoring
@@ -33,7 +34,7 @@ NOTE_MAX = AppraisalEntry._meta.get_field("note").max_length
 DEFAULT_MEASURES = "支部指定专人帮助教育，限期改正；期满后由支部党员大会评议是否达到合格标准。"
 
 
-class AppraisalError(Exception):
+class AppraisalError(DomainError):
     """The step is refused; the message is shown to the user."""
 
 
@@ -235,7 +236,7 @@ def _open_problems(appraisal: Appraisal, unqualified: list[AppraisalEntry], sche
         try:
             # The deadline runs from the day the appraisal was held, so it is checked against that day.
             ledger.open_problem(appraisal.branch, data, by=by, today=held_on)
-        except ledger.LedgerError as exc:
+        except DomainError as exc:
             raise AppraisalError(f"为{entry.member.name}登记整改问题未成功：{exc}") from exc
         opened += 1
     return opened

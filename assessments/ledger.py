@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Branch, Member
+from core.errors import DomainError, IllegalTransition
 from notifications.services import notify
 
 from .choices import ProblemSource, ProblemStatus
@@ -28,12 +29,8 @@ CLOSED = (S.DONE, S.VERIFIED)
 EDITABLE_FIELDS = ("source", "title", "description", "responsible", "measures", "deadline")
 
 
-class LedgerError(Exception):
+class LedgerError(DomainError):
     """The step is refused; the message is shown to the user."""
-
-
-class IllegalTransition(LedgerError):
-    """The problem is not in a state that allows this step."""
 
 
 # --- Who may do what -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Branch, Member
+from core.errors import DomainError
 from notifications.services import notify
 
 from . import schemes, scoring
@@ -44,7 +45,7 @@ DEFAULT_RULES: tuple[tuple[str, str, str | None, bool], ...] = (
 )
 
 
-class PointsError(Exception):
+class PointsError(DomainError):
     """The change is refused for a reason the user can fix; the message is shown to them."""
 
 

@@ -25,6 +25,7 @@ from accounts.selectors import gongwei_users
 from branches import orglife
 from branches.choices import CommitteePost
 from branches.models import Branch, CommitteeMember, Member
+from core.errors import DomainError, IllegalTransition
 from notifications.services import notify
 from projects.choices import Grade, ProjectStatus
 from projects.models import Milestone, Project
@@ -69,11 +70,11 @@ PROJECT_STATUSES_WITH_MILESTONES = (
 STALE_AFTER = datetime.timedelta(minutes=30)
 
 
-class RatingError(Exception):
+class RatingError(DomainError):
     """The run cannot be started or published; the message is shown to the user."""
 
 
-class RunConflict(RatingError):
+class RunConflict(RatingError, IllegalTransition):
     """Refused because of the state of a run (one is computing, or it is not a draft)."""
 
 

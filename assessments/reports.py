@@ -19,6 +19,7 @@ from simple_history.utils import bulk_update_with_history
 from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Member
+from core.errors import DomainError, IllegalTransition
 from notifications.services import notify
 
 from .choices import ReportStatus
@@ -50,12 +51,8 @@ FILING_CHOICES = [
 FILED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
 
 
-class ReportError(Exception):
+class ReportError(DomainError):
     """The step is refused for a reason the user can fix; the message is shown to them."""
-
-
-class IllegalTransition(ReportError):
-    """The report is not in a state that allows this step."""
 
 
 # --- periods ---------------------------------------------------------------------------

@@ -16,12 +16,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.scope import scope_of
+from core.errors import DomainError
 
 from .choices import AdjustmentKind, IndicatorSource, Metric, SchemeStatus
 from .models import AdjustmentItem, AssessmentScheme, Dimension, Indicator
 
 
-class SchemeError(Exception):
+class SchemeError(DomainError):
     """The change is refused for a reason the user can fix; the message is shown to them."""
 
 

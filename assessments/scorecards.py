@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from accounts.scope import scope_of
 from branches.models import Organ
+from core.errors import DomainError
 from core.excel import HEADER_FILL, text
 from notifications.services import notify
 
@@ -58,7 +59,7 @@ SHEET_NAME_MAX = 31
 ProgressCallback = Callable[[int, int], None]
 
 
-class ScorecardError(Exception):
+class ScorecardError(DomainError):
     """The export is refused for a reason the user can act on; the message is shown to them."""
 
 

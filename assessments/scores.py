@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Branch, Organ
+from core.errors import DomainError
 from notifications.services import notify
 
 from .choices import AdjustmentKind
@@ -27,7 +28,7 @@ CENT = Decimal("0.01")
 NOTE_MAX = 200
 
 
-class ScoreError(Exception):
+class ScoreError(DomainError):
     """The input is refused; the message is shown to the user."""
 
 

@@ -16,6 +16,7 @@ from accounts import selectors
 from accounts.scope import scope_of
 from branches.choices import CommitteePost
 from branches.models import Branch, CommitteeMember, Member
+from core.errors import DomainError
 from core.uploads import MAX_FILES_PER_REPORT, CheckedFile, UploadRejected, check_uploads, discard_files
 from notifications.services import notify
 from projects.services import config_for_year
@@ -27,7 +28,7 @@ S = SecretaryReportStatus
 MB = 1024 * 1024
 
 
-class SecretaryReportError(Exception):
+class SecretaryReportError(DomainError):
     """The step is refused; the message is shown to the user."""
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 from branches.models import Member, Organ
+from core.errors import DomainError
 from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
@@ -140,7 +141,7 @@ def report_edit(request: HttpRequest, period_pk: int, member_pk: int) -> HttpRes
                 report = reports.save_draft(member, period, data=form.cleaned_data, by=request.user, today=today)
                 if submitting:
                     report = reports.submit_report(report, by=request.user)
-        except ReportError as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             if not submitting:
@@ -177,7 +178,7 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
     _require(reports.can_file(request.user, report.member), "只有本人或本支部书记、支委可以提交该报告。")
     try:
         report = reports.submit_report(report, by=request.user)
-    except ReportError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         if report.is_late:
@@ -228,7 +229,7 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "报告已退回修改，报告人会收到通知。")
             else:
                 raise ReportError("请选择审阅通过或退回修改。")
-        except ReportError as exc:
+        except DomainError as exc:
             form.add_error("reason" if action == "return" else None, str(exc))
         else:
             return redirect("assessments:report_detail", report.pk)
@@ -397,7 +398,7 @@ def period_edit(request: HttpRequest, pk: int) -> HttpResponse:
             reports.change_due_date(
                 period, due_on=form.cleaned_data["due_on"], reason=form.cleaned_data["reason"], by=request.user
             )
-        except ReportError as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"{period}报告截止日期已保存。")

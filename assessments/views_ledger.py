@@ -16,13 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, writable_branches
+from core.errors import DomainError, status_for
 from core.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
 from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
 from . import ledger
 from .forms_ledger import BranchChoiceForm, CloseForm, ProblemFilter, ProblemForm, ReopenForm
-from .ledger import WORKING, IllegalTransition, LedgerError
+from .ledger import WORKING
 from .models import Problem
 
 PAGE_SIZE = 30
@@ -212,7 +213,7 @@ def problem_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             problem = ledger.open_problem(branch, form.data_for_service(), by=request.user)
-        except LedgerError as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"已登记整改问题“{problem.title}”。")
@@ -257,7 +258,7 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             ledger.edit_problem(problem, form.data_for_service(), by=request.user, reason=form.cleaned_data["reason"])
-        except LedgerError as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "整改问题已保存。")
@@ -281,7 +282,7 @@ def _step(request: HttpRequest, problem: Problem, do, done: str) -> HttpResponse
     """Run a one-button step; a refusal is explained on the item's page."""
     try:
         do()
-    except LedgerError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
@@ -308,9 +309,9 @@ def _form_step(request, problem: Problem, form, *, title: str, explain: str, run
     if request.method == "POST" and form.is_valid():
         try:
             run(form.cleaned_data)
-        except LedgerError as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
-            status = 409 if isinstance(exc, IllegalTransition) else 200
+            status = status_for(exc)
         else:
             messages.success(request, done)
             return redirect("assessments:problem_detail", pk=problem.pk)

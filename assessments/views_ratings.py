@@ -25,11 +25,11 @@ from django_htmx.http import HttpResponseClientRefresh
 from accounts.scope import scope_of
 from branches.filters import StyledFilterSet
 from branches.models import Branch, Organ
+from core.errors import DomainError
 
 from . import ratings
 from .choices import RunStatus, Tier
 from .models import RatingResult, RatingRun
-from .ratings import RatingError
 from .schemes import scheme_for_year
 
 PAGE_SIZE = 50
@@ -128,7 +128,7 @@ def run_compute(request: HttpRequest) -> HttpResponse:
     year = int(raw)
     try:
         run = ratings.request_run(year, by=request.user)
-    except RatingError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
         return redirect(f"{reverse('assessments:run_list')}?year={year}")
     messages.success(request, f"已开始计算{run}，完成后本页自动刷新。")
@@ -294,7 +294,7 @@ def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_run_for_user(request.user, pk)
     try:
         run = ratings.publish_run(run, by=request.user)
-    except RatingError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{run}已发布，各机关党委和支部可查看结果。")

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.scope import scope_of
+from core.errors import DomainError
 from core.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
 from projects.services import config_for_year
 
@@ -38,7 +39,7 @@ VOTE_FIELDS = ("votes_for", "votes_against", "votes_abstain")
 TEXT_FIELDS = ("topic", "place", "minutes", "motion")
 
 
-class MeetingError(Exception):
+class MeetingError(DomainError):
     """A meeting record the rules refuse; the message is shown to the user, `field` says where."""
 
     def __init__(self, message: str, field: str | None = None):

@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, Greatest
 from simple_history.utils import bulk_create_with_history
 
 from accounts.scope import scope_of
+from core.errors import DomainError
 
 from .choices import MeetingKind, Period, RequirementScope
 from .models import (
@@ -56,7 +57,7 @@ from .models import (
 )
 
 
-class OrgLifeError(Exception):
+class OrgLifeError(DomainError):
     """A change the organisational-life rules do not allow; the message is shown to the user."""
 
 

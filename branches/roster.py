@@ -27,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.scope import scope_of
+from core.errors import DomainError
 from core.excel import FORMULA_PREFIXES, safe_text
 from core.validators import mask_id_number, normalize_id_number
 
@@ -101,11 +102,11 @@ MEMBER_FIELDS = [
 ]  # fmt: skip
 
 
-class RosterFileError(Exception):
+class RosterFileError(DomainError):
     """The upload is not a roster workbook that can be read; the message is shown to the user."""
 
 
-class RosterImportError(Exception):
+class RosterImportError(DomainError):
     """The roster could not be written; nothing was saved. The message is shown to the user."""
 
 

@@ -4,11 +4,13 @@ import datetime
 
 from django.db import transaction
 
+from core.errors import DomainError
+
 from .choices import CommitteePost
 from .models import Branch, CommitteeMember, CommitteeTerm
 
 
-class OrganisationError(Exception):
+class OrganisationError(DomainError):
     """A change the organisation rules do not allow; the message is shown to the user."""
 
 

@@ -24,6 +24,8 @@ from django.core.files.storage import default_storage
 from django.db import models
 from django.http import FileResponse, Http404, HttpResponse
 
+from core.errors import DomainError
+
 MAX_FILES_PER_REPORT = 10
 # [Content_Types].xml of a real Office file is a few KB; a large one is not worth parsing.
 MAX_CONTENT_TYPES_BYTES = 256 * 1024
@@ -64,7 +66,7 @@ ACCEPT_ATTR = ",".join(ALLOWED_EXTENSIONS)
 ALLOWED_LABEL = "图片（JPG、PNG、GIF、WebP）、PDF、Word、Excel、PowerPoint"
 
 
-class UploadRejected(Exception):
+class UploadRejected(DomainError):
     """An upload is not acceptable; the message names the file and is shown to the user."""
 
 

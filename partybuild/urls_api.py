@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import api as account_api
 from core import api
 
 # Importing an app's api module registers its viewsets on the shared router.
@@ -18,9 +19,9 @@ for _prefix, viewset, _basename in api.router.registry:
         viewset.lookup_value_regex = "[0-9]+"
 
 urlpatterns = [
-    path("auth/token/", api.obtain_token, name="api-token"),
-    path("auth/token/revoke/", api.revoke_own_token, name="api-token-revoke"),
-    path("auth/tokens/<int:user_id>/", api.revoke_user_token, name="api-token-revoke-user"),
+    path("auth/token/", account_api.obtain_token, name="api-token"),
+    path("auth/token/revoke/", account_api.revoke_own_token, name="api-token-revoke"),
+    path("auth/tokens/<int:user_id>/", account_api.revoke_user_token, name="api-token-revoke-user"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: the CSP allows no inline scripts.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

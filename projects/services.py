@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.errors import DomainError, IllegalTransition
+
 from . import notices, rules
 from .choices import ProjectStatus
 from .models import Milestone, Project, ProjectEvent, ProjectYearConfig, RubricCriterion, TopicList
@@ -23,11 +25,7 @@ DEFAULT_RUBRIC = [
 ]
 
 
-class IllegalTransition(Exception):
-    """The project is not in a state that allows this step; the message is shown to the user."""
-
-
-class ProjectError(Exception):
+class ProjectError(DomainError):
     """The step is refused for a reason other than the state; the message is shown to the user."""
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import DomainError
 from core.history import history_of
 
 from . import acceptance, rules
@@ -18,7 +19,7 @@ from .access import get_project_for_user
 from .choices import ProjectStatus
 from .forms_acceptance import AcceptanceRequestForm, CriterionFormSet, ScoreForm, YearConfigForm
 from .models import AcceptanceMark, AcceptanceReview, Project, ProjectYearConfig
-from .services import IllegalTransition, ProjectError, config_for_year
+from .services import ProjectError, config_for_year
 
 SHOWS_RESULTS = (ProjectStatus.ACCEPTANCE_REQUESTED, ProjectStatus.ACCEPTED)
 FIRST_YEAR = 2000
@@ -104,7 +105,7 @@ def acceptance_request(request: HttpRequest, pk: int) -> HttpResponse:
             acceptance.request_acceptance(
                 project, summary=form.cleaned_data["summary"], results=form.results(), by=request.user
             )
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "已申请验收，评审人将按评分标准打分。")
@@ -133,7 +134,7 @@ def acceptance_score(request: HttpRequest, pk: int) -> HttpResponse:
             acceptance.score_project(
                 project, reviewer=request.user, marks=form.marks(), comment=form.cleaned_data["comment"]
             )
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "评分已修改。" if review else "评分已提交。")
@@ -159,7 +160,7 @@ def acceptance_finalize(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project_for_user(request.user, pk)
     try:
         project = acceptance.finalize_acceptance(project, by=request.user)
-    except (IllegalTransition, ProjectError) as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"验收完成：得分 {project.score}，等次 {project.get_grade_display()}，结果已公开。")
@@ -173,7 +174,7 @@ def top_ten_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     on = request.POST.get("on") == "1"
     try:
         acceptance.mark_top_ten(project, by=request.user, on=on)
-    except (IllegalTransition, ProjectError) as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "已评为十佳党建项目。" if on else "已取消十佳党建项目。")

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scope import scope_of
+from core.errors import DomainError, status_for
 
 from . import progress, rules
 from .access import get_milestone_for_user, get_project_for_user
@@ -24,7 +25,7 @@ from .choices import SupervisionKind, TaskStatus
 from .forms_progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm
 from .models import Evidence, Milestone, MilestoneProgress, Project, Supervision, Task
 from .progress import EvidenceRejected
-from .services import IllegalTransition, ProjectError, config_for_year
+from .services import config_for_year
 
 MY_TASKS_PAGE_SIZE = 20
 HOME_TASK_COUNT = 5
@@ -306,7 +307,7 @@ def _project_crumbs(project: Project, *extra) -> list[tuple]:
 
 
 def _error_status(exc: Exception) -> int:
-    return 409 if isinstance(exc, IllegalTransition) else 200
+    return status_for(exc)
 
 
 def _blocked_status(request: HttpRequest, blocked: str) -> int:
@@ -346,7 +347,7 @@ def milestone_progress(request: HttpRequest, pk: int) -> HttpResponse:
                 files=data["files"],
                 completed_on=data["completed_on"],
             )
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error("files" if isinstance(exc, EvidenceRejected) else None, str(exc))
             status = _error_status(exc)
         else:
@@ -414,7 +415,7 @@ def task_create(request: HttpRequest, project_pk: int) -> HttpResponse:
     if not blocked and request.method == "POST" and form.is_valid():
         try:
             task = progress.create_task(project, by=request.user, **_task_args(form.cleaned_data))
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
             status = _error_status(exc)
         else:
@@ -436,7 +437,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not blocked and request.method == "POST" and form.is_valid():
         try:
             progress.update_task(task, by=request.user, **_task_args(form.cleaned_data))
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
             status = _error_status(exc)
         else:
@@ -455,7 +456,7 @@ def task_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             progress.delete_task(task, by=request.user)
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"已删除任务“{task.title}”。")
@@ -492,7 +493,7 @@ def task_update(request: HttpRequest, pk: int) -> HttpResponse:
             progress.update_task_progress(
                 task, by=request.user, status=form.cleaned_data["status"], note=form.cleaned_data["progress_note"]
             )
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
             status = _error_status(exc)
         else:
@@ -582,7 +583,7 @@ def supervision_create(request: HttpRequest, project_pk: int) -> HttpResponse:
                 milestone=data["milestone"],
                 answer_due_on=data["answer_due_on"],
             )
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
             status = _error_status(exc)
         else:
@@ -618,7 +619,7 @@ def duban_answer(request: HttpRequest, pk: int) -> HttpResponse:
     if not blocked and request.method == "POST" and form.is_valid():
         try:
             progress.answer_duban(supervision, by=request.user, answer=form.cleaned_data["answer"])
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
             status = _error_status(exc)
         else:

@@ -19,6 +19,7 @@ from django_tables2 import RequestConfig
 
 from accounts.scope import scope_of
 from branches.models import Branch
+from core.errors import DomainError, status_for
 from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
@@ -52,7 +53,6 @@ from .forms_workflow import (
     save_project,
 )
 from .models import Project, Target, Topic, TopicList
-from .services import IllegalTransition, ProjectError
 from .tables import ProjectTable
 
 PAGE_SIZE = 30
@@ -210,7 +210,7 @@ def topic_list_publish(request: HttpRequest, pk: int) -> HttpResponse:
     topic_list = get_topic_list_for_user(request.user, pk, write=True)
     try:
         services.publish_topic_list(topic_list, by=request.user)
-    except (IllegalTransition, ProjectError) as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{topic_list} 已发布，相关支部可以据此立项。")
@@ -228,9 +228,9 @@ def topic_list_reopen(request: HttpRequest, pk: int) -> HttpResponse:
             services.reopen_filing(
                 topic_list, until=form.cleaned_data["until"], reason=form.cleaned_data["reason"], by=request.user
             )
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
-            status = 409 if isinstance(exc, IllegalTransition) else 200
+            status = status_for(exc)
         else:
             messages.success(request, f"已开放补报至 {form.cleaned_data['until']:%Y-%m-%d}。")
             return redirect("projects:topic_list_detail", topic_list.pk)
@@ -400,7 +400,7 @@ def _step(request, project: Project, step, *, success: str, **kwargs) -> Project
     """Run a workflow step (it notifies the people concerned); show why when it is refused."""
     try:
         project = step(project, by=request.user, **kwargs)
-    except (IllegalTransition, ProjectError) as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
         return None
     messages.success(request, success)
@@ -503,9 +503,9 @@ def milestone_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 by=request.user,
             )
-        except (IllegalTransition, ProjectError) as exc:
+        except DomainError as exc:
             form.add_error(None, str(exc))
-            status = 409 if isinstance(exc, IllegalTransition) else 200
+            status = status_for(exc)
         else:
             messages.success(request, f"节点“{milestone.title}”的计划日期已调整，调整记录可在节点督查中查看。")
             return redirect(project)

@@ -7,7 +7,8 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from assessments.choices import RunStatus
-from assessments.ratings import RatingError, compute_run, start_run
+from assessments.ratings import compute_run, start_run
+from core.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 run = start_run(year, by=by, as_of=as_of_date, enqueue=not sync)
-        except RatingError as exc:
+        except DomainError as exc:
             raise CommandError(str(exc)) from exc
         if not sync:
             self.stdout.write(f"已提交后台计算：{run}（编号 {run.pk}）。")

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import Notification
-from tests.branches.test_home import count_queries
 from tests.factories import MemberFactory
+from tests.portal.test_home import count_queries
 from tests.projects.factories import MilestoneFactory, ProjectFactory, SupervisionFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
