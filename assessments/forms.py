@@ -3,11 +3,11 @@
 from django import forms
 
 from branches.models import Organ
+from core.forms import DATE_WIDGET
 
 from .models import DutyReport, DutyReportPeriod
 from .reports import FILING_CHOICES, TEXT_FIELDS
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT_HELP = {
     "business_work": "分管业务工作的推进情况、主要成效",
     "party_work": "分管领域党建工作情况：落实“一岗双责”、指导联系支部、廉政风险防控等",

@@ -6,15 +6,14 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from branches.filters import StyledFilterSet, branch_label
+from branches.filters import ScopedFilterSet, branch_label
 from branches.models import Branch, Member, Organ
+from core.filters import YES_NO
+from core.forms import DATE_WIDGET
 
 from .choices import ProblemSource, ProblemStatus
 from .ledger import WORKING, ProblemData
 from .models import Problem
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-YES_NO = [("1", "是"), ("0", "否")]
 
 
 class MemberChoice(forms.ModelChoiceField):
@@ -101,7 +100,7 @@ class ReopenForm(forms.Form):
     )
 
 
-class ProblemFilter(StyledFilterSet):
+class ProblemFilter(ScopedFilterSet):
     q = django_filters.CharFilter(
         label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "问题、支部或责任人"})
     )

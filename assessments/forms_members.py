@@ -4,15 +4,14 @@ points.py and secretary.py."""
 from django import forms
 
 from branches.models import Member, Organ
+from core.forms import DATE_WIDGET, MultipleFileField
 from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
-from projects.forms_progress import MultipleFileField
 
 from .appraisal import DEFAULT_MEASURES, VOTE_FIELDS
 from .choices import AppraisalGrade, SecretaryGrade, SecretaryReportStatus
 from .models import AppraisalEntry, PointRule, SecretaryReportAttachment
 from .points import RuleData
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 GRADE_CHOICES = [("", "—"), *AppraisalGrade.choices]
 SMALL_SELECT = {"class": "form-select form-select-sm"}
 SMALL_INPUT = {"class": "form-control form-control-sm"}

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.scope import scope_of
-from branches.filters import StyledFilterSet
+from branches.filters import ScopedFilterSet
 from branches.models import Branch, Organ
 from core.errors import DomainError
 
@@ -138,7 +138,7 @@ def run_compute(request: HttpRequest) -> HttpResponse:
 # --- One run ---------------------------------------------------------------------------------
 
 
-class ResultFilter(StyledFilterSet):
+class ResultFilter(ScopedFilterSet):
     """Search by the frozen branch name, so a renamed branch is found under the name it was rated with."""
 
     organ = django_filters.ModelChoiceFilter(label="单位", queryset=Organ.objects.none(), empty_label="全部单位")

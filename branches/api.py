@@ -45,7 +45,7 @@ from .choices import (
     Period,
     RequirementScope,
 )
-from .filters import BranchFilter, MemberFilter, StyledFilterSet
+from .filters import BranchFilter, MemberFilter, ScopedFilterSet
 from .forms import BranchForm, CommitteeTermForm, DissolveForm, MemberForm, PartyGroupForm, SeatFormSet
 from .forms_meetings import MEETING_FIELDS
 from .forms_orglife import ExemptionForm, RequirementForm, TrainingForm
@@ -516,7 +516,7 @@ class TermWriteSerializer(serializers.Serializer):
     seats = SeatSerializer(many=True, help_text="本届支委及职务（须有一名书记）")
 
 
-class TermFilter(StyledFilterSet):
+class TermFilter(ScopedFilterSet):
     branch = django_filters.ModelChoiceFilter(queryset=Branch.objects.none())
     organ = django_filters.ModelChoiceFilter(field_name="branch__organ", queryset=Organ.objects.none())
 
@@ -620,7 +620,7 @@ class PartyGroupWriteSerializer(serializers.Serializer):
     leader = serializers.IntegerField(required=False, allow_null=True, help_text="党小组长（本支部党员 id）")
 
 
-class PartyGroupFilter(StyledFilterSet):
+class PartyGroupFilter(ScopedFilterSet):
     branch = django_filters.ModelChoiceFilter(queryset=Branch.objects.none())
 
     class Meta:
@@ -785,7 +785,7 @@ class AttachmentUploadSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
 
 
-class MeetingFilter(StyledFilterSet):
+class MeetingFilter(ScopedFilterSet):
     organ = django_filters.ModelChoiceFilter(field_name="branch__organ", queryset=Organ.objects.none())
     branch = django_filters.ModelChoiceFilter(queryset=Branch.objects.none())
     kind = django_filters.ChoiceFilter(choices=MeetingKind.choices)
@@ -1085,7 +1085,7 @@ class ExemptionWriteSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class ExemptionFilter(StyledFilterSet):
+class ExemptionFilter(ScopedFilterSet):
     organ = django_filters.ModelChoiceFilter(field_name="branch__organ", queryset=Organ.objects.none())
     branch = django_filters.ModelChoiceFilter(queryset=Branch.objects.none())
     kind = django_filters.ChoiceFilter(choices=MeetingKind.choices)
@@ -1161,7 +1161,7 @@ class TrainingWriteSerializer(serializers.Serializer):
     hours = serializers.DecimalField(max_digits=4, decimal_places=1)
 
 
-class TrainingFilter(StyledFilterSet):
+class TrainingFilter(ScopedFilterSet):
     member = django_filters.NumberFilter(field_name="member_id")
     branch = django_filters.ModelChoiceFilter(field_name="member__branch", queryset=Branch.objects.none())
     year = YearFilter(field_name="held_on")

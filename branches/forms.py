@@ -6,14 +6,13 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from accounts.scope import scope_of
+from core.forms import DATE_WIDGET
 from core.validators import id_number_birth_date, mask_id_number, normalize_id_number
 
 from .access import manageable_organs, writable_branches
 from .choices import CommitteePost, MemberStatus
 from .filters import branch_label
 from .models import Branch, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup, add_years
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class BranchForm(forms.ModelForm):
@@ -222,7 +221,7 @@ class OrganisationRulesForm(forms.ModelForm):
         model = OrganisationRules
         fields = [
             "year", "min_full_members", "committee_threshold", "committee_min_size", "committee_max_size",
-            "no_committee_max_size", "max_members", "term_years",
+            "no_committee_max_size", "max_members", "term_years", "max_attachment_mb",
         ]  # fmt: skip
 
     def clean(self):

@@ -5,15 +5,14 @@ import datetime
 from django import forms
 from django.db.models import Q
 
+from core.forms import DATE_WIDGET, MultipleFileField
 from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
-from projects.forms_progress import MultipleFileField
 
 from .access import writable_branches
 from .choices import MeetingKind, MemberStatus
 from .filters import branch_label
 from .models import Attendance, Branch, Meeting, MeetingAttachment, Member, Organ
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MEETING_FIELDS = (
     "held_on",
     "topic",

@@ -5,12 +5,12 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from core.forms import DATE_WIDGET
+
 from .choices import MeetingKind, Period, RequirementScope
 from .filters import branch_label
 from .models import Branch, MeetingRequirement, Member, Organ
 from .orglife import FIRST_YEAR
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def year_choices(today: datetime.date, first: int | None = None) -> list[tuple[int, str]]:

@@ -24,7 +24,6 @@ from django.utils import timezone
 from accounts.scope import scope_of
 from core.errors import DomainError
 from core.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
-from projects.services import config_for_year
 
 from .choices import MeetingKind, MemberStatus
 from .models import Attendance, Branch, CommitteeTerm, Meeting, MeetingAttachment, Member, OrganisationRules, PartyGroup
@@ -258,7 +257,7 @@ def _check_files(files: Iterable, year: int) -> list[CheckedFile]:
     if not files:
         return []
     try:
-        return check_uploads(files, max_bytes=config_for_year(year).max_evidence_mb * MB)
+        return check_uploads(files, max_bytes=OrganisationRules.for_year(year).max_attachment_mb * MB)
     except UploadRejected as exc:
         raise MeetingError(str(exc), "files") from exc
 

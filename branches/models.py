@@ -55,6 +55,9 @@ class OrganisationRules(models.Model):
     training_hours_target = models.DecimalField(
         "党员年度学习学时要求", max_digits=5, decimal_places=1, default=Decimal("32")
     )
+    max_attachment_mb = models.PositiveSmallIntegerField(
+        "会议附件单个文件上限（MB）", default=20, help_text="会议记录附件（照片、签到表、纪要）每个文件的大小上限"
+    )
 
     class Meta:
         verbose_name = "组织设置规则"

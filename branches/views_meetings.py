@@ -14,13 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scope import scope_of
 from core.history import history_of
-from projects.services import config_for_year
 
 from . import meetings
 from .access import get_branch_for_user, writable_branches
 from .choices import MeetingKind
 from .forms_meetings import BranchChoiceForm, MeetingFilterForm, MeetingForm, posted_date
-from .models import Branch, Meeting, MeetingAttachment
+from .models import Branch, Meeting, MeetingAttachment, OrganisationRules
 
 PAGE_SIZE = 20
 
@@ -73,7 +72,7 @@ def _branch_crumbs(branch: Branch, *extra) -> list[tuple]:
 
 
 def _max_mb(day) -> int:
-    return config_for_year(day.year).max_evidence_mb
+    return OrganisationRules.for_year(day.year).max_attachment_mb
 
 
 # --- list ------------------------------------------------------------------------------------

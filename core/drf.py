@@ -15,7 +15,7 @@ class Pagination(PageNumberPagination):
 
 class ScopedFilterBackend(DjangoFilterBackend):
     """django-filter for the API with the pages' filter sets: they limit their organ and branch
-    choices to the user's scope (`StyledFilterSet.scope_choices`), so they need the user."""
+    choices to the user's scope (`branches.filters.ScopedFilterSet.scope_choices`), so they need the user."""
 
     def get_filterset_kwargs(self, request, queryset, view):
         kwargs = super().get_filterset_kwargs(request, queryset, view)

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from branches.filters import StyledFilterSet
+from core.filters import StyledFilterSet
 
 from .models import Notification
 

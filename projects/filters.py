@@ -5,13 +5,13 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from branches.filters import StyledFilterSet
+from branches.filters import ScopedFilterSet
 from branches.models import Branch, Organ
+from core.filters import YES_NO
 
 from .choices import Direction, Grade, ProjectStatus
 from .models import Project
 
-YES_NO = [("1", "是"), ("0", "否")]
 ALL_YEARS = "all"
 
 
@@ -21,7 +21,7 @@ def year_options(today) -> list[tuple[str, str]]:
     return [(str(y), f"{y}年") for y in sorted(years, reverse=True)] + [(ALL_YEARS, "全部年度")]
 
 
-class ProjectFilter(StyledFilterSet):
+class ProjectFilter(ScopedFilterSet):
     q = django_filters.CharFilter(
         label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "项目或支部名称"})
     )

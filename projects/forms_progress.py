@@ -6,30 +6,11 @@ from django import forms
 from django.utils import timezone
 
 from branches.models import Member
-from core.uploads import ACCEPT_ATTR, ALLOWED_LABEL, MAX_FILES_PER_REPORT
+from core.forms import DATE_WIDGET, MultipleFileField
+from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
 from .choices import SupervisionKind, TaskStatus
 from .models import Milestone, Project, Task
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by content in the service, not here."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT_ATTR}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if not data:
-            return super().clean(None, initial) or []
-        items = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
 class ProgressForm(forms.Form):

@@ -16,12 +16,12 @@ from accounts.scope import scope_of
 from branches.choices import CommitteePost, MemberStatus
 from branches.filters import branch_label
 from branches.models import CommitteeMember, CommitteeTerm, Member
+from core.forms import DATE_WIDGET
 
 from .access import filing_branches, publishing_organs
 from .choices import ProjectStatus
 from .models import Milestone, Project, ProjectEvent, Target, Topic, TopicList
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 POSTS = dict(CommitteePost.choices)
 
 

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from branches.choices import BranchKind, CommitteePost, MemberStatus
-from branches.filters import QuickSelect
 from branches.models import Branch
 from branches.rules import WARNING_KINDS
+from core.filters import QuickSelect
 from tests.factories import BranchFactory, CommitteeMemberFactory, CommitteeTermFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db

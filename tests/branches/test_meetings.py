@@ -14,9 +14,7 @@ from django.urls import reverse
 from branches import meetings
 from branches.choices import MeetingKind, MemberStatus
 from branches.meetings import MeetingError, delete_meeting, record_meeting, update_meeting
-from branches.models import Attendance, Meeting, MeetingAttachment
-from projects.models import ProjectYearConfig
-from projects.services import config_for_year
+from branches.models import Attendance, Meeting, MeetingAttachment, OrganisationRules
 from tests.factories import CommitteeMemberFactory, CommitteeTermFactory, MemberFactory, PartyGroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -338,13 +336,17 @@ def test_refused_uploads_leave_nothing_behind(branch_a, secretary_of_branch_a, m
 
 def test_the_size_limit_is_the_year_setting(branch_a, secretary_of_branch_a, media):
     roster(branch_a, 3)
-    config_for_year(2026)
-    ProjectYearConfig.objects.filter(year=2026).update(max_evidence_mb=1)
+    OrganisationRules.objects.create(year=2026, max_attachment_mb=1)
     big = pdf(content=PDF + b"0" * (1024 * 1024))
 
     with pytest.raises(MeetingError, match="超过单个文件 1 MB 的上限"):
         record_meeting(branch_a, general(), files=[big], by=secretary_of_branch_a)
     assert stored_files(media) == []
+    # At the limit exactly, the file is taken.
+    meeting = record_meeting(
+        branch_a, general(), files=[pdf(content=PDF + b"0" * (1024 * 1024 - len(PDF)))], by=secretary_of_branch_a
+    )
+    assert meeting.attachments.count() == 1
 
 
 def test_a_failure_while_storing_removes_the_files_already_written(branch_a, secretary_of_branch_a, media, monkeypatch):

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.django_db
 RULES = {
     "year": "2026", "min_full_members": "3", "committee_threshold": "5", "committee_min_size": "3",
     "committee_max_size": "5", "no_committee_max_size": "2", "max_members": "50", "term_years": "3",
+    "max_attachment_mb": "20",
 }  # fmt: skip
 
 
