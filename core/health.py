@@ -7,6 +7,7 @@ Anonymous (a monitor has no account) and without details an outsider could use: 
 
 import logging
 
+from celery import current_app
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
@@ -30,9 +31,8 @@ def _cache() -> None:
 
 
 def _broker() -> None:
-    from partybuild.celery import app
-
-    with app.connection_for_write() as conn:
+    # The project's app, set current when partybuild/celery.py is imported (by partybuild/__init__.py).
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
 
 
