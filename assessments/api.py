@@ -38,9 +38,9 @@ from core.excel import XLSX_CONTENT_TYPE
 from maintenance.models import ExportKind, record_export
 
 from . import appraisal as appraisals
-from . import ledger, points, ratings, reports, schemes, scorecards, scores, secretary, views_scorecards
+from . import ledger, points, ratings, reports, schemes, scorecards, scores, secretary
 from .choices import AdjustmentKind, AppraisalGrade, ProblemSource, SecretaryGrade
-from .forms_ledger import ProblemFilter
+from .forms.ledger import ProblemFilter
 from .models import (
     Adjustment,
     AdjustmentItem,
@@ -62,10 +62,11 @@ from .models import (
     SecretaryReportAttachment,
 )
 from .reports import FILING_CHOICES, TEXT_FIELDS
-from .views import overview_query
-from .views import report_export as report_export_page
-from .views_ledger import export_problems, get_problem_for_user, get_problem_for_verifier, problems_for
-from .views_ratings import ResultFilter, distributions
+from .views import scorecards as views_scorecards
+from .views.ledger import export_problems, get_problem_for_user, get_problem_for_verifier, problems_for
+from .views.ratings import ResultFilter, distributions
+from .views.reports import overview_query
+from .views.reports import report_export as report_export_page
 
 XLSX_RESPONSE = OpenApiResponse(
     response=OpenApiTypes.BINARY, description="`?format=xlsx`：与页面导出相同的 Excel 文件（同样的筛选条件，全部行）。"

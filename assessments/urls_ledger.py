@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_ledger as views
+from .views import ledger as views
 
 urlpatterns = [
     path("problems/", views.problem_list, name="problem_list"),

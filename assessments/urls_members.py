@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_members as views
+from .views import members as views
 
 urlpatterns = [
     # 民主评议党员

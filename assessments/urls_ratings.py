@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_ratings as views
+from .views import ratings as views
 
 urlpatterns = [
     path("ratings/", views.run_list, name="run_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_scheme as views
+from .views import scheme as views
 
 urlpatterns = [
     path("schemes/", views.scheme_list, name="scheme_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_scorecards as views
+from .views import scorecards as views
 
 urlpatterns = [
     path("scorecards/run/<int:run_pk>/", views.scorecard_request, name="scorecard_request"),

@@ -46,9 +46,9 @@ from .choices import (
     RequirementScope,
 )
 from .filters import BranchFilter, MemberFilter, ScopedFilterSet
-from .forms import BranchForm, CommitteeTermForm, DissolveForm, MemberForm, PartyGroupForm, SeatFormSet
-from .forms_meetings import MEETING_FIELDS
-from .forms_orglife import ExemptionForm, RequirementForm, TrainingForm
+from .forms.meetings import MEETING_FIELDS
+from .forms.organisation import BranchForm, CommitteeTermForm, DissolveForm, MemberForm, PartyGroupForm, SeatFormSet
+from .forms.orglife import ExemptionForm, RequirementForm, TrainingForm
 from .models import (
     Branch,
     CommitteeMember,
@@ -64,9 +64,9 @@ from .models import (
     TrainingRecord,
 )
 from .rules import WARNING_KINDS, describe_warnings
-from .views import POST_ORDER, member_queryset
-from .views_meetings import get_meeting_for_user
-from .views_roster import roster_export
+from .views.meetings import get_meeting_for_user
+from .views.organisation import POST_ORDER, member_queryset
+from .views.roster import roster_export
 
 LIST_ERRORS = {k: v for k, v in ERRORS.items() if k != 404}
 BINARY = OpenApiTypes.BINARY

@@ -33,7 +33,7 @@ from core.validators import mask_id_number, normalize_id_number
 
 from .access import writable_branches
 from .choices import ETHNICITY_CHOICES, Education, Gender, MemberStatus
-from .forms import validate_member_data
+from .forms.organisation import validate_member_data
 from .models import Branch, Member, Organ, PartyGroup
 from .pinyin import name_sort_key
 

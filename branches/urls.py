@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from .views import organisation as views
 
 app_name = "branches"
 

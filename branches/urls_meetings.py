@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_meetings
+from .views import meetings as views_meetings
 
 urlpatterns = [
     path("meetings/", views_meetings.meeting_list, name="meeting_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_orglife
+from .views import orglife as views_orglife
 
 urlpatterns = [
     path("orglife/completion/", views_orglife.completion, name="completion"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_roster
+from .views import roster as views_roster
 
 urlpatterns = [
     path("members/import/", views_roster.roster_import, name="roster_import"),

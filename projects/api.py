@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from accounts.scope import scope_of
 from core.api import ERRORS, TRANSITION_ERRORS, Conflict, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
 
-from . import acceptance, progress, rules, services, views_progress, views_workflow
+from . import acceptance, progress, rules, services
 from .access import (
     can_publish_any_topics,
     can_see_projects,
@@ -41,8 +41,8 @@ from .access import (
 )
 from .choices import Direction, ProjectStatus, SupervisionKind, TaskStatus
 from .filters import ProjectFilter
-from .forms_progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm
-from .forms_workflow import (
+from .forms.progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm
+from .forms.workflow import (
     ProjectForm,
     ReopenForm,
     RescheduleForm,
@@ -65,6 +65,8 @@ from .models import (
     Topic,
     TopicList,
 )
+from .views import progress as views_progress
+from .views import workflow as views_workflow
 
 # --- shared helpers -----------------------------------------------------------------------
 

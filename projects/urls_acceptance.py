@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_acceptance as views
+from .views import acceptance as views
 
 urlpatterns = [
     path("<int:pk>/acceptance/request/", views.acceptance_request, name="acceptance_request"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_progress as views
+from .views import progress as views
 
 urlpatterns = [
     path("milestones/<int:pk>/progress/", views.milestone_progress, name="milestone_progress"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_public as views
+from .views import public as views
 
 urlpatterns = [
     path("", views.results, name="results"),

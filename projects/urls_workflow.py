@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_workflow as views
+from .views import workflow as views
 
 urlpatterns = [
     path("", views.project_list, name="project_list"),

@@ -14,7 +14,7 @@ from django.urls import reverse
 from branches import roster
 from branches.models import Member
 from branches.roster import COLUMNS, RosterFileError, parse_roster
-from branches.views_roster import UPLOAD_DIR
+from branches.views.roster import UPLOAD_DIR
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from branches import roster
 from branches.choices import Education, Gender, MemberStatus
 from branches.models import Member
 from branches.roster import COLUMNS, RosterFileError, RosterImportError, import_roster, parse_roster
-from branches.views_roster import SESSION_KEY, UPLOAD_DIR
+from branches.views.roster import SESSION_KEY, UPLOAD_DIR
 from core.excel import XLSX_CONTENT_TYPE
 from core.validators import mask_id_number
 from tests.factories import MemberFactory, PartyGroupFactory

@@ -22,7 +22,7 @@ from projects.acceptance import CriterionRow, Scored, TargetResult, assign_grade
 from projects.choices import Grade, ProjectStatus
 from projects.models import AcceptanceReview, Project, ProjectEvent, Target
 from projects.services import IllegalTransition, ProjectError, config_for_year
-from projects.views_acceptance import detail_context
+from projects.views.acceptance import detail_context
 from tests.factories import MemberFactory, Role, UserFactory, grant
 from tests.projects.factories import YEAR, ProjectFactory, TargetFactory, TaskFactory
 

@@ -16,7 +16,7 @@ from projects import progress, services
 from projects.choices import ProjectStatus
 from projects.models import Milestone, MilestoneProgress
 from projects.services import IllegalTransition, ProjectError
-from projects.views_progress import build_panel, detail_context
+from projects.views.progress import build_panel, detail_context
 from tests.factories import MemberFactory
 from tests.projects.factories import (
     EvidenceFactory,

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from projects.choices import Direction, ProjectStatus
 from projects.exports import COLUMNS
-from projects.views_workflow import unfiled_branches
+from projects.views.workflow import unfiled_branches
 from tests.factories import BranchFactory, MemberFactory, OrganFactory
 from tests.projects.factories import MilestoneFactory, ProjectFactory, TargetFactory, TaskFactory, TopicListFactory
 

@@ -15,7 +15,7 @@ from projects import progress
 from projects.choices import ProjectStatus, SupervisionKind
 from projects.models import ProjectEvent, Supervision
 from projects.services import IllegalTransition, ProjectError, config_for_year
-from projects.views_progress import detail_context
+from projects.views.progress import detail_context
 from tests.projects.factories import MilestoneFactory, ProjectFactory, SupervisionFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db

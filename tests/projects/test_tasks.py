@@ -15,7 +15,7 @@ from projects import progress
 from projects.choices import ProjectStatus, TaskStatus
 from projects.models import Task
 from projects.services import IllegalTransition, ProjectError
-from projects.views_progress import my_open_tasks
+from projects.views.progress import my_open_tasks
 from tests.factories import MemberFactory, UserFactory
 from tests.projects.factories import ProjectFactory, TaskFactory
 

@@ -23,8 +23,8 @@ from core.errors import DomainError, status_for
 from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
-from . import rules, services, views_acceptance, views_progress
-from .access import (
+from .. import rules, services
+from ..access import (
     can_file_projects,
     can_publish_any_topics,
     can_see_projects,
@@ -37,10 +37,10 @@ from .access import (
     is_reviewer,
     topic_lists_for,
 )
-from .choices import ProjectStatus
-from .exports import CONTENT_TYPE, export_projects
-from .filters import ALL_YEARS, ProjectFilter
-from .forms_workflow import (
+from ..choices import ProjectStatus
+from ..exports import CONTENT_TYPE, export_projects
+from ..filters import ALL_YEARS, ProjectFilter
+from ..forms.workflow import (
     NoteForm,
     ProjectForm,
     ReopenForm,
@@ -52,8 +52,10 @@ from .forms_workflow import (
     plan_formsets,
     save_project,
 )
-from .models import Project, Target, Topic, TopicList
-from .tables import ProjectTable
+from ..models import Project, Target, Topic, TopicList
+from ..tables import ProjectTable
+from . import acceptance as views_acceptance
+from . import progress as views_progress
 
 PAGE_SIZE = 30
 # A branch has filed once a project reached the 机关党委; drafts and returned projects do not count.

@@ -14,15 +14,15 @@ from django_tables2 import RequestConfig
 
 from accounts.access import can_manage_accounts
 from accounts.scope import scope_of
-from assessments.views_ratings import branch_stars_context
+from assessments.views.ratings import branch_stars_context
 from core.history import history_of
 from core.validators import mask_id_number
 
-from . import orglife, services
-from .access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
-from .choices import CommitteePost
-from .filters import BranchFilter, MemberFilter
-from .forms import (
+from .. import orglife, services
+from ..access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
+from ..choices import CommitteePost
+from ..filters import BranchFilter, MemberFilter
+from ..forms.organisation import (
     BranchForm,
     CommitteeTermForm,
     DissolveForm,
@@ -31,15 +31,9 @@ from .forms import (
     PartyGroupForm,
     SeatFormSet,
 )
-from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
-from .rules import (
-    WARNING_KINDS,
-    branches_warned,
-    describe_warnings,
-    warning_annotations,
-    warning_counts,
-)
-from .tables import BranchTable, MemberTable
+from ..models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
+from ..rules import WARNING_KINDS, branches_warned, describe_warnings, warning_annotations, warning_counts
+from ..tables import BranchTable, MemberTable
 
 PAGE_SIZE = 30
 # 书记 first, then 副书记 and the 委员 in the order the choices list them.

@@ -15,10 +15,10 @@ from accounts.scope import scope_of
 from core.excel import XLSX_CONTENT_TYPE
 from maintenance.models import ExportKind, record_export
 
-from . import scorecards
-from .choices import JobStatus
-from .models import RatingRun, ScorecardExport
-from .scorecards import ScorecardError
+from .. import scorecards
+from ..choices import JobStatus
+from ..models import RatingRun, ScorecardExport
+from ..scorecards import ScorecardError
 
 NAV = "ratings"
 RECENT_EXPORTS = 10

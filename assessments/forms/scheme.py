@@ -11,9 +11,9 @@ from django.forms.models import fields_for_model
 from branches.filters import branch_label
 from branches.models import Branch
 
-from .choices import AdjustmentKind, IndicatorSource, Metric
-from .models import AdjustmentItem, AssessmentScheme, Dimension, Indicator
-from .schemes import (
+from ..choices import AdjustmentKind, IndicatorSource, Metric
+from ..models import AdjustmentItem, AssessmentScheme, Dimension, Indicator
+from ..schemes import (
     SETTING_FIELDS,
     IndicatorData,
     ItemData,

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 
-from . import orglife
-from .access import get_branch_for_user, get_member_for_user
-from .forms_orglife import (
+from .. import orglife
+from ..access import get_branch_for_user, get_member_for_user
+from ..forms.orglife import (
     CompletionFilterForm,
     ExemptionForm,
     RequirementForm,
@@ -26,7 +26,7 @@ from .forms_orglife import (
     TrainingForm,
     year_choices,
 )
-from .models import Branch, MeetingRequirement, Member, OrganisationRules, RequirementExemption, TrainingRecord
+from ..models import Branch, MeetingRequirement, Member, OrganisationRules, RequirementExemption, TrainingRecord
 
 PAGE_SIZE = 30
 

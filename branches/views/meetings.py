@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.scope import scope_of
 from core.history import history_of
 
-from . import meetings
-from .access import get_branch_for_user, writable_branches
-from .choices import MeetingKind
-from .forms_meetings import BranchChoiceForm, MeetingFilterForm, MeetingForm, posted_date
-from .models import Branch, Meeting, MeetingAttachment, OrganisationRules
+from .. import meetings
+from ..access import get_branch_for_user, writable_branches
+from ..choices import MeetingKind
+from ..forms.meetings import BranchChoiceForm, MeetingFilterForm, MeetingForm, posted_date
+from ..models import Branch, Meeting, MeetingAttachment, OrganisationRules
 
 PAGE_SIZE = 20
 

@@ -9,10 +9,10 @@ from accounts.scope import scope_of
 from core.forms import DATE_WIDGET
 from core.validators import id_number_birth_date, mask_id_number, normalize_id_number
 
-from .access import manageable_organs, writable_branches
-from .choices import CommitteePost, MemberStatus
-from .filters import branch_label
-from .models import Branch, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup, add_years
+from ..access import manageable_organs, writable_branches
+from ..choices import CommitteePost, MemberStatus
+from ..filters import branch_label
+from ..models import Branch, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup, add_years
 
 
 class BranchForm(forms.ModelForm):

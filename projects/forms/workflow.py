@@ -18,9 +18,9 @@ from branches.filters import branch_label
 from branches.models import CommitteeMember, CommitteeTerm, Member
 from core.forms import DATE_WIDGET
 
-from .access import filing_branches, publishing_organs
-from .choices import ProjectStatus
-from .models import Milestone, Project, ProjectEvent, Target, Topic, TopicList
+from ..access import filing_branches, publishing_organs
+from ..choices import ProjectStatus
+from ..models import Milestone, Project, ProjectEvent, Target, Topic, TopicList
 
 POSTS = dict(CommitteePost.choices)
 

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from core.forms import DATE_WIDGET
 
-from .choices import MeetingKind, Period, RequirementScope
-from .filters import branch_label
-from .models import Branch, MeetingRequirement, Member, Organ
-from .orglife import FIRST_YEAR
+from ..choices import MeetingKind, Period, RequirementScope
+from ..filters import branch_label
+from ..models import Branch, MeetingRequirement, Member, Organ
+from ..orglife import FIRST_YEAR
 
 
 def year_choices(today: datetime.date, first: int | None = None) -> list[tuple[int, str]]:

@@ -21,10 +21,10 @@ from core.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
 from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
-from . import ledger
-from .forms_ledger import BranchChoiceForm, CloseForm, ProblemFilter, ProblemForm, ReopenForm
-from .ledger import WORKING
-from .models import Problem
+from .. import ledger
+from ..forms.ledger import BranchChoiceForm, CloseForm, ProblemFilter, ProblemForm, ReopenForm
+from ..ledger import WORKING
+from ..models import Problem
 
 PAGE_SIZE = 30
 NAV = "ledger"

@@ -7,10 +7,10 @@ from branches.models import Member, Organ
 from core.forms import DATE_WIDGET, MultipleFileField
 from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
-from .appraisal import DEFAULT_MEASURES, VOTE_FIELDS
-from .choices import AppraisalGrade, SecretaryGrade, SecretaryReportStatus
-from .models import AppraisalEntry, PointRule, SecretaryReportAttachment
-from .points import RuleData
+from ..appraisal import DEFAULT_MEASURES, VOTE_FIELDS
+from ..choices import AppraisalGrade, SecretaryGrade, SecretaryReportStatus
+from ..models import AppraisalEntry, PointRule, SecretaryReportAttachment
+from ..points import RuleData
 
 GRADE_CHOICES = [("", "—"), *AppraisalGrade.choices]
 SMALL_SELECT = {"class": "form-select form-select-sm"}

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from core.history import history_of
 
-from . import acceptance, rules
-from .access import get_project_for_user
-from .choices import ProjectStatus
-from .forms_acceptance import AcceptanceRequestForm, CriterionFormSet, ScoreForm, YearConfigForm
-from .models import AcceptanceMark, AcceptanceReview, Project, ProjectYearConfig
-from .services import ProjectError, config_for_year
+from .. import acceptance, rules
+from ..access import get_project_for_user
+from ..choices import ProjectStatus
+from ..forms.acceptance import AcceptanceRequestForm, CriterionFormSet, ScoreForm, YearConfigForm
+from ..models import AcceptanceMark, AcceptanceReview, Project, ProjectYearConfig
+from ..services import ProjectError, config_for_year
 
 SHOWS_RESULTS = (ProjectStatus.ACCEPTANCE_REQUESTED, ProjectStatus.ACCEPTED)
 FIRST_YEAR = 2000

@@ -8,10 +8,10 @@ from django.db.models import Q
 from core.forms import DATE_WIDGET, MultipleFileField
 from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
-from .access import writable_branches
-from .choices import MeetingKind, MemberStatus
-from .filters import branch_label
-from .models import Attendance, Branch, Meeting, MeetingAttachment, Member, Organ
+from ..access import writable_branches
+from ..choices import MeetingKind, MemberStatus
+from ..filters import branch_label
+from ..models import Attendance, Branch, Meeting, MeetingAttachment, Member, Organ
 
 MEETING_FIELDS = (
     "held_on",

@@ -19,13 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.scope import scope_of
 from core.errors import DomainError, status_for
 
-from . import progress, rules
-from .access import get_milestone_for_user, get_project_for_user
-from .choices import SupervisionKind, TaskStatus
-from .forms_progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm
-from .models import Evidence, Milestone, MilestoneProgress, Project, Supervision, Task
-from .progress import EvidenceRejected
-from .services import config_for_year
+from .. import progress, rules
+from ..access import get_milestone_for_user, get_project_for_user
+from ..choices import SupervisionKind, TaskStatus
+from ..forms.progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm
+from ..models import Evidence, Milestone, MilestoneProgress, Project, Supervision, Task
+from ..progress import EvidenceRejected
+from ..services import config_for_year
 
 MY_TASKS_PAGE_SIZE = 20
 HOME_TASK_COUNT = 5

@@ -5,8 +5,8 @@ from django import forms
 from branches.models import Organ
 from core.forms import DATE_WIDGET
 
-from .models import DutyReport, DutyReportPeriod
-from .reports import FILING_CHOICES, TEXT_FIELDS
+from ..models import DutyReport, DutyReportPeriod
+from ..reports import FILING_CHOICES, TEXT_FIELDS
 
 TEXT_HELP = {
     "business_work": "分管业务工作的推进情况、主要成效",

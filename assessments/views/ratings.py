@@ -27,10 +27,10 @@ from branches.filters import ScopedFilterSet
 from branches.models import Branch, Organ
 from core.errors import DomainError
 
-from . import ratings
-from .choices import RunStatus, Tier
-from .models import RatingResult, RatingRun
-from .schemes import scheme_for_year
+from .. import ratings
+from ..choices import RunStatus, Tier
+from ..models import RatingResult, RatingRun
+from ..schemes import scheme_for_year
 
 PAGE_SIZE = 50
 NAV = "ratings"

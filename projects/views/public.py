@@ -18,8 +18,8 @@ from django.views.decorators.http import require_safe
 
 from branches.models import Organ
 
-from .choices import Direction, Grade
-from .models import Project
+from ..choices import Direction, Grade
+from ..models import Project
 
 PAGE_SIZE = 50
 MAX_AGE = 300

@@ -6,8 +6,8 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
-from .acceptance import CONFIG_FIELDS, CriterionRow, TargetResult
-from .models import AcceptanceReview, Project, ProjectYearConfig, RubricCriterion
+from ..acceptance import CONFIG_FIELDS, CriterionRow, TargetResult
+from ..models import AcceptanceReview, Project, ProjectYearConfig, RubricCriterion
 
 SMALL_INPUT = "form-control form-control-sm"
 

@@ -21,10 +21,10 @@ from accounts.scope import scope_of
 from core.excel import XLSX_CONTENT_TYPE
 from maintenance.models import ExportKind, record_export
 
-from . import roster
-from .access import writable_branches
-from .filters import MemberFilter
-from .views import member_queryset
+from .. import roster
+from ..access import writable_branches
+from ..filters import MemberFilter
+from .organisation import member_queryset
 
 UPLOAD_DIR = "roster-imports"
 SESSION_KEY = "roster_import"

@@ -11,9 +11,9 @@ from branches.models import Branch, Member, Organ
 from core.filters import YES_NO
 from core.forms import DATE_WIDGET
 
-from .choices import ProblemSource, ProblemStatus
-from .ledger import WORKING, ProblemData
-from .models import Problem
+from ..choices import ProblemSource, ProblemStatus
+from ..ledger import WORKING, ProblemData
+from ..models import Problem
 
 
 class MemberChoice(forms.ModelChoiceField):

@@ -22,12 +22,12 @@ from core.errors import DomainError
 from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
-from . import reports
-from .choices import ReportStatus
-from .exports_reports import CONTENT_TYPE, export_roster
-from .forms import DutyReportForm, OverviewForm, PeriodForm, ReviewForm
-from .models import DutyReport, DutyReportPeriod
-from .reports import FILING_CHOICES, TEXT_FIELDS, ReportError
+from .. import reports
+from ..choices import ReportStatus
+from ..exports_reports import CONTENT_TYPE, export_roster
+from ..forms.reports import DutyReportForm, OverviewForm, PeriodForm, ReviewForm
+from ..models import DutyReport, DutyReportPeriod
+from ..reports import FILING_CHOICES, TEXT_FIELDS, ReportError
 
 PAGE_SIZE = 30
 SUMMARY_PAGE_SIZE = 30

@@ -21,10 +21,10 @@ from branches.models import Branch
 from core.history import history_of
 from projects.services import config_for_year
 
-from . import appraisal as appraisals
-from . import points, schemes, secretary
-from .choices import AppraisalStatus, PointEntryStatus, SecretaryReportStatus
-from .forms_members import (
+from .. import appraisal as appraisals
+from .. import points, schemes, secretary
+from ..choices import AppraisalStatus, PointEntryStatus, SecretaryReportStatus
+from ..forms.members import (
     AppraisalGridForm,
     EvaluateForm,
     FinalizeForm,
@@ -34,7 +34,7 @@ from .forms_members import (
     SecretaryListForm,
     SecretaryReportForm,
 )
-from .models import Appraisal, PointEntry, PointRule, SecretaryReport, SecretaryReportAttachment
+from ..models import Appraisal, PointEntry, PointRule, SecretaryReport, SecretaryReportAttachment
 
 NAV = "member_assessments"
 PAGE_SIZE = 30

@@ -20,9 +20,9 @@ from branches.access import get_branch_for_user
 from branches.models import Branch
 from core.history import history_of
 
-from . import schemes, scores
-from .choices import AdjustmentKind, IndicatorSource
-from .forms_scheme import (
+from .. import schemes, scores
+from ..choices import AdjustmentKind, IndicatorSource
+from ..forms.scheme import (
     AdjustmentForm,
     DimensionForm,
     IndicatorForm,
@@ -32,9 +32,9 @@ from .forms_scheme import (
     SelfScoreForm,
     YearForm,
 )
-from .models import Adjustment, AdjustmentItem, AssessmentScheme, Dimension, Indicator, IndicatorScore
-from .schemes import SETTING_FIELDS, SchemeError
-from .scores import ScoreError, SelfScore
+from ..models import Adjustment, AdjustmentItem, AssessmentScheme, Dimension, Indicator, IndicatorScore
+from ..schemes import SETTING_FIELDS, SchemeError
+from ..scores import ScoreError, SelfScore
 
 NAV = "assessment"
 PAGE_SIZE = 30

@@ -9,8 +9,8 @@ from branches.models import Member
 from core.forms import DATE_WIDGET, MultipleFileField
 from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
-from .choices import SupervisionKind, TaskStatus
-from .models import Milestone, Project, Task
+from ..choices import SupervisionKind, TaskStatus
+from ..models import Milestone, Project, Task
 
 
 class ProgressForm(forms.Form):
