@@ -1,24 +1,86 @@
-from django.urls import include, path
+from django.urls import path
 
-from .views import reports as views
+from .views import ledger, members, ratings, reports, scheme, scorecards
 
 app_name = "assessments"
 
 urlpatterns = [
-    path("reports/", views.report_overview, name="report_overview"),
-    path("reports/export/", views.report_export, name="report_export"),
-    path("reports/mine/", views.my_reports, name="my_reports"),
-    path("reports/<int:pk>/", views.report_detail, name="report_detail"),
-    path("reports/<int:pk>/submit/", views.report_submit, name="report_submit"),
-    path("reports/<int:pk>/review/", views.report_review, name="report_review"),
-    path("reports/file/<int:period_pk>/<int:member_pk>/", views.report_edit, name="report_edit"),
-    path("reports/periods/", views.period_list, name="period_list"),
-    path("reports/periods/<int:pk>/edit/", views.period_edit, name="period_edit"),
-    # The 问题整改台账 (problem ledger) lives in its own module, in the same namespace.
-    path("", include("assessments.urls_ledger")),
-    # Annual assessment: schemes and scoring, member-level assessments, rating runs, scorecards.
-    path("", include("assessments.urls_scheme")),
-    path("", include("assessments.urls_members")),
-    path("", include("assessments.urls_ratings")),
-    path("", include("assessments.urls_scorecards")),
+    path("reports/", reports.report_overview, name="report_overview"),
+    path("reports/export/", reports.report_export, name="report_export"),
+    path("reports/mine/", reports.my_reports, name="my_reports"),
+    path("reports/<int:pk>/", reports.report_detail, name="report_detail"),
+    path("reports/<int:pk>/submit/", reports.report_submit, name="report_submit"),
+    path("reports/<int:pk>/review/", reports.report_review, name="report_review"),
+    path("reports/file/<int:period_pk>/<int:member_pk>/", reports.report_edit, name="report_edit"),
+    path("reports/periods/", reports.period_list, name="period_list"),
+    path("reports/periods/<int:pk>/edit/", reports.period_edit, name="period_edit"),
+    # The 问题整改台账 pages
+    path("problems/", ledger.problem_list, name="problem_list"),
+    path("problems/export/", ledger.problem_export, name="problem_export"),
+    path("problems/new/", ledger.problem_create, name="problem_create"),
+    path("problems/<int:pk>/", ledger.problem_detail, name="problem_detail"),
+    path("problems/<int:pk>/edit/", ledger.problem_edit, name="problem_edit"),
+    path("problems/<int:pk>/start/", ledger.problem_start, name="problem_start"),
+    path("problems/<int:pk>/close/", ledger.problem_close, name="problem_close"),
+    path("problems/<int:pk>/verify/", ledger.problem_verify, name="problem_verify"),
+    path("problems/<int:pk>/reopen/", ledger.problem_reopen, name="problem_reopen"),
+    # Schemes, scores, self-scores and 加减分
+    path("schemes/", scheme.scheme_list, name="scheme_list"),
+    path("schemes/new/", scheme.scheme_create_default, name="scheme_create_default"),
+    path("schemes/<int:pk>/", scheme.scheme_detail, name="scheme_detail"),
+    path("schemes/<int:pk>/edit/", scheme.scheme_edit, name="scheme_edit"),
+    path("schemes/<int:pk>/copy/", scheme.scheme_copy, name="scheme_copy"),
+    path("schemes/<int:pk>/new-version/", scheme.scheme_new_version, name="scheme_new_version"),
+    path("schemes/<int:pk>/dimensions/new/", scheme.dimension_create, name="dimension_create"),
+    path("schemes/dimensions/<int:pk>/edit/", scheme.dimension_edit, name="dimension_edit"),
+    path("schemes/dimensions/<int:pk>/delete/", scheme.dimension_delete, name="dimension_delete"),
+    path("schemes/<int:pk>/indicators/new/", scheme.indicator_create, name="indicator_create"),
+    path("schemes/indicators/<int:pk>/edit/", scheme.indicator_edit, name="indicator_edit"),
+    path("schemes/indicators/<int:pk>/delete/", scheme.indicator_delete, name="indicator_delete"),
+    path("schemes/<int:pk>/items/new/", scheme.adjustment_item_create, name="adjustment_item_create"),
+    path("schemes/items/<int:pk>/edit/", scheme.adjustment_item_edit, name="adjustment_item_edit"),
+    path("schemes/items/<int:pk>/delete/", scheme.adjustment_item_delete, name="adjustment_item_delete"),
+    path("scoring/", scheme.scoring_grid, name="scoring_grid"),
+    path("scoring/<int:branch_pk>/<int:indicator_pk>/", scheme.score_cell, name="score_cell"),
+    path("self-score/", scheme.self_score_home, name="self_score_home"),
+    path("self-score/<int:branch_pk>/", scheme.self_score, name="self_score"),
+    path("adjustments/", scheme.adjustment_list, name="adjustment_list"),
+    path("adjustments/new/", scheme.adjustment_create, name="adjustment_create"),
+    path("adjustments/<int:pk>/delete/", scheme.adjustment_delete, name="adjustment_delete"),
+    # Pages of 民主评议党员, 党员积分 and 书记述职评议
+    # 民主评议党员
+    path("appraisals/", members.appraisal_list, name="appraisal_list"),
+    path("appraisals/<int:branch_pk>/<int:year>/", members.appraisal_detail, name="appraisal_detail"),
+    path("appraisals/<int:branch_pk>/<int:year>/open/", members.appraisal_open, name="appraisal_open"),
+    path("appraisals/<int:branch_pk>/<int:year>/finalize/", members.appraisal_finalize, name="appraisal_finalize"),
+    path("appraisals/<int:branch_pk>/<int:year>/reopen/", members.appraisal_reopen, name="appraisal_reopen"),
+    # 党员积分
+    path("points/mine/", members.points_mine, name="points_mine"),
+    path("points/rules/<int:year>/", members.point_rules, name="point_rules"),
+    path("points/rules/<int:year>/new/", members.point_rule_create, name="point_rule_create"),
+    path("points/rules/edit/<int:pk>/", members.point_rule_edit, name="point_rule_edit"),
+    path("points/rules/delete/<int:pk>/", members.point_rule_delete, name="point_rule_delete"),
+    path("points/branch/<int:branch_pk>/<int:year>/", members.points_branch, name="points_branch"),
+    path("points/branch/<int:branch_pk>/<int:year>/add/", members.point_entry_add, name="point_entry_add"),
+    path("points/member/<int:member_pk>/<int:year>/", members.points_member, name="points_member"),
+    path("points/entries/<int:pk>/approve/", members.point_entry_approve, name="point_entry_approve"),
+    path("points/entries/<int:pk>/reject/", members.point_entry_reject, name="point_entry_reject"),
+    # 书记述职评议
+    path("secretary-reports/", members.secretary_report_list, name="secretary_report_list"),
+    path("secretary-reports/<int:branch_pk>/<int:year>/", members.secretary_report, name="secretary_report"),
+    path("secretary-reports/<int:pk>/evaluate/", members.secretary_report_evaluate, name="secretary_report_evaluate"),
+    path("secretary-reports/<int:pk>/return/", members.secretary_report_return, name="secretary_report_return"),
+    path("secretary-reports/file/<str:token>/", members.secretary_attachment, name="secretary_attachment"),
+    # Star rating runs (评星定级): the runs of a year, one run, its status and publication, one result
+    path("ratings/", ratings.run_list, name="run_list"),
+    path("ratings/compute/", ratings.run_compute, name="run_compute"),
+    path("ratings/<int:pk>/", ratings.run_detail, name="run_detail"),
+    path("ratings/<int:pk>/status/", ratings.run_status, name="run_status"),
+    path("ratings/<int:pk>/publish/", ratings.run_publish, name="run_publish"),
+    path("ratings/results/<int:pk>/", ratings.result_detail, name="result_detail"),
+    # Year-end scorecard exports
+    path("scorecards/run/<int:run_pk>/", scorecards.scorecard_request, name="scorecard_request"),
+    path("scorecards/<int:pk>/", scorecards.scorecard_detail, name="scorecard_detail"),
+    path("scorecards/<int:pk>/download/", scorecards.scorecard_download, name="scorecard_download"),
+    path("scorecards/<int:pk>/retry/", scorecards.scorecard_retry, name="scorecard_retry"),
 ]
