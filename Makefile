@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run      start the portal at http://127.0.0.1:8000 (DEBUG=1, demo data)"
 	@echo "make test     migrations check + pytest (what CI runs)"
-	@echo "make lint     ruff check + ruff format --check"
+	@echo "make lint     ruff check + ruff format --check + import layering (lint-imports)"
 	@echo "make format   ruff format + ruff check --fix"
 	@echo "make migrate  apply database migrations"
 	@echo "make worker   Celery worker (needs REDIS_URL)"
@@ -47,6 +47,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff format .

@@ -1,14 +1,7 @@
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
-
-from branches.access import writable_branches
-from branches.filters import branch_label
-from branches.models import Member, Organ
+from django.contrib.auth.forms import AuthenticationForm
 
 from . import throttle
-from .models import Role
-from .scope import scope_of
 
 
 class LoginForm(AuthenticationForm):
@@ -36,66 +29,3 @@ class LoginForm(AuthenticationForm):
             raise
         throttle.record_success(username, address)
         return cleaned
-
-
-def member_choices(manager):
-    """Members without an account that the manager may link."""
-    return Member.objects.visible_to(manager).filter(user__isnull=True).select_related("branch__organ")
-
-
-class AccountForm(forms.ModelForm):
-    member = forms.ModelChoiceField(
-        label="绑定党员", queryset=Member.objects.none(), required=False, help_text="绑定后该账号可查看本人档案和任务"
-    )
-
-    class Meta:
-        model = get_user_model()
-        fields = ["username", "full_name", "email"]
-        field_classes = {"username": UsernameField}
-        help_texts = {"username": "登录用的用户名，建议用姓名拼音，如 zhangwei"}
-
-    def __init__(self, *args, manager, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["full_name"].required = True
-        self.fields["member"].queryset = member_choices(manager)
-        self.fields["member"].label_from_instance = lambda m: (
-            f"{m.name}（{m.branch.organ.display_short} · {m.branch.name}）"
-        )
-
-    def clean_username(self):
-        username = self.cleaned_data["username"]
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("该用户名已被使用。")
-        return username
-
-
-class GrantRoleForm(forms.Form):
-    role = forms.ChoiceField(label="角色", choices=Role.choices)
-    organ = forms.ModelChoiceField(label="机关", queryset=Organ.objects.none(), required=False)
-    branch = forms.ModelChoiceField(label="支部", queryset=None, required=False)
-
-    def __init__(self, *args, manager, **kwargs):
-        super().__init__(*args, **kwargs)
-        scope = scope_of(manager)
-        if not scope.is_gongwei:
-            # 机关党委 staff appoint branch secretaries; organ and 工委 roles come from the 工委.
-            self.fields["role"].choices = [(Role.BRANCH, Role.BRANCH.label)]
-            del self.fields["organ"]
-        else:
-            self.fields["organ"].queryset = Organ.objects.all()
-        self.fields["branch"].queryset = writable_branches(manager)
-        self.fields["branch"].label_from_instance = branch_label
-
-    def clean(self):
-        data = super().clean()
-        role = data.get("role")
-        if role == Role.ORGAN and not data.get("organ"):
-            self.add_error("organ", "请选择机关。")
-        if role == Role.BRANCH and not data.get("branch"):
-            self.add_error("branch", "请选择支部。")
-        # Only the target that belongs to the role is kept.
-        if role != Role.ORGAN:
-            data["organ"] = None
-        if role != Role.BRANCH:
-            data["branch"] = None
-        return data

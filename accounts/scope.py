@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
 
-from .models import Role, RoleAssignment
+from .models import Role, RoleAssignment, User
 
 _CACHE_ATTR = "_partybuild_scope"
 
@@ -76,8 +76,6 @@ def scope_of(user) -> Scope:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from branches.models import Member
-
     is_gongwei = user.is_superuser
     organ_ids: set[int] = set()
     branch_ids: set[int] = set()
@@ -90,7 +88,10 @@ def scope_of(user) -> Scope:
             organ_ids.add(organ_id)
         elif role == Role.BRANCH:
             branch_ids.add(branch_id)
-    member_id, is_leader = Member.objects.filter(user=user).values_list("pk", "is_leader").first() or (None, False)
+    # The member record is read through the user's own relation: accounts sits below the roster's app.
+    member_id, is_leader = (
+        User.objects.filter(pk=user.pk, member__isnull=False).values_list("member__pk", "member__is_leader").first()
+    ) or (None, False)
     scope = Scope(is_gongwei, frozenset(organ_ids), frozenset(branch_ids), member_id, is_leader)
     setattr(user, _CACHE_ATTR, scope)
     return scope

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = "考核评星"
+
+    def ready(self) -> None:
+        from branches.panels import register_branch_panel
+
+        from .views.ratings import branch_stars_context
+
+        # The branch page shows the branch's stars over the years, and links to its member-level assessments.
+        register_branch_panel("assessments/_branch_stars.html", branch_stars_context)
+        register_branch_panel("assessments/members/_branch_links.html")

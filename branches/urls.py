@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import meetings, organisation, orglife, roster
+from .views import accounts, meetings, organisation, orglife, roster
 
 app_name = "branches"
 
@@ -50,4 +50,11 @@ urlpatterns = [
     path("orglife/training/", orglife.training_list, name="training_list"),
     path("orglife/training/new/", orglife.training_create, name="training_create"),
     path("orglife/training/<int:pk>/delete/", orglife.training_delete, name="training_delete"),
+    # 账号管理: accounts for roster members and the roles granted to them
+    path("users/", accounts.user_list, name="user_list"),
+    path("users/new/", accounts.user_create, name="user_create"),
+    path("users/<int:pk>/", accounts.user_detail, name="user_detail"),
+    path("users/<int:pk>/roles/<int:role_pk>/revoke/", accounts.role_revoke, name="role_revoke"),
+    path("users/<int:pk>/password/", accounts.password_reset, name="password_reset"),
+    path("users/<int:pk>/active/", accounts.toggle_active, name="toggle_active"),
 ]

@@ -14,7 +14,6 @@ from django_tables2 import RequestConfig
 
 from accounts.access import can_manage_accounts
 from accounts.scope import scope_of
-from assessments.views.ratings import branch_stars_context
 from core.history import history_of
 from core.validators import mask_id_number
 
@@ -32,6 +31,7 @@ from ..forms.organisation import (
     SeatFormSet,
 )
 from ..models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
+from ..panels import branch_panels
 from ..rules import WARNING_KINDS, branches_warned, describe_warnings, warning_annotations, warning_counts
 from ..tables import BranchTable, MemberTable
 
@@ -150,7 +150,7 @@ def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history_of(Branch.history.filter(id=branch.pk), Branch, mask_ids=mask),
             "term_history": history_of(CommitteeTerm.history.filter(branch_id=branch.pk), CommitteeTerm),
             **orglife.calendar_context(branch, timezone.localdate().year, timezone.localdate()),
-            **branch_stars_context(branch, request.user),
+            **branch_panels(branch, request.user),
             "current_year": timezone.localdate().year,
             "breadcrumbs": [("党支部", reverse("branches:branch_list")), (branch.name, None)],
         },
@@ -312,7 +312,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "seats": seats,
             "can_write": scope.can_write_branch(member.branch),
             "can_open_account": member.user_id is None and can_manage_accounts(request.user),
-            "account_url": reverse("accounts:user_detail", args=[member.user_id])
+            "account_url": reverse("branches:user_detail", args=[member.user_id])
             if member.user_id and can_manage_accounts(request.user)
             else "",
             "history": history_of(Member.history.filter(id=member.pk), Member, mask_ids=mask),

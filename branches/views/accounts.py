@@ -10,13 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from branches.models import Member
+from accounts import services
+from accounts.access import can_manage_account, can_manage_accounts, get_account_for_manager
+from accounts.models import RoleAssignment, User
+from accounts.scope import scope_of
 
-from . import services
-from .access import can_manage_account, can_manage_accounts, get_account_for_manager
-from .forms import AccountForm, GrantRoleForm
-from .models import RoleAssignment, User
-from .scope import scope_of
+from ..forms.accounts import AccountForm, GrantRoleForm
+from ..models import Member
 
 PAGE_SIZE = 30
 
@@ -27,7 +27,7 @@ def _require_manager(user) -> None:
 
 
 def _crumbs(*tail):
-    return [("账号管理", reverse("accounts:user_list")), *tail]
+    return [("账号管理", reverse("branches:user_list")), *tail]
 
 
 @login_required
@@ -78,7 +78,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
             "form": form,
             "title": "开通账号",
             "nav": "accounts",
-            "cancel_url": reverse("accounts:user_list"),
+            "cancel_url": reverse("branches:user_list"),
             "breadcrumbs": _crumbs(("开通账号", None)),
         },
     )
@@ -121,7 +121,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, "角色已授予。")
-            return redirect("accounts:user_detail", pk=account.pk)
+            return redirect("branches:user_detail", pk=account.pk)
     roles = account.roles.select_related("organ", "branch__organ")
     return render(
         request,
@@ -149,7 +149,7 @@ def role_revoke(request: HttpRequest, pk: int, role_pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"已撤销角色：{assignment.get_role_display()}。")
-    return redirect("accounts:user_detail", pk=account.pk)
+    return redirect("branches:user_detail", pk=account.pk)
 
 
 @login_required
@@ -169,4 +169,4 @@ def toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, "账号已启用。" if account.is_active else "账号已停用，该账号将无法登录。")
-    return redirect("accounts:user_detail", pk=account.pk)
+    return redirect("branches:user_detail", pk=account.pk)
