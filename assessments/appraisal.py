@@ -21,6 +21,7 @@ from accounts.scope import scope_of
 from branches.choices import MemberStatus
 from branches.models import Branch, Member
 from core.errors import DomainError
+from core.workflow import locked, record
 from notifications.services import notify
 
 from . import ledger, schemes, scoring
@@ -99,17 +100,6 @@ def entries_of(appraisal: Appraisal):
 # --- Opening and the roster ------------------------------------------------------------------
 
 
-def _save(obj, by, reason: str, fields: list[str] | None = None):
-    obj._history_user = by
-    obj._change_reason = reason
-    obj.save(update_fields=fields)
-    return obj
-
-
-def _locked(appraisal: Appraisal) -> Appraisal:
-    return Appraisal.objects.select_for_update(of=("self",)).select_related("branch__organ").get(pk=appraisal.pk)
-
-
 def _sync_roster(appraisal: Appraisal, by) -> None:
     """Entries follow the roster while the appraisal is open: joiners added, leavers removed.
 
@@ -126,13 +116,13 @@ def _sync_roster(appraisal: Appraisal, by) -> None:
             entry.is_probationary = not entry.is_probationary
             if entry.is_probationary:
                 entry.grade = ""
-            _save(entry, by, "按党员名册更新党员状态", ["is_probationary", "grade"])
+            record(entry, by, "按党员名册更新党员状态", ["is_probationary", "grade"])
     for member_id, member in roster.items():
         if member_id not in entries:
             entry = AppraisalEntry(
                 appraisal=appraisal, member=member, is_probationary=member.status == MemberStatus.PROBATIONARY
             )
-            _save(entry, by, "按党员名册加入评议名单")
+            record(entry, by, "按党员名册加入评议名单")
 
 
 @transaction.atomic
@@ -144,9 +134,9 @@ def open_appraisal(branch: Branch, year: int, *, by) -> Appraisal:
     if appraisal is None:
         if not branch.is_active:
             raise AppraisalError(f"{branch.name}已撤销，不能开展新的民主评议。")
-        appraisal = _save(Appraisal(branch=branch, year=year), by, "开始民主评议")
+        appraisal = record(Appraisal(branch=branch, year=year), by, "开始民主评议")
     else:
-        appraisal = _locked(appraisal)
+        appraisal = locked(appraisal, "branch__organ")
         if appraisal.status != AppraisalStatus.DRAFT:
             raise AppraisalError("评议结果已确定，不能再更新名单；如需修改请由机关党委或工委退回。")
     _sync_roster(appraisal, by)
@@ -186,7 +176,7 @@ def _clean_row(entry: AppraisalEntry, values: Mapping, n_participants: int) -> d
 def save_entries(appraisal: Appraisal, rows: Mapping[int, Mapping], *, by) -> list[AppraisalEntry]:
     """Save the grid: `rows` maps an entry id to its fields. Every row is checked before any is
     written, so one bad row changes nothing. Returns the entries that changed."""
-    appraisal = _locked(appraisal)
+    appraisal = locked(appraisal, "branch__organ")
     if not can_record(by, appraisal.branch):
         raise PermissionDenied("只有本支部书记、支委或上级党组织可以录入民主评议结果。")
     if appraisal.status != AppraisalStatus.DRAFT:
@@ -204,7 +194,7 @@ def save_entries(appraisal: Appraisal, rows: Mapping[int, Mapping], *, by) -> li
             continue
         for name in fields:
             setattr(entry, name, values[name])
-        changed.append(_save(entry, by, "录入评议结果", fields))
+        changed.append(record(entry, by, "录入评议结果", fields))
     return changed
 
 
@@ -253,7 +243,7 @@ def finalize(
 ) -> Appraisal:
     """Fix the grades as decided on `held_on`; 不合格 members get a rectification item each."""
     today = today or timezone.localdate()
-    appraisal = _locked(appraisal)
+    appraisal = locked(appraisal, "branch__organ")
     if not can_record(by, appraisal.branch):
         raise PermissionDenied("只有本支部书记、支委或上级党组织可以确定民主评议结果。")
     if appraisal.status != AppraisalStatus.DRAFT:
@@ -287,7 +277,7 @@ def finalize(
     reason = f"确定评议结果（评议日期 {held_on:%Y-%m-%d}）"
     if unqualified:
         reason += "；不合格：" + "、".join(e.member.name for e in unqualified)
-    _save(appraisal, by, reason, ["held_on", "status", "finalized_by", "finalized_at"])
+    record(appraisal, by, reason, ["held_on", "status", "finalized_by", "finalized_at"])
     _open_problems(appraisal, unqualified, scheme, held_on, measures, by)
     return appraisal
 
@@ -295,7 +285,7 @@ def finalize(
 @transaction.atomic
 def reopen(appraisal: Appraisal, *, reason: str, by) -> Appraisal:
     """Send a finalized appraisal back to the branch for correction (the ledger items stay)."""
-    appraisal = _locked(appraisal)
+    appraisal = locked(appraisal, "branch__organ")
     if not can_reopen(by, appraisal.branch):
         raise PermissionDenied("只有本机关党委或工委工作人员可以退回民主评议结果。")
     if appraisal.status != AppraisalStatus.FINALIZED:
@@ -304,7 +294,7 @@ def reopen(appraisal: Appraisal, *, reason: str, by) -> Appraisal:
     if not reason:
         raise AppraisalError("请填写退回修改的原因。")
     appraisal.status, appraisal.finalized_by, appraisal.finalized_at = AppraisalStatus.DRAFT, None, None
-    _save(appraisal, by, f"退回修改：{reason}", ["status", "finalized_by", "finalized_at"])
+    record(appraisal, by, f"退回修改：{reason}", ["status", "finalized_by", "finalized_at"])
     event = appraisal.history.order_by("-history_id").values_list("history_id", flat=True).first()
     notify(
         [u for u in selectors.branch_committee_users(appraisal.branch_id) if u.pk != by.pk],

@@ -18,7 +18,8 @@ from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Branch, Member
 from core.errors import DomainError, IllegalTransition
-from notifications.services import notify
+from core.workflow import locked, record
+from notifications.services import announce
 
 from .choices import ProblemSource, ProblemStatus
 from .models import Problem
@@ -93,17 +94,6 @@ def _clean(data: ProblemData, branch: Branch) -> dict:
     }
 
 
-def _locked(problem: Problem) -> Problem:
-    return Problem.objects.select_for_update().select_related("branch__organ", "responsible").get(pk=problem.pk)
-
-
-def _save(problem: Problem, by, reason: str, fields: list[str]) -> Problem:
-    problem._history_user = by
-    problem._change_reason = reason
-    problem.save(update_fields=fields)
-    return problem
-
-
 # --- Steps -----------------------------------------------------------------------------------
 
 
@@ -132,7 +122,7 @@ def edit_problem(
 ) -> Problem:
     """Change the item while it is being rectified; a new deadline needs a reason and, if later, the right."""
     today = today or timezone.localdate()
-    problem = _locked(problem)
+    problem = locked(problem, "branch__organ", "responsible")
     if not can_work(by, problem):
         raise PermissionDenied("只有本支部书记、支委或上级党组织可以修改该问题。")
     if problem.status not in WORKING:
@@ -155,24 +145,24 @@ def edit_problem(
         return problem
     for name in changed:
         setattr(problem, name, values[name])
-    return _save(problem, by, why, changed)
+    return record(problem, by, why, changed)
 
 
 @transaction.atomic
 def start(problem: Problem, *, by) -> Problem:
-    problem = _locked(problem)
+    problem = locked(problem, "branch__organ", "responsible")
     if not can_work(by, problem):
         raise PermissionDenied("只有本支部书记、支委或上级党组织可以推进整改。")
     if problem.status != S.OPEN:
         raise IllegalTransition(f"问题当前为“{problem.get_status_display()}”，不能开始整改。")
     problem.status = S.IN_PROGRESS
-    return _save(problem, by, "开始整改", ["status"])
+    return record(problem, by, "开始整改", ["status"])
 
 
 @transaction.atomic
 def close(problem: Problem, *, note: str, by) -> Problem:
     """Report the rectification done; what was done must be written down for the verifier."""
-    problem = _locked(problem)
+    problem = locked(problem, "branch__organ", "responsible")
     if not can_work(by, problem):
         raise PermissionDenied("只有本支部书记、支委或上级党组织可以报告整改完成。")
     if problem.status not in WORKING:
@@ -181,10 +171,10 @@ def close(problem: Problem, *, note: str, by) -> Problem:
     if not note:
         raise LedgerError("请填写整改情况说明：做了什么、效果如何。")
     problem.status, problem.closing_note, problem.closed_at = S.DONE, note, timezone.now()
-    _save(problem, by, "整改完成，提请核验", ["status", "closing_note", "closed_at"])
-    _announce(
+    record(problem, by, "整改完成，提请核验", ["status", "closing_note", "closed_at"])
+    announce(
         problem,
-        by,
+        actor=by,
         recipients=selectors.organ_staff_users(problem.branch.organ_id),
         title=f"【待核验】{problem.branch.name}：{problem.title}",
         body=f"{problem.branch.organ.display_short} {problem.branch.name} 报告问题“{problem.title}”已整改完成，"
@@ -196,16 +186,16 @@ def close(problem: Problem, *, note: str, by) -> Problem:
 @transaction.atomic
 def verify(problem: Problem, *, by) -> Problem:
     """The 机关党委 or 工委 confirms the rectification: the item is closed (销号)."""
-    problem = _locked(problem)
+    problem = locked(problem, "branch__organ", "responsible")
     if not can_verify(by, problem):
         raise PermissionDenied("只有本机关党委或工委工作人员可以核验整改。")
     if problem.status != S.DONE:
         raise IllegalTransition(f"问题当前为“{problem.get_status_display()}”，只有已整改待核验的问题可以核验。")
     problem.status, problem.verified_by, problem.verified_at = S.VERIFIED, by, timezone.now()
-    _save(problem, by, "核验通过，销号", ["status", "verified_by", "verified_at"])
-    _announce(
+    record(problem, by, "核验通过，销号", ["status", "verified_by", "verified_at"])
+    announce(
         problem,
-        by,
+        actor=by,
         recipients=selectors.branch_committee_users(problem.branch_id),
         title=f"整改已核验销号：{problem.title}",
         body=f"{problem.branch.name}的问题“{problem.title}”整改已通过核验，已销号。",
@@ -224,7 +214,7 @@ def reopen(
 ) -> Problem:
     """Send a done or verified item back to rectification, with the reason (and, if given, a new deadline)."""
     today = today or timezone.localdate()
-    problem = _locked(problem)
+    problem = locked(problem, "branch__organ", "responsible")
     if not can_verify(by, problem):
         raise PermissionDenied("只有本机关党委或工委工作人员可以退回重新整改。")
     if problem.status not in CLOSED:
@@ -241,10 +231,10 @@ def reopen(
         problem.deadline = deadline
         fields.append("deadline")
     problem.status, problem.closed_at, problem.verified_by, problem.verified_at = S.IN_PROGRESS, None, None, None
-    _save(problem, by, why, fields)
-    _announce(
+    record(problem, by, why, fields)
+    announce(
         problem,
-        by,
+        actor=by,
         recipients=selectors.branch_committee_users(problem.branch_id),
         title=f"问题退回重新整改：{problem.title}",
         body=f"{problem.branch.name}的问题“{problem.title}”被退回重新整改。\n原因：{reason}\n"
@@ -260,25 +250,13 @@ def problem_url(problem: Problem) -> str:
     return reverse("assessments:problem_detail", args=[problem.pk])
 
 
-def _announce(problem: Problem, actor, *, recipients, title: str, body: str) -> None:
-    """Tell the people concerned; the key names this very change, so a step is announced once."""
-    event = problem.history.order_by("-history_id").values_list("history_id", flat=True).first()
-    notify(
-        [u for u in recipients if u.pk != actor.pk],
-        title=title,
-        body=body,
-        url=problem_url(problem),
-        key=f"problem:{problem.pk}:event:{event}",
-    )
-
-
 def _announce_opened(problem: Problem, actor) -> None:
     # A branch entering its own finding needs no message; a problem set by the organ or 工委 does.
     if problem.branch_id in scope_of(actor).branch_ids:
         return
-    _announce(
+    announce(
         problem,
-        actor,
+        actor=actor,
         recipients=selectors.branch_committee_users(problem.branch_id),
         title=f"【整改】新的整改问题：{problem.title}",
         body=f"{problem.branch.name}有一项{problem.get_source_display()}的问题需整改：{problem.title}\n"

@@ -14,14 +14,14 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Branch, Member
 from core.errors import DomainError
-from notifications.services import notify
+from core.workflow import locked, record
+from notifications.services import announce
 
 from . import schemes, scoring
 from .choices import PointEntryStatus
@@ -52,13 +52,6 @@ class PointsError(DomainError):
 # --- Rules -----------------------------------------------------------------------------------
 
 
-def _save(obj, by, reason: str, fields: list[str] | None = None):
-    obj._history_user = by
-    obj._change_reason = reason
-    obj.save(update_fields=fields)
-    return obj
-
-
 def _require_gongwei(by) -> None:
     if not scope_of(by).is_gongwei:
         raise PermissionDenied("只有工委工作人员可以设置党员积分规则。")
@@ -85,7 +78,7 @@ def ensure_point_rules(year: int, *, by=None) -> list[PointRule]:
         try:
             # Two first visits at once: the unique name decides, the loser reads the winner's rules.
             with transaction.atomic():
-                _save(rule, by, reason)
+                record(rule, by, reason)
         except IntegrityError:
             pass
     return list(PointRule.objects.filter(year=year))
@@ -130,14 +123,14 @@ def save_rule(year: int, data: RuleData, *, by, rule: PointRule | None = None) -
     _require_gongwei(by)
     values = _clean_rule(data, year, rule)
     if rule is None:
-        return _save(PointRule(year=year, **values), by, "新增积分规则")
+        return record(PointRule(year=year, **values), by, "新增积分规则")
     rule = PointRule.objects.select_for_update().get(pk=rule.pk)
     changed = [name for name, value in values.items() if getattr(rule, name) != value]
     if not changed:
         return rule
     for name in changed:
         setattr(rule, name, values[name])
-    return _save(rule, by, "修改积分规则", changed)
+    return record(rule, by, "修改积分规则", changed)
 
 
 @transaction.atomic
@@ -196,19 +189,15 @@ def add_entry(
     entry = PointEntry(
         member=member, rule=rule, year=rule.year, points=rule.points, occurred_on=occurred_on, note=note, added_by=by
     )
-    _save(entry, by, "登记积分")
-    _announce(
+    record(entry, by, "登记积分")
+    announce(
         entry,
-        by,
+        actor=by,
         recipients=selectors.branch_committee_users(member.branch_id),
         title=f"【待审核】{member.name}的积分：{rule.name}",
         body=f"{by}登记了{member.name}的积分“{rule.name}”（{rule.points:+g} 分），事由：{note}。请审核。",
     )
     return entry
-
-
-def _locked(entry: PointEntry) -> PointEntry:
-    return PointEntry.objects.select_for_update(of=("self",)).select_related("member__branch", "rule").get(pk=entry.pk)
 
 
 def _check_review(entry: PointEntry, by) -> None:
@@ -222,41 +211,30 @@ def _check_review(entry: PointEntry, by) -> None:
 
 @transaction.atomic
 def approve_entry(entry: PointEntry, *, by) -> PointEntry:
-    entry = _locked(entry)
+    entry = locked(entry, "member__branch", "rule")
     _check_review(entry, by)
     entry.status, entry.approved_by, entry.approved_at = S.APPROVED, by, timezone.now()
-    return _save(entry, by, "审核通过", ["status", "approved_by", "approved_at"])
+    return record(entry, by, "审核通过", ["status", "approved_by", "approved_at"])
 
 
 @transaction.atomic
 def reject_entry(entry: PointEntry, *, reason: str, by) -> PointEntry:
-    entry = _locked(entry)
+    entry = locked(entry, "member__branch", "rule")
     _check_review(entry, by)
     reason = (reason or "").strip()
     if not reason:
         raise PointsError("请填写不通过的原因。")
     entry.status, entry.reject_reason = S.REJECTED, reason
     entry.approved_by, entry.approved_at = by, timezone.now()
-    _save(entry, by, f"审核不通过：{reason}", ["status", "reject_reason", "approved_by", "approved_at"])
-    _announce(
+    record(entry, by, f"审核不通过：{reason}", ["status", "reject_reason", "approved_by", "approved_at"])
+    announce(
         entry,
-        by,
+        actor=by,
         recipients=[entry.added_by],
         title=f"积分未通过审核：{entry.member.name} {entry.rule.name}",
         body=f"您登记的{entry.member.name}的积分“{entry.rule.name}”未通过审核。\n原因：{reason}",
     )
     return entry
-
-
-def _announce(entry: PointEntry, actor, *, recipients, title: str, body: str) -> None:
-    event = entry.history.order_by("-history_id").values_list("history_id", flat=True).first()
-    notify(
-        [u for u in recipients if u.pk != actor.pk],
-        title=title,
-        body=body,
-        url=reverse("assessments:points_branch", args=[entry.member.branch_id, entry.year]),
-        key=f"point-entry:{entry.pk}:event:{event}",
-    )
 
 
 # --- Totals ----------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from simple_history.utils import bulk_update_with_history
 from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Member
-from core.errors import DomainError, IllegalTransition
-from notifications.services import notify
+from core.errors import DomainError
+from core.workflow import locked, record, require_state
+from notifications.services import announce
 
 from .choices import ReportStatus
 from .models import DutyReport, DutyReportPeriod
@@ -239,29 +240,6 @@ def get_member_for_filing(user, pk: int) -> Member:
 # --- transitions -----------------------------------------------------------------------
 
 
-def _record(report: DutyReport, by, reason: str, fields: list[str] | None = None) -> DutyReport:
-    report._history_user = by
-    report._change_reason = reason
-    if fields is None:
-        report.save()
-    else:
-        report.save(update_fields=fields)
-    return report
-
-
-def _locked(report: DutyReport) -> DutyReport:
-    return (
-        DutyReport.objects.select_for_update(of=("self",))
-        .select_related("member__branch__organ", "member__user", "period")
-        .get(pk=report.pk)
-    )
-
-
-def _require_state(report: DutyReport, allowed: tuple, message: str) -> None:
-    if report.status not in allowed:
-        raise IllegalTransition(f"{message}（当前状态：{report.get_status_display()}）。")
-
-
 def _clean_data(data: dict) -> dict:
     return {name: (data.get(name) or "").strip() for name in TEXT_FIELDS}
 
@@ -294,14 +272,14 @@ def save_draft(member: Member, period: DutyReportPeriod, *, data: dict, by, toda
         report = DutyReport(member=member, period=period, **_clean_data(data))
         try:
             with transaction.atomic():
-                return _record(report, by, "起草报告")
+                return record(report, by, "起草报告")
         except IntegrityError:
             # The same report was started in another window a moment ago.
             raise ReportError("该报告刚刚已由他人创建，请刷新页面后再修改。") from None
-    _require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "报告已提交，不能再修改")
+    require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "报告已提交，不能再修改")
     for name, value in _clean_data(data).items():
         setattr(report, name, value)
-    return _record(report, by, "修改报告", [*TEXT_FIELDS])
+    return record(report, by, "修改报告", [*TEXT_FIELDS])
 
 
 @transaction.atomic
@@ -312,10 +290,10 @@ def submit_report(report: DutyReport, *, by) -> DutyReport:
     after the due date is not late. `submitted_at` keeps that first moment; resubmissions are in
     the history.
     """
-    report = _locked(report)
+    report = locked(report, "member__branch__organ", "member__user", "period")
     if not can_file(by, report.member):
         raise PermissionDenied("只有本人或本支部书记、支委可以提交该报告。")
-    _require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "只有草稿或被退回的报告可以提交")
+    require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "只有草稿或被退回的报告可以提交")
     empty = [str(DutyReport._meta.get_field(name).verbose_name) for name in TEXT_FIELDS if not getattr(report, name)]
     if empty:
         raise ReportError("提交前请填写：" + "、".join(empty) + "。")
@@ -325,10 +303,10 @@ def submit_report(report: DutyReport, *, by) -> DutyReport:
         report.is_late = is_late(report.submitted_at, report.period)
     report.status = ReportStatus.SUBMITTED
     reason = "退回后重新提交" if resubmission else ("逾期提交" if report.is_late else "提交报告")
-    _record(report, by, reason, ["status", "submitted_at", "is_late"])
-    _announce(
+    record(report, by, reason, ["status", "submitted_at", "is_late"])
+    announce(
         report,
-        by,
+        actor=by,
         title=f"【待审阅】{report.member.name}提交了{report.period}一岗双责报告",
         body=f"{report.member.branch.organ.display_short} {report.member.name}"
         f"{'重新' if resubmission else ''}提交了{report.period}一岗双责报告"
@@ -340,18 +318,18 @@ def submit_report(report: DutyReport, *, by) -> DutyReport:
 
 @transaction.atomic
 def accept_report(report: DutyReport, *, by) -> DutyReport:
-    report = _locked(report)
+    report = locked(report, "member__branch__organ", "member__user", "period")
     if not can_review(by, report.member):
         raise PermissionDenied("只有本机关党委或工委工作人员可以审阅该报告。")
-    _require_state(report, (ReportStatus.SUBMITTED,), "只有待审阅的报告可以审阅通过")
+    require_state(report, (ReportStatus.SUBMITTED,), "只有待审阅的报告可以审阅通过")
     report.status = ReportStatus.ACCEPTED
     report.reviewed_by = by
     report.reviewed_at = timezone.now()
     report.return_reason = ""
-    _record(report, by, "审阅通过", ["status", "reviewed_by", "reviewed_at", "return_reason"])
-    _announce(
+    record(report, by, "审阅通过", ["status", "reviewed_by", "reviewed_at", "return_reason"])
+    announce(
         report,
-        by,
+        actor=by,
         title=f"您的{report.period}一岗双责报告已审阅",
         body=f"{report.member.name}的{report.period}一岗双责报告已由{by}审阅通过。",
         recipients=_filers(report),
@@ -362,21 +340,21 @@ def accept_report(report: DutyReport, *, by) -> DutyReport:
 @transaction.atomic
 def return_report(report: DutyReport, *, by, reason: str) -> DutyReport:
     """Send the report back with a reason the leader reads; they edit it and submit again."""
-    report = _locked(report)
+    report = locked(report, "member__branch__organ", "member__user", "period")
     if not can_review(by, report.member):
         raise PermissionDenied("只有本机关党委或工委工作人员可以退回该报告。")
     reason = (reason or "").strip()
     if not reason:
         raise ReportError("退回时请写明原因，便于修改。")
-    _require_state(report, (ReportStatus.SUBMITTED,), "只有待审阅的报告可以退回")
+    require_state(report, (ReportStatus.SUBMITTED,), "只有待审阅的报告可以退回")
     report.status = ReportStatus.RETURNED
     report.return_reason = reason
     report.reviewed_by = by
     report.reviewed_at = timezone.now()
-    _record(report, by, f"退回修改：{reason}", ["status", "return_reason", "reviewed_by", "reviewed_at"])
-    _announce(
+    record(report, by, f"退回修改：{reason}", ["status", "return_reason", "reviewed_by", "reviewed_at"])
+    announce(
         report,
-        by,
+        actor=by,
         title=f"{report.period}一岗双责报告被退回修改",
         body=f"{report.member.name}的{report.period}一岗双责报告被退回。原因：{reason}",
         recipients=_filers(report),
@@ -389,18 +367,6 @@ def _filers(report: DutyReport) -> list:
     if report.member.user_id and report.member.user.is_active:
         return [report.member.user]
     return list(selectors.branch_committee_users(report.member.branch_id))
-
-
-def _announce(report: DutyReport, actor, *, title: str, body: str, recipients) -> None:
-    # One notification per step: the history row of the step makes the key unique across resubmissions.
-    step = report.history.order_by("-history_id").values_list("history_id", flat=True).first()
-    notify(
-        [u for u in recipients if u.pk != actor.pk],
-        title=title,
-        body=body,
-        url=report_url(report),
-        key=f"dutyreport:{report.pk}:step:{step}",
-    )
 
 
 def report_url(report: DutyReport) -> str:

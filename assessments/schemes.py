@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.scope import scope_of
 from core.errors import DomainError
+from core.workflow import record
 
 from .choices import AdjustmentKind, IndicatorSource, Metric, SchemeStatus
 from .models import AdjustmentItem, AssessmentScheme, Dimension, Indicator
@@ -273,14 +274,6 @@ def _lock_for_edit(scheme: AssessmentScheme, by) -> AssessmentScheme:
     return scheme
 
 
-def _record(scheme: AssessmentScheme, by, reason: str, fields: list[str] | None = None) -> AssessmentScheme:
-    """Save the scheme with who and why; dimensions, indicators and items are logged in its history."""
-    scheme._history_user = by
-    scheme._change_reason = reason
-    scheme.save(update_fields=fields)
-    return scheme
-
-
 @transaction.atomic
 def _copy(source: AssessmentScheme, *, year: int, version: int, by, reason: str) -> AssessmentScheme:
     scheme = AssessmentScheme(
@@ -361,7 +354,7 @@ def update_scheme(scheme: AssessmentScheme, data: dict, *, by) -> AssessmentSche
         setattr(scheme, name, data[name])
     _raise_first(_field_problems(scheme, SETTING_FIELDS))
     _raise_first(settings_problems({name: getattr(scheme, name) for name in SETTING_FIELDS}))
-    return _record(scheme, by, "修改方案设置", changed)
+    return record(scheme, by, "修改方案设置", changed)
 
 
 # --- Dimensions ------------------------------------------------------------------------------
@@ -385,7 +378,7 @@ def add_dimension(scheme: AssessmentScheme, *, name: str, sort_order: int = 0, b
     name = (name or "").strip()
     _raise_first(dimension_problems(scheme, name))
     dimension = Dimension.objects.create(scheme=scheme, name=name, sort_order=sort_order)
-    _record(scheme, by, f"新增维度“{name}”")
+    record(scheme, by, f"新增维度“{name}”")
     return dimension
 
 
@@ -399,7 +392,7 @@ def update_dimension(dimension: Dimension, *, name: str, sort_order: int, by) ->
     reason = f"修改维度“{dimension.name}”" + (f"为“{name}”" if name != dimension.name else "")
     dimension.name, dimension.sort_order = name, sort_order
     dimension.save(update_fields=["name", "sort_order"])
-    _record(scheme, by, reason)
+    record(scheme, by, reason)
     return dimension
 
 
@@ -410,7 +403,7 @@ def delete_dimension(dimension: Dimension, *, by) -> None:
         raise SchemeError(f"维度“{dimension.name}”下还有指标，请先删除或移走这些指标。")
     name = dimension.name
     dimension.delete()
-    _record(scheme, by, f"删除维度“{name}”")
+    record(scheme, by, f"删除维度“{name}”")
 
 
 # --- Indicators ------------------------------------------------------------------------------
@@ -479,7 +472,7 @@ def add_indicator(scheme: AssessmentScheme, data: IndicatorData, *, by) -> Indic
     scheme = _lock_for_edit(scheme, by)
     _raise_first(indicator_problems(scheme, data))
     indicator = Indicator.objects.create(scheme=scheme, **_indicator_values(data))
-    _record(scheme, by, f"新增指标“{indicator.name}”（{num(indicator.max_score)}分）")
+    record(scheme, by, f"新增指标“{indicator.name}”（{num(indicator.max_score)}分）")
     return indicator
 
 
@@ -497,7 +490,7 @@ def update_indicator(indicator: Indicator, data: IndicatorData, *, by) -> Indica
         setattr(indicator, name, values[name])
     indicator.save(update_fields=changed)
     labels = "、".join(str(Indicator._meta.get_field(name).verbose_name) for name in changed)
-    _record(scheme, by, f"修改指标“{old_name}”：{labels}")
+    record(scheme, by, f"修改指标“{old_name}”：{labels}")
     return indicator
 
 
@@ -506,7 +499,7 @@ def delete_indicator(indicator: Indicator, *, by) -> None:
     scheme = _lock_for_edit(indicator.scheme, by)
     name = indicator.name
     indicator.delete()
-    _record(scheme, by, f"删除指标“{name}”")
+    record(scheme, by, f"删除指标“{name}”")
 
 
 # --- The 加减分 catalogue ---------------------------------------------------------------------
@@ -540,7 +533,7 @@ def add_adjustment_item(scheme: AssessmentScheme, data: ItemData, *, by) -> Adju
     scheme = _lock_for_edit(scheme, by)
     _raise_first(item_problems(data))
     item = AdjustmentItem.objects.create(scheme=scheme, **_item_values(data))
-    _record(scheme, by, f"新增{item.get_kind_display()}事项“{item.name}”")
+    record(scheme, by, f"新增{item.get_kind_display()}事项“{item.name}”")
     return item
 
 
@@ -556,7 +549,7 @@ def update_adjustment_item(item: AdjustmentItem, data: ItemData, *, by) -> Adjus
     for name in changed:
         setattr(item, name, values[name])
     item.save(update_fields=changed)
-    _record(scheme, by, f"修改加减分事项“{old_name}”")
+    record(scheme, by, f"修改加减分事项“{old_name}”")
     return item
 
 
@@ -565,7 +558,7 @@ def delete_adjustment_item(item: AdjustmentItem, *, by) -> None:
     scheme = _lock_for_edit(item.scheme, by)
     name = item.name
     item.delete()
-    _record(scheme, by, f"删除加减分事项“{name}”")
+    record(scheme, by, f"删除加减分事项“{name}”")
 
 
 def maxima_warning(total: Decimal) -> str:

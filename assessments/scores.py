@@ -11,14 +11,13 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Branch, Organ
 from core.errors import DomainError
-from notifications.services import notify
+from notifications.services import announce
 
 from .choices import AdjustmentKind
 from .models import Adjustment, Indicator, IndicatorScore
@@ -206,17 +205,6 @@ def save_self_scores(branch: Branch, *, year: int, entries: Iterable[SelfScore],
 # --- 加分 / 扣分 -------------------------------------------------------------------------------
 
 
-def _announce(adjustment: Adjustment, by, *, title: str, body: str, event: str) -> None:
-    """The branch committee learns of every 加分 or 扣分 recorded for it, and of its withdrawal."""
-    notify(
-        [u for u in selectors.branch_committee_users(adjustment.branch_id) if u.pk != by.pk],
-        title=title,
-        body=body,
-        url=f"{reverse('assessments:adjustment_list')}?year={adjustment.year}",
-        key=f"adjustment:{adjustment.pk}:{event}",
-    )
-
-
 @transaction.atomic
 def add_adjustment(branch: Branch, *, year: int, kind: str, name: str, points: Decimal, note: str, by) -> Adjustment:
     """Record a 加分 or 扣分 for a branch (a catalogue item or free text); the scheme's caps apply at rating."""
@@ -242,9 +230,10 @@ def add_adjustment(branch: Branch, *, year: int, kind: str, name: str, points: D
     adjustment._change_reason = f"登记{adjustment.get_kind_display()}"
     adjustment.save()
     sign = "+" if kind == AdjustmentKind.BONUS else "−"
-    _announce(
+    announce(
         adjustment,
-        by,
+        actor=by,
+        recipients=selectors.branch_committee_users(adjustment.branch_id),
         title=f"【{adjustment.get_kind_display()}】{year}年度考核：{name}（{sign}{num(points)}分）",
         body=f"{branch.name}{year}年度考核登记了{adjustment.get_kind_display()}：{name}，{sign}{num(points)}分。\n依据：{note}",
         event="added",
@@ -260,9 +249,10 @@ def delete_adjustment(adjustment: Adjustment, *, by) -> None:
         raise PermissionDenied("只有工委或本机关党委工作人员可以撤销该支部的加减分。")
     adjustment._history_user = by
     adjustment._change_reason = f"撤销{adjustment.get_kind_display()}"
-    _announce(
+    announce(
         adjustment,
-        by,
+        actor=by,
+        recipients=selectors.branch_committee_users(adjustment.branch_id),
         title=f"【撤销{adjustment.get_kind_display()}】{adjustment.year}年度考核：{adjustment.name}",
         body=f"{adjustment.branch.name}{adjustment.year}年度考核的{adjustment.get_kind_display()}"
         f"“{adjustment.name}”（{num(adjustment.points)}分）已撤销。",

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts import selectors
@@ -18,7 +17,8 @@ from branches.choices import CommitteePost
 from branches.models import Branch, CommitteeMember, Member
 from core.errors import DomainError
 from core.uploads import MAX_FILES_PER_REPORT, CheckedFile, UploadRejected, check_uploads, discard_files
-from notifications.services import notify
+from core.workflow import locked, record
+from notifications.services import announce
 from projects.services import config_for_year
 
 from .choices import SecretaryGrade, SecretaryReportStatus
@@ -69,17 +69,6 @@ def _reporter(branch: Branch, by) -> Member:
     raise SecretaryReportError("支部届次中未登记书记，请先在支部页面登记支委会届次和书记。")
 
 
-def _save(report: SecretaryReport, by, reason: str, fields: list[str] | None = None) -> SecretaryReport:
-    report._history_user = by
-    report._change_reason = reason
-    report.save(update_fields=fields)
-    return report
-
-
-def _locked(report: SecretaryReport) -> SecretaryReport:
-    return SecretaryReport.objects.select_for_update(of=("self",)).select_related("branch__organ").get(pk=report.pk)
-
-
 def _check_files(files: Iterable, year: int, already: int) -> list[CheckedFile]:
     files = list(files or ())
     if not files:
@@ -117,7 +106,7 @@ def save_draft(
             if creating:
                 report = SecretaryReport(branch=branch, year=year, secretary=_reporter(branch, by), created_by=by)
             else:
-                report = _locked(report)
+                report = locked(report, "branch__organ")
                 if report.status != S.DRAFT:
                     raise SecretaryReportError(f"述职{report.get_status_display()}，不能再修改。")
             remove = [] if creating else list(remove)
@@ -133,7 +122,7 @@ def save_draft(
             if creating or report.text != text or len(notes) > 1:
                 # Saving an unchanged form leaves no empty entry in the history.
                 report.text = text
-                _save(report, by, "；".join(notes), None if creating else ["text"])
+                record(report, by, "；".join(notes), None if creating else ["text"])
             for attachment in remove:
                 removed_names.append(attachment.file.name)
                 attachment.delete()
@@ -149,7 +138,7 @@ def save_draft(
 
 @transaction.atomic
 def submit(report: SecretaryReport, *, by) -> SecretaryReport:
-    report = _locked(report)
+    report = locked(report, "branch__organ")
     if not can_write(by, report.branch):
         raise PermissionDenied("只有本支部书记、支委可以提交书记述职。")
     if report.status != S.DRAFT:
@@ -157,10 +146,10 @@ def submit(report: SecretaryReport, *, by) -> SecretaryReport:
     if not report.text.strip():
         raise SecretaryReportError("请先填写述职报告内容再提交。")
     report.status, report.submitted_at = S.SUBMITTED, timezone.now()
-    _save(report, by, "提交述职", ["status", "submitted_at"])
-    _announce(
+    record(report, by, "提交述职", ["status", "submitted_at"])
+    announce(
         report,
-        by,
+        actor=by,
         recipients=selectors.organ_staff_users(report.branch.organ_id),
         title=f"【待评议】{report}",
         body=f"{report.branch.organ.display_short} {report.branch.name} 已提交{report.year}年度书记述职，请评议。",
@@ -170,7 +159,7 @@ def submit(report: SecretaryReport, *, by) -> SecretaryReport:
 
 @transaction.atomic
 def evaluate(report: SecretaryReport, *, grade: str, evaluation: str, by) -> SecretaryReport:
-    report = _locked(report)
+    report = locked(report, "branch__organ")
     if not can_evaluate(by, report.branch):
         raise PermissionDenied("只有本机关党委或工委工作人员可以评议书记述职。")
     if report.status != S.SUBMITTED:
@@ -183,10 +172,10 @@ def evaluate(report: SecretaryReport, *, grade: str, evaluation: str, by) -> Sec
     report.status, report.grade, report.evaluation = S.EVALUATED, grade, evaluation
     report.evaluated_by, report.evaluated_at = by, timezone.now()
     fields = ["status", "grade", "evaluation", "evaluated_by", "evaluated_at"]
-    _save(report, by, f"评议：{report.get_grade_display()}", fields)
-    _announce(
+    record(report, by, f"评议：{report.get_grade_display()}", fields)
+    announce(
         report,
-        by,
+        actor=by,
         recipients=selectors.branch_committee_users(report.branch_id),
         title=f"书记述职已评议：{report.get_grade_display()}",
         body=f"{report}的评议等次为“{report.get_grade_display()}”。\n评议意见：{evaluation}",
@@ -197,7 +186,7 @@ def evaluate(report: SecretaryReport, *, grade: str, evaluation: str, by) -> Sec
 @transaction.atomic
 def return_report(report: SecretaryReport, *, reason: str, by) -> SecretaryReport:
     """Send a submitted report back to the branch to be completed."""
-    report = _locked(report)
+    report = locked(report, "branch__organ")
     if not can_evaluate(by, report.branch):
         raise PermissionDenied("只有本机关党委或工委工作人员可以退回书记述职。")
     if report.status != S.SUBMITTED:
@@ -206,23 +195,12 @@ def return_report(report: SecretaryReport, *, reason: str, by) -> SecretaryRepor
     if not reason:
         raise SecretaryReportError("请填写退回修改的原因。")
     report.status, report.submitted_at = S.DRAFT, None
-    _save(report, by, f"退回修改：{reason}", ["status", "submitted_at"])
-    _announce(
+    record(report, by, f"退回修改：{reason}", ["status", "submitted_at"])
+    announce(
         report,
-        by,
+        actor=by,
         recipients=selectors.branch_committee_users(report.branch_id),
         title=f"书记述职被退回修改：{report}",
         body=f"{report}被退回修改。\n原因：{reason}",
     )
     return report
-
-
-def _announce(report: SecretaryReport, actor, *, recipients, title: str, body: str) -> None:
-    event = report.history.order_by("-history_id").values_list("history_id", flat=True).first()
-    notify(
-        [u for u in recipients if u.pk != actor.pk],
-        title=title,
-        body=body,
-        url=reverse("assessments:secretary_report", args=[report.branch_id, report.year]),
-        key=f"secretary-report:{report.pk}:event:{event}",
-    )

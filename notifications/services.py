@@ -5,6 +5,8 @@ from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 
+from core.workflow import last_change
+
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -36,3 +38,22 @@ def notify(recipients: Iterable, *, title: str, body: str = "", url: str = "", k
         # With the broker down the step still succeeds; `email_unsent` sends these later.
         email_notifications.delay_on_commit(ids)
     return created
+
+
+def announce(
+    subject, *, actor, recipients: Iterable, title: str, body: str, url: str = "", event=None
+) -> list[Notification]:
+    """Tell the people concerned about a step `actor` took on `subject`, never the actor themself.
+
+    The key names the subject and this very change (`event`, by default its latest history row), so a
+    step is announced once however often it is retried, and each later step is announced afresh.
+    The link is `url`, by default the subject's own page.
+    """
+    event = last_change(subject) if event is None else event
+    return notify(
+        [user for user in recipients if user.pk != actor.pk],
+        title=title,
+        body=body,
+        url=url or subject.get_absolute_url(),
+        key=f"{subject._meta.label_lower}:{subject.pk}:{event}",
+    )

@@ -14,12 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.selectors import branch_committee_users, gongwei_users, organ_staff_users
+from core.workflow import locked, require_state
 from notifications.services import notify
 
 from . import rules
 from .choices import Grade, ProjectStatus
 from .models import AcceptanceMark, AcceptanceReview, Project, ProjectEvent, ProjectYearConfig, RubricCriterion
-from .services import IllegalTransition, ProjectError, _locked, _move, _require_state, config_for_year
+from .services import IllegalTransition, ProjectError, _move, config_for_year
 
 CENT = Decimal("0.01")
 
@@ -48,10 +49,10 @@ class Scored:
 @transaction.atomic
 def request_acceptance(project: Project, *, summary: str, results: Iterable[TargetResult], by) -> Project:
     """The branch reports what it achieved against each target and asks for public acceptance."""
-    project = _locked(project)
+    project = locked(project, "branch__organ")
     if not rules.is_branch_writer(by, project):
         raise PermissionDenied("只有本支部书记或支委可以申请验收。")
-    _require_state(project, (ProjectStatus.FILED,), "只有工委备案、实施中的项目可以申请验收")
+    require_state(project, (ProjectStatus.FILED,), "只有工委备案、实施中的项目可以申请验收")
     if not summary.strip():
         raise ProjectError("请填写验收总结。")
     targets = {t.pk: t for t in project.targets.all()}
@@ -110,10 +111,10 @@ def _checked_marks(criteria: list[RubricCriterion], marks: Mapping[int, Decimal]
 @transaction.atomic
 def score_project(project: Project, *, reviewer, marks: Mapping[int, Decimal], comment: str = "") -> AcceptanceReview:
     """Record (or revise) one reviewer's marks; a revision keeps the earlier one in the history."""
-    project = _locked(project)
+    project = locked(project, "branch__organ")
     if not rules.can_score(reviewer, project):
         raise PermissionDenied("您不是该项目的验收评审人。")
-    _require_state(project, (ProjectStatus.ACCEPTANCE_REQUESTED,), "只有待验收的项目可以评分")
+    require_state(project, (ProjectStatus.ACCEPTANCE_REQUESTED,), "只有待验收的项目可以评分")
     criteria = list(config_for_year(project.year).criteria.all())
     if not criteria:
         raise ProjectError("本年度尚未设置验收评分标准，请联系工委。")
@@ -160,8 +161,8 @@ def finalize_acceptance(project: Project, *, by) -> Project:
     if not rules.is_gongwei(by):
         raise PermissionDenied("只有工委工作人员可以确认验收结果。")
     config = _lock_year(project.year)
-    project = _locked(project)
-    _require_state(project, (ProjectStatus.ACCEPTANCE_REQUESTED,), "只有待验收的项目可以确认验收")
+    project = locked(project, "branch__organ")
+    require_state(project, (ProjectStatus.ACCEPTANCE_REQUESTED,), "只有待验收的项目可以确认验收")
     totals = list(project.reviews.values_list("total", flat=True))
     if len(totals) < config.min_reviewers:
         raise ProjectError(f"评审人数不足：至少需要 {config.min_reviewers} 位评审人评分，目前 {len(totals)} 位。")
@@ -258,7 +259,7 @@ def mark_top_ten(project: Project, *, by, on: bool) -> Project:
         .order_by("pk")
         .only("pk", "is_top_ten")
     )
-    project = _locked(project)
+    project = locked(project, "branch__organ")
     if project.status != ProjectStatus.ACCEPTED:
         raise IllegalTransition(f"只有已验收的项目可以评为十佳（当前状态：{project.get_status_display()}）")
     if project.is_top_ten == on:

@@ -2,26 +2,16 @@
 transaction, so a step taken from a page, the API or a command notifies the same people."""
 
 from accounts import selectors
-from notifications.services import notify
+from notifications.services import announce
 
 from . import rules
 from .models import Project
 
 
-def _others(users, actor):
-    return [u for u in users if u.pk != actor.pk]
-
-
 def _announce(project: Project, actor, *, title: str, body: str, recipients) -> None:
-    """Tell the people concerned about a workflow step (inside the step's transaction)."""
+    """A project step is keyed to its event (every step records one), not to the project's history."""
     event = project.events.order_by("-pk").values_list("pk", flat=True).first()
-    notify(
-        _others(recipients, actor),
-        title=title,
-        body=body,
-        url=project.get_absolute_url(),
-        key=f"project:{project.pk}:event:{event}",
-    )
+    announce(project, actor=actor, recipients=recipients, title=title, body=body, event=event)
 
 
 def _branch_people(project: Project) -> list:

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import DomainError, IllegalTransition
+from core.workflow import locked, require_state
 
 from . import notices, rules
 from .choices import ProjectStatus
@@ -112,10 +113,6 @@ def reopen_filing(topic_list: TopicList, *, until: datetime.date, reason: str, b
 # --- 支部立项 → 审核 → 备案 -------------------------------------------------------------
 
 
-def _locked(project: Project) -> Project:
-    return Project.objects.select_for_update().select_related("branch__organ").get(pk=project.pk)
-
-
 def _move(project: Project, *, to: str, action: str, by, reason: str = "", **fields) -> Project:
     event = ProjectEvent(
         project=project, actor=by, action=action, from_status=project.status, to_status=to, reason=reason
@@ -130,17 +127,12 @@ def _move(project: Project, *, to: str, action: str, by, reason: str = "", **fie
     return project
 
 
-def _require_state(project: Project, allowed: tuple, message: str) -> None:
-    if project.status not in allowed:
-        raise IllegalTransition(f"{message}（当前状态：{project.get_status_display()}）")
-
-
 @transaction.atomic
 def submit_project(project: Project, *, by, today: datetime.date | None = None) -> Project:
-    project = _locked(project)
+    project = locked(project, "branch__organ")
     if not rules.is_branch_writer(by, project):
         raise PermissionDenied("只有本支部书记或支委可以提交项目。")
-    _require_state(project, (ProjectStatus.DRAFT, ProjectStatus.RETURNED), "只有草稿或退回修改的项目可以提交")
+    require_state(project, (ProjectStatus.DRAFT, ProjectStatus.RETURNED), "只有草稿或退回修改的项目可以提交")
     # The window binds the first filing; a project returned for changes may come back at any time.
     if project.status == ProjectStatus.DRAFT and not filing_is_open(project.branch, project.year, today):
         raise ProjectError("立项填报期已截止或尚未开始，不能提交；如需补报，请联系机关党委开放补报。")
@@ -162,10 +154,10 @@ def submit_project(project: Project, *, by, today: datetime.date | None = None) 
 
 @transaction.atomic
 def approve_project(project: Project, *, by, note: str = "") -> Project:
-    project = _locked(project)
+    project = locked(project, "branch__organ")
     if not rules.is_organ_reviewer(by, project):
         raise PermissionDenied("只有本机关党委或工委工作人员可以审核项目。")
-    _require_state(project, (ProjectStatus.SUBMITTED,), "只有待审核的项目可以审核通过")
+    require_state(project, (ProjectStatus.SUBMITTED,), "只有待审核的项目可以审核通过")
     project = _move(
         project, to=ProjectStatus.APPROVED, action="审核通过", by=by, reason=note, approved_at=timezone.now()
     )
@@ -176,7 +168,7 @@ def approve_project(project: Project, *, by, note: str = "") -> Project:
 @transaction.atomic
 def return_project(project: Project, *, by, reason: str) -> Project:
     """Send the project back to the branch with a reason the secretary sees."""
-    project = _locked(project)
+    project = locked(project, "branch__organ")
     if not reason.strip():
         raise ProjectError("退回时请写明原因，便于支部修改。")
     if project.status == ProjectStatus.SUBMITTED:
@@ -201,10 +193,10 @@ def return_project(project: Project, *, by, reason: str) -> Project:
 
 @transaction.atomic
 def file_project(project: Project, *, by, note: str = "") -> Project:
-    project = _locked(project)
+    project = locked(project, "branch__organ")
     if not rules.is_gongwei(by):
         raise PermissionDenied("只有工委工作人员可以备案。")
-    _require_state(project, (ProjectStatus.APPROVED,), "只有机关党委审核通过的项目可以备案")
+    require_state(project, (ProjectStatus.APPROVED,), "只有机关党委审核通过的项目可以备案")
     project = _move(project, to=ProjectStatus.FILED, action="工委备案", by=by, reason=note, filed_at=timezone.now())
     notices.filed(project, by)
     return project

@@ -88,7 +88,7 @@ def test_approve_and_return_at_once_one_wins(branch_a, organ_staff_a, second_rev
     """
     project = ProjectFactory(branch=branch_a, submitted=True)
 
-    with mock.patch.object(project_services, "_require_state", slowed(project_services._require_state)):
+    with mock.patch.object(project_services, "require_state", slowed(project_services.require_state)):
         results, errors = run_together(
             lambda: project_services.approve_project(Project.objects.get(pk=project.pk), by=organ_staff_a),
             lambda: project_services.return_project(
@@ -111,7 +111,7 @@ def test_approve_and_return_at_once_one_wins(branch_a, organ_staff_a, second_rev
 def test_two_approvals_at_once_record_one_event(branch_a, organ_staff_a, gongwei_staff):
     project = ProjectFactory(branch=branch_a, submitted=True)
 
-    with mock.patch.object(project_services, "_require_state", slowed(project_services._require_state)):
+    with mock.patch.object(project_services, "require_state", slowed(project_services.require_state)):
         results, errors = run_together(
             lambda: project_services.approve_project(Project.objects.get(pk=project.pk), by=organ_staff_a),
             lambda: project_services.approve_project(Project.objects.get(pk=project.pk), by=gongwei_staff),

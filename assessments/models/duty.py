@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
@@ -91,6 +92,9 @@ class DutyReport(models.Model):
     def __str__(self) -> str:
         return f"{self.member} {self.period}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:report_detail", args=[self.pk])
+
 
 class ProblemQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ProblemQuerySet":
@@ -150,3 +154,6 @@ class Problem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:problem_detail", args=[self.pk])

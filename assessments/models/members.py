@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
@@ -173,6 +174,10 @@ class PointEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.member} {self.rule.name}"
 
+    def get_absolute_url(self) -> str:
+        # An entry is read and reviewed on its branch's points page of the year.
+        return reverse("assessments:points_branch", args=[self.member.branch_id, self.year])
+
 
 class SecretaryReport(models.Model):
     """书记述职: the secretary's year-end report, and the 机关党委's 评议 of it."""
@@ -218,6 +223,9 @@ class SecretaryReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch} {self.year}年度书记述职"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:secretary_report", args=[self.branch_id, self.year])
 
 
 def secretary_file_path(instance: "SecretaryReportAttachment", filename: str) -> str:

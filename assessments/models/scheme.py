@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from branches.models import Branch
@@ -304,6 +305,9 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('assessments:adjustment_list')}?year={self.year}"
 
     @property
     def signed_points(self) -> Decimal:

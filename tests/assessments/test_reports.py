@@ -16,6 +16,7 @@ from assessments import reports
 from assessments.choices import ReportStatus
 from assessments.models import DutyReport, DutyReportPeriod
 from branches.models import Member
+from core.errors import IllegalTransition
 from notifications.models import Notification
 from tests.factories import BranchFactory, MemberFactory, OrganFactory, Role, UserFactory, grant
 
@@ -244,15 +245,15 @@ def test_refusals_change_nothing(client_for, branch_a, secretary_of_branch_a, me
 def test_illegal_transitions_are_refused_with_a_reason(branch_a, secretary_of_branch_a, organ_staff_a):
     wang = leader(branch_a)
     draft = reports.save_draft(wang, h1(), data=TEXT, by=secretary_of_branch_a)
-    with pytest.raises(reports.IllegalTransition, match="只有待审阅的报告可以审阅通过（当前状态：草稿）"):
+    with pytest.raises(IllegalTransition, match="只有待审阅的报告可以审阅通过（当前状态：草稿）"):
         reports.accept_report(draft, by=organ_staff_a)
     report = reports.accept_report(reports.submit_report(draft, by=secretary_of_branch_a), by=organ_staff_a)
     assert report.status == ReportStatus.ACCEPTED and report.reviewed_by == organ_staff_a
-    with pytest.raises(reports.IllegalTransition, match="只有待审阅的报告可以退回"):
+    with pytest.raises(IllegalTransition, match="只有待审阅的报告可以退回"):
         reports.return_report(report, by=organ_staff_a, reason="再改改")
-    with pytest.raises(reports.IllegalTransition, match="只有草稿或被退回的报告可以提交"):
+    with pytest.raises(IllegalTransition, match="只有草稿或被退回的报告可以提交"):
         reports.submit_report(report, by=secretary_of_branch_a)
-    with pytest.raises(reports.IllegalTransition, match="报告已提交，不能再修改"):
+    with pytest.raises(IllegalTransition, match="报告已提交，不能再修改"):
         reports.save_draft(wang, h1(), data=TEXT, by=secretary_of_branch_a)
     report.refresh_from_db()
     assert report.status == ReportStatus.ACCEPTED and report.business_work == TEXT["business_work"]
