@@ -136,6 +136,7 @@ def start_run(year: int, *, by, as_of: datetime.date | None = None, enqueue: boo
     With `enqueue` the Celery task computes it once the transaction commits; without, the caller
     runs `compute_run` itself (`manage.py compute_ratings --sync`).
     """
+    requested_at = timezone.now()
     today = timezone.localdate()
     if not orglife.year_is_reasonable(year, today) or year > today.year:
         raise RatingError(f"{year}年度不能评定。")
@@ -156,6 +157,10 @@ def start_run(year: int, *, by, as_of: datetime.date | None = None, enqueue: boo
             run.save(update_fields=["status", "error"])
         else:
             raise RunConflict(f"{run}正在计算，请稍候刷新页面。")
+    # A request that overlapped this one may have created its run (and even computed it) while this one
+    # waited for the lock: the rows locked above were read before it committed. Asked at once, run once.
+    if RatingRun.objects.filter(year=year, created_at__gt=requested_at).exists():
+        raise RunConflict("同一年度的另一次评定刚刚开始，请稍候刷新页面。")
     number = (RatingRun.objects.filter(year=year).aggregate(n=Max("number"))["n"] or 0) + 1
     try:
         with transaction.atomic():
