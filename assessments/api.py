@@ -9,11 +9,10 @@ serializers only check the shape of the input. The services' refusals become 409
 
 import datetime
 from decimal import Decimal
-from urllib.parse import quote
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +33,7 @@ from accounts.scope import scope_of
 from branches.access import get_branch_for_user, get_member_for_user
 from branches.models import Branch, Member
 from core.api import ERRORS, TRANSITION_ERRORS, XlsxFallbackMixin, XlsxRenderer, router, wants_xlsx
-from core.excel import XLSX_CONTENT_TYPE
+from core.excel import XLSX_CONTENT_TYPE, xlsx_attachment
 from maintenance.models import ExportKind, record_export
 
 from . import appraisal as appraisals
@@ -103,13 +102,6 @@ class Viewset(XlsxFallbackMixin, viewsets.GenericViewSet):
 
 
 XLSX_RENDERERS = [JSONRenderer, BrowsableAPIRenderer, XlsxRenderer]
-
-
-def _attachment(content: bytes, filename: str, fallback: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 # === 一岗双责 reports ===========================================================================
@@ -456,7 +448,7 @@ class ProblemViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin):
             today = timezone.localdate()
             rows = self.filter_queryset(self.get_queryset()).select_related("created_by", "verified_by")
             record_export(request._request, kind=ExportKind.PROBLEMS, row_count=rows.count(), full_id_numbers=False)
-            return _attachment(
+            return xlsx_attachment(
                 export_problems(rows, today), f"问题整改台账-{today:%Y%m%d}.xlsx", f"problems-{today:%Y%m%d}.xlsx"
             )
         return super().list(request, *args, **kwargs)

@@ -7,7 +7,9 @@ Every export of a filtered list (projects, 一岗双责 reports, the problem led
 import datetime
 import io
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
+from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -75,3 +77,16 @@ def workbook_bytes(
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def content_disposition(filename: str, ascii_name: str) -> str:
+    """An attachment header every browser reads: old clients take the ASCII name, the others the Chinese one
+    (RFC 6266/5987)."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def xlsx_attachment(content: bytes, filename: str, ascii_name: str) -> HttpResponse:
+    """An Excel download of `content` named `filename` (Chinese) or `ascii_name` for old clients."""
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(filename, ascii_name)
+    return response

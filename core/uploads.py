@@ -25,6 +25,7 @@ from django.db import models
 from django.http import FileResponse, Http404, HttpResponse
 
 from core.errors import DomainError
+from core.excel import content_disposition
 
 MAX_FILES_PER_REPORT = 10
 # [Content_Types].xml of a real Office file is a few KB; a large one is not worth parsing.
@@ -257,10 +258,8 @@ class StoredFile(models.Model):
                 raise Http404("文件已不存在。") from exc
             response = FileResponse(handle, content_type=self.content_type)
         ext = self.original_name.rsplit(".", 1)[-1].lower() if "." in self.original_name else "bin"
-        # RFC 6266/5987: old clients take the ASCII name, the others the original Chinese one.
-        response["Content-Disposition"] = (
-            f'attachment; filename="{self.download_prefix}-{self.pk}.{quote(ext)}"; '
-            f"filename*=UTF-8''{quote(self.original_name)}"
+        response["Content-Disposition"] = content_disposition(
+            self.original_name, f"{self.download_prefix}-{self.pk}.{quote(ext)}"
         )
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"

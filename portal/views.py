@@ -20,8 +20,7 @@ from branches.models import Branch, Member, Organ
 from branches.orglife import FIRST_YEAR
 from branches.rules import current_warning_counts
 from notifications.models import Notification
-from projects.views.progress import my_open_tasks
-from projects.views.workflow import review_sections
+from projects.selectors import my_open_tasks, review_sections
 
 from . import dashboard as selectors
 from . import home as home_panels

@@ -12,7 +12,7 @@ from branches.access import writable_branches
 from branches.models import Organ
 
 from . import rules
-from .models import Milestone, Project, Topic, TopicList
+from .models import Evidence, Milestone, Project, Supervision, Task, Topic, TopicList
 
 
 def get_project_for_user(user, pk: int, *, write: bool = False) -> Project:
@@ -94,3 +94,27 @@ def is_reviewer(user) -> bool:
     """Staff who review, file or score projects: the 工委 and 机关党委."""
     scope = scope_of(user)
     return scope.is_gongwei or scope.is_organ_staff
+
+
+def _visible_projects(user):
+    return Project.objects.visible_to(user)
+
+
+def get_task_for_user(user, pk: int) -> Task:
+    return get_object_or_404(
+        Task.objects.filter(project__in=_visible_projects(user)).select_related("project__branch__organ"), pk=pk
+    )
+
+
+def get_supervision_for_user(user, pk: int) -> Supervision:
+    return get_object_or_404(
+        Supervision.objects.filter(project__in=_visible_projects(user)).select_related(
+            "project__branch__organ", "milestone", "author"
+        ),
+        pk=pk,
+    )
+
+
+def get_evidence_for_user(user, token: str) -> Evidence:
+    # The token alone is not a key: a guessed or leaked link outside the user's scope is a 404.
+    return get_object_or_404(Evidence.objects.filter(project__in=_visible_projects(user)), token=token)

@@ -32,16 +32,20 @@ from .access import (
     can_publish_any_topics,
     can_see_projects,
     filing_branches,
+    get_evidence_for_user,
     get_milestone_for_user,
     get_project_for_reviewer,
     get_project_for_user,
+    get_supervision_for_user,
+    get_task_for_user,
     get_topic_for_user,
     get_topic_list_for_user,
     topic_lists_for,
 )
 from .choices import Direction, ProjectStatus, SupervisionKind, TaskStatus
+from .exports import project_list_export
 from .filters import ProjectFilter
-from .forms.progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm
+from .forms.progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm, task_args
 from .forms.workflow import (
     ProjectForm,
     ReopenForm,
@@ -65,8 +69,7 @@ from .models import (
     Topic,
     TopicList,
 )
-from .views import progress as views_progress
-from .views import workflow as views_workflow
+from .selectors import project_queryset
 
 # --- shared helpers -----------------------------------------------------------------------
 
@@ -683,14 +686,14 @@ class ProjectViewSet(XlsxFallbackMixin, mixins.ListModelMixin, mixins.RetrieveMo
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def scoped_queryset(self, user):
-        return views_workflow.project_queryset(user, timezone.localdate()).select_related("topic", "responsible")
+        return project_queryset(user, timezone.localdate()).select_related("topic", "responsible")
 
     def list(self, request, *args, **kwargs):
         _require(can_see_projects(request.user), "您的账号无权查看支部项目。")
         if wants_xlsx(request):
             # Bad filters answer 400 here as on the JSON list; the rows are the page's own export.
             self.filter_queryset(self.get_queryset())
-            return views_workflow.project_export(request._request)
+            return project_list_export(request._request)
         return super().list(request, *args, **kwargs)
 
     def _detail(self, pk, code=status.HTTP_200_OK) -> Response:
@@ -1026,7 +1029,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         )
 
     def get_object(self):
-        return views_progress.get_evidence_for_user(self.request.user, self.kwargs["token"])
+        return get_evidence_for_user(self.request.user, self.kwargs["token"])
 
     @extend_schema(
         summary="下载佐证材料",
@@ -1034,7 +1037,7 @@ class EvidenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     )
     @action(detail=True, methods=["get"])
     def download(self, request, token=None):
-        return views_progress.get_evidence_for_user(request.user, token).download()
+        return get_evidence_for_user(request.user, token).download()
 
 
 # --- 任务到人 -------------------------------------------------------------------------------
@@ -1112,7 +1115,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         )
 
     def get_object(self):
-        return views_progress.get_task_for_user(self.request.user, self.kwargs["pk"])
+        return get_task_for_user(self.request.user, self.kwargs["pk"])
 
     def _answer(self, task, code=status.HTTP_200_OK) -> Response:
         task = Task.objects.prefetch_related("assignees").get(pk=task.pk)
@@ -1130,11 +1133,11 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         if blocked := progress.frozen_reason(project, "不能再分派任务"):
             raise Conflict(blocked)
         data = _check(TaskForm(self._form_data(shape.validated_data), project=project))
-        task = progress.create_task(project, by=request.user, **views_progress._task_args(data))
+        task = progress.create_task(project, by=request.user, **task_args(data))
         return self._answer(task, status.HTTP_201_CREATED)
 
     def _writable(self, pk, message: str) -> Task:
-        task = views_progress.get_task_for_user(self.request.user, pk)
+        task = get_task_for_user(self.request.user, pk)
         _require(rules.is_branch_writer(self.request.user, task.project), message)
         return task
 
@@ -1148,7 +1151,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         data["assignees"] = [m.pk for m in task.assignees.all()]
         data.update(self._form_data(shape.validated_data))
         cleaned = _check(TaskForm(data, instance=task, project=task.project))
-        progress.update_task(task, by=request.user, **views_progress._task_args(cleaned))
+        progress.update_task(task, by=request.user, **task_args(cleaned))
         return self._answer(task)
 
     def destroy(self, request, *args, **kwargs):
@@ -1163,7 +1166,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     )
     @action(detail=True, methods=["post"])
     def progress(self, request, pk=None):
-        task = views_progress.get_task_for_user(request.user, pk)
+        task = get_task_for_user(request.user, pk)
         allowed = progress.is_assignee(request.user, task) or rules.is_branch_writer(request.user, task.project)
         _require(allowed, "只有任务责任人或本支部书记、支委可以更新任务进展。")
         if blocked := progress.frozen_reason(task.project, "任务进展不能再修改"):
@@ -1248,7 +1251,7 @@ class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         )
 
     def get_object(self):
-        return views_progress.get_supervision_for_user(self.request.user, self.kwargs["pk"])
+        return get_supervision_for_user(self.request.user, self.kwargs["pk"])
 
     def create(self, request, *args, **kwargs):
         shape = SupervisionWriteSerializer(data=request.data)
@@ -1277,7 +1280,7 @@ class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     )
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
-        supervision = views_progress.get_supervision_for_user(request.user, pk)
+        supervision = get_supervision_for_user(request.user, pk)
         _require(progress.is_branch_committee(request.user, supervision.project), "只有本支部书记或支委可以答复督办。")
         if supervision.kind != SupervisionKind.DUBAN:
             raise ValidationError({"detail": ["督查意见无需答复。"]})

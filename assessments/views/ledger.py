@@ -1,7 +1,6 @@
 """Pages of the 问题整改台账: the ledger list and its Excel export, the item page and its steps."""
 
 import datetime
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, writable_branches
 from core.errors import DomainError, status_for
-from core.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
+from core.excel import local, text, workbook_bytes, xlsx_attachment
 from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
@@ -149,11 +148,9 @@ def problem_export(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = ledger.in_ledger_order(_filtered(request, today).qs.select_related("created_by", "verified_by"), today)
     record_export(request, kind=ExportKind.PROBLEMS, row_count=rows.count(), full_id_numbers=False)
-    response = HttpResponse(export_problems(rows, today), content_type=XLSX_CONTENT_TYPE)
-    filename, fallback = f"问题整改台账-{today:%Y%m%d}.xlsx", f"problems-{today:%Y%m%d}.xlsx"
-    # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return response
+    return xlsx_attachment(
+        export_problems(rows, today), f"问题整改台账-{today:%Y%m%d}.xlsx", f"problems-{today:%Y%m%d}.xlsx"
+    )
 
 
 # --- One item --------------------------------------------------------------------------------

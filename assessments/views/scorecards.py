@@ -1,7 +1,5 @@
 """Year-end scorecard exports: request one for a rating run, follow its progress, download it."""
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
-from core.excel import XLSX_CONTENT_TYPE
+from core.excel import XLSX_CONTENT_TYPE, content_disposition
 from maintenance.models import ExportKind, record_export
 
 from .. import scorecards
@@ -134,10 +132,8 @@ def scorecard_download(request: HttpRequest, pk: int) -> FileResponse:
     except FileNotFoundError as exc:
         raise Http404("文件已不存在，请重新导出。") from exc
     response = FileResponse(handle, content_type=XLSX_CONTENT_TYPE)
-    # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.
-    response["Content-Disposition"] = (
-        f'attachment; filename="scorecards-{export.run.year}-{export.pk}.xlsx"; '
-        f"filename*=UTF-8''{quote(scorecards.download_name(export))}"
+    response["Content-Disposition"] = content_disposition(
+        scorecards.download_name(export), f"scorecards-{export.run.year}-{export.pk}.xlsx"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -3,7 +3,6 @@
 import datetime
 import re
 import uuid
-from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
-from core.excel import XLSX_CONTENT_TYPE
+from core.excel import XLSX_CONTENT_TYPE, xlsx_attachment
 from maintenance.models import ExportKind, record_export
 
 from .. import roster
@@ -44,13 +43,6 @@ class RosterUploadForm(forms.Form):
 def _require_roster_access(user) -> None:
     if not scope_of(user).is_staff_or_committee:
         raise PermissionDenied("您的账号无权导入或导出党员名册。")
-
-
-def _xlsx_response(content: bytes, filename: str, ascii_fallback: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.
-    response["Content-Disposition"] = f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 def _crumbs(*extra) -> list[tuple]:
@@ -108,7 +100,7 @@ def _render_preview(request: HttpRequest, preview: roster.RosterPreview, pending
 def roster_template(request: HttpRequest) -> HttpResponse:
     _require_roster_access(request.user)
     content = roster.build_template(branches=writable_branches(request.user).order_by("organ__sort_order", "name"))
-    return _xlsx_response(content, "党员名册导入模板.xlsx", "roster-template.xlsx")
+    return xlsx_attachment(content, "党员名册导入模板.xlsx", "roster-template.xlsx")
 
 
 @login_required
@@ -123,7 +115,7 @@ def roster_export(request: HttpRequest) -> HttpResponse:
     # Personal data leaves the portal: log who took what (the API's Excel list comes through here too).
     record_export(request, kind=ExportKind.ROSTER, row_count=members.count(), full_id_numbers=not mask_ids)
     today = timezone.localdate()
-    return _xlsx_response(content, f"党员名册-{today:%Y%m%d}.xlsx", f"roster-{today:%Y%m%d}.xlsx")
+    return xlsx_attachment(content, f"党员名册-{today:%Y%m%d}.xlsx", f"roster-{today:%Y%m%d}.xlsx")
 
 
 @login_required

@@ -99,3 +99,13 @@ class SupervisionForm(forms.Form):
 
 class DubanAnswerForm(forms.Form):
     answer = forms.CharField(label="答复内容", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+def task_args(data: dict) -> dict:
+    """A task form's cleaned data as the keyword arguments of `progress.create_task` / `update_task`."""
+    return {
+        "title": data["title"],
+        "description": data["description"],
+        "assignees": data["assignees"],
+        "due_on": data["due_on"],
+    }

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, F, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,42 +20,23 @@ from accounts.scope import scope_of
 from core.errors import DomainError, status_for
 
 from .. import progress, rules
-from ..access import get_milestone_for_user, get_project_for_user
+from ..access import (
+    get_evidence_for_user,
+    get_milestone_for_user,
+    get_project_for_user,
+    get_supervision_for_user,
+    get_task_for_user,
+)
 from ..choices import SupervisionKind, TaskStatus
-from ..forms.progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm
-from ..models import Evidence, Milestone, MilestoneProgress, Project, Supervision, Task
+from ..forms.progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm, task_args
+from ..models import Milestone, MilestoneProgress, Project, Task
 from ..progress import EvidenceRejected
 from ..services import config_for_year
 
 MY_TASKS_PAGE_SIZE = 20
-HOME_TASK_COUNT = 5
 
 
 # --- fetch and authorize ---------------------------------------------------------------
-
-
-def _visible_projects(user):
-    return Project.objects.visible_to(user)
-
-
-def get_task_for_user(user, pk: int) -> Task:
-    return get_object_or_404(
-        Task.objects.filter(project__in=_visible_projects(user)).select_related("project__branch__organ"), pk=pk
-    )
-
-
-def get_supervision_for_user(user, pk: int) -> Supervision:
-    return get_object_or_404(
-        Supervision.objects.filter(project__in=_visible_projects(user)).select_related(
-            "project__branch__organ", "milestone", "author"
-        ),
-        pk=pk,
-    )
-
-
-def get_evidence_for_user(user, token: str) -> Evidence:
-    # The token alone is not a key: a guessed or leaked link outside the user's scope is a 404.
-    return get_object_or_404(Evidence.objects.filter(project__in=_visible_projects(user)), token=token)
 
 
 # --- the panel on the project page -----------------------------------------------------
@@ -285,20 +266,6 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
     return {"progress_panel": build_panel(request.user, project)}
 
 
-def my_open_tasks(user):
-    """A member's unfinished tasks, soonest due first, for the home page."""
-    member_id = scope_of(user).member_id
-    if member_id is None:
-        return Task.objects.none()
-    # No `visible_to` filter: a member sees every project they have a task in (ProjectQuerySet.visible_to).
-    return (
-        Task.objects.filter(assignees=member_id)
-        .exclude(status=TaskStatus.DONE)
-        .select_related("project")
-        .order_by("due_on", "pk")[:HOME_TASK_COUNT]
-    )
-
-
 # --- helpers -----------------------------------------------------------------------------
 
 
@@ -396,15 +363,6 @@ def _task_form_page(request, form, project, title: str, *, status=200, task=None
     )
 
 
-def _task_args(data: dict) -> dict:
-    return {
-        "title": data["title"],
-        "description": data["description"],
-        "assignees": data["assignees"],
-        "due_on": data["due_on"],
-    }
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_create(request: HttpRequest, project_pk: int) -> HttpResponse:
@@ -414,7 +372,7 @@ def task_create(request: HttpRequest, project_pk: int) -> HttpResponse:
     status = _blocked_status(request, blocked)
     if not blocked and request.method == "POST" and form.is_valid():
         try:
-            task = progress.create_task(project, by=request.user, **_task_args(form.cleaned_data))
+            task = progress.create_task(project, by=request.user, **task_args(form.cleaned_data))
         except DomainError as exc:
             form.add_error(None, str(exc))
             status = _error_status(exc)
@@ -436,7 +394,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     status = _blocked_status(request, blocked)
     if not blocked and request.method == "POST" and form.is_valid():
         try:
-            progress.update_task(task, by=request.user, **_task_args(form.cleaned_data))
+            progress.update_task(task, by=request.user, **task_args(form.cleaned_data))
         except DomainError as exc:
             form.add_error(None, str(exc))
             status = _error_status(exc)
@@ -528,7 +486,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("show") == "all"
     tasks = Task.objects.none()
     if member_id is not None:
-        tasks = Task.objects.filter(assignees=member_id, project__in=_visible_projects(request.user))
+        tasks = Task.objects.filter(assignees=member_id, project__in=Project.objects.visible_to(request.user))
         if not show_all:
             tasks = tasks.exclude(status=TaskStatus.DONE)
         tasks = (

@@ -2,26 +2,23 @@
 list and its export, the reviewer's queue and the 未立项预警."""
 
 import datetime
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from accounts.scope import scope_of
 from branches.models import Branch
 from core.errors import DomainError, status_for
 from core.history import history_of
-from maintenance.models import ExportKind, record_export
 
 from .. import rules, services
 from ..access import (
@@ -38,7 +35,7 @@ from ..access import (
     topic_lists_for,
 )
 from ..choices import ProjectStatus
-from ..exports import CONTENT_TYPE, export_projects
+from ..exports import filtered_projects, project_list_export
 from ..filters import ALL_YEARS, ProjectFilter
 from ..forms.workflow import (
     NoteForm,
@@ -52,7 +49,8 @@ from ..forms.workflow import (
     plan_formsets,
     save_project,
 )
-from ..models import Project, Target, Topic, TopicList
+from ..models import Project, Topic, TopicList
+from ..selectors import review_sections
 from ..tables import ProjectTable
 from . import acceptance as views_acceptance
 from . import progress as views_progress
@@ -85,13 +83,6 @@ def _topic_crumbs(topic_list: TopicList | None = None, *extra) -> list[tuple]:
     if topic_list is not None:
         crumbs.append((str(topic_list), reverse("projects:topic_list_detail", args=[topic_list.pk])))
     return crumbs + list(extra)
-
-
-def _xlsx_response(content: bytes, filename: str, ascii_fallback: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=CONTENT_TYPE)
-    # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.
-    response["Content-Disposition"] = f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 # --- 党委出题 ---------------------------------------------------------------------------
@@ -530,15 +521,6 @@ def milestone_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 # --- 项目列表、导出 ---------------------------------------------------------------------
 
 
-def project_queryset(user, today: datetime.date):
-    """The projects a user may see, with progress and overdue milestones, ready for list and export."""
-    return Project.objects.visible_to(user).with_progress(today).select_related("branch__organ")
-
-
-def _filtered(request: HttpRequest, today: datetime.date) -> ProjectFilter:
-    return ProjectFilter(request.GET, queryset=project_queryset(request.user, today), user=request.user, today=today)
-
-
 def _list_year(filterset: ProjectFilter, today: datetime.date) -> int:
     value = filterset.form.cleaned_data.get("year") if filterset.form.is_valid() else None
     return int(value) if value and value != ALL_YEARS else today.year
@@ -548,7 +530,7 @@ def _list_year(filterset: ProjectFilter, today: datetime.date) -> int:
 def project_list(request: HttpRequest) -> HttpResponse:
     _require(can_see_projects(request.user), "您的账号无权查看支部项目。")
     today = timezone.localdate()
-    filterset = _filtered(request, today)
+    filterset = filtered_projects(request, today)
     table = ProjectTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
     year = _list_year(filterset, today)
@@ -570,44 +552,11 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
 def project_export(request: HttpRequest) -> HttpResponse:
-    """Exactly the rows of the project list for the same query string, every page."""
-    _require(scope_of(request.user).is_staff_or_committee, "您的账号无权导出支部项目。")
-    today = timezone.localdate()
-    n_targets = Target.objects.filter(project=OuterRef("pk")).order_by().values("project").annotate(c=Count("pk"))
-    rows = (
-        _filtered(request, today)
-        .qs.select_related("topic", "responsible")
-        .annotate(n_targets=Coalesce(Subquery(n_targets.values("c")), Value(0)))
-        .order_by("-year", "branch__organ__sort_order", "branch__name", "pk")
-    )
-    record_export(request, kind=ExportKind.PROJECTS, row_count=rows.count(), full_id_numbers=False)
-    return _xlsx_response(export_projects(rows), f"支部项目-{today:%Y%m%d}.xlsx", f"projects-{today:%Y%m%d}.xlsx")
+    return project_list_export(request)
 
 
 # --- 待我审核 ---------------------------------------------------------------------------
-
-
-def review_sections(user) -> list[tuple[str, str, object]]:
-    """(key, heading, queryset) of what waits for this user: 机关党委 review, 工委 filing, scoring."""
-    scope = scope_of(user)
-    visible = Project.objects.visible_to(user).select_related("branch__organ")
-    sections = []
-    # First-level review belongs to the organs; the 工委 steps in at filing.
-    if scope.organ_ids:
-        review = visible.filter(status=ProjectStatus.SUBMITTED, branch__organ_id__in=scope.organ_ids)
-        sections.append(("review", "待审核立项", review.order_by("submitted_at", "pk")))
-    if scope.is_gongwei:
-        sections.append(
-            ("file", "待工委备案", visible.filter(status=ProjectStatus.APPROVED).order_by("approved_at", "pk"))
-        )
-    scoring = visible.filter(status=ProjectStatus.ACCEPTANCE_REQUESTED).exclude(reviews__reviewer=user)
-    scoring = scoring.exclude(branch_id__in=scope.branch_ids)
-    if not scope.is_gongwei:
-        scoring = scoring.filter(branch__organ_id__in=scope.organ_ids)
-    sections.append(("score", "待验收评分", scoring.order_by("pk")))
-    return sections
 
 
 @login_required

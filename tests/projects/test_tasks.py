@@ -14,8 +14,8 @@ from notifications.models import Notification
 from projects import progress
 from projects.choices import ProjectStatus, TaskStatus
 from projects.models import Task
+from projects.selectors import my_open_tasks
 from projects.services import IllegalTransition, ProjectError
-from projects.views.progress import my_open_tasks
 from tests.factories import MemberFactory, UserFactory
 from tests.projects.factories import ProjectFactory, TaskFactory
 
