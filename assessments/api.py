@@ -39,7 +39,10 @@ from maintenance.models import ExportKind, record_export
 from . import appraisal as appraisals
 from . import ledger, points, ratings, reports, schemes, scorecards, scores, secretary
 from .choices import AdjustmentKind, AppraisalGrade, ProblemSource, SecretaryGrade
+from .exports import export_problems
+from .filters import ResultFilter
 from .forms.ledger import ProblemFilter
+from .ledger import get_problem_for_user, get_problem_for_verifier, problems_for
 from .models import (
     Adjustment,
     AdjustmentItem,
@@ -61,9 +64,7 @@ from .models import (
     SecretaryReportAttachment,
 )
 from .reports import FILING_CHOICES, TEXT_FIELDS
-from .views import scorecards as views_scorecards
-from .views.ledger import export_problems, get_problem_for_user, get_problem_for_verifier, problems_for
-from .views.ratings import ResultFilter, distributions
+from .results import distributions
 from .views.reports import overview_query
 from .views.reports import report_export as report_export_page
 
@@ -1751,7 +1752,7 @@ class ScorecardExportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMode
     def download(self, request, pk=None):
         export = self.get_object()
         # The page's own download: the same checks, headers and export log entry.
-        return views_scorecards.scorecard_download(request._request, export.pk)
+        return scorecards.download(request._request, export)
 
     @extend_schema(
         summary="重新生成失败或长时间未完成的导出", request=None, responses={202: ScorecardExportSerializer, **ERRORS}

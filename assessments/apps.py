@@ -8,7 +8,7 @@ class AssessmentsConfig(AppConfig):
     def ready(self) -> None:
         from branches.panels import register_branch_panel
 
-        from .views.ratings import branch_stars_context
+        from .results import branch_stars_context
 
         # The branch page shows the branch's stars over the years, and links to its member-level assessments.
         register_branch_panel("assessments/_branch_stars.html", branch_stars_context)

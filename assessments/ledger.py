@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import BooleanField, Case, Q, Value, When
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -280,3 +281,29 @@ def in_ledger_order(queryset, today: datetime.date):
     """`is_overdue` annotated; what still needs rectifying first, the most pressing deadline on top."""
     working_first = Case(When(status__in=WORKING, then=Value(0)), default=Value(1))
     return queryset.annotate(is_overdue=overdue_flag(today), _rank=working_first).order_by("_rank", "deadline", "pk")
+
+
+def problems_for(user):
+    """The items a user may open: those of the branches they see, and any they answer for themselves."""
+    visible = Problem.objects.visible_to(user)
+    member_id = scope_of(user).member_id
+    if member_id is not None:
+        visible = visible | Problem.objects.filter(responsible_id=member_id)
+    return visible
+
+
+def get_problem_for_user(user, pk: int, *, write: bool = False) -> Problem:
+    """404 outside the user's scope; 403 when the user may look but not rectify."""
+    problem = get_object_or_404(
+        problems_for(user).select_related("branch__organ", "responsible", "created_by", "verified_by"), pk=pk
+    )
+    if write and not can_work(user, problem):
+        raise PermissionDenied("只有本支部书记、支委或上级党组织可以办理该问题。")
+    return problem
+
+
+def get_problem_for_verifier(user, pk: int) -> Problem:
+    problem = get_problem_for_user(user, pk)
+    if not can_verify(user, problem):
+        raise PermissionDenied("只有本机关党委或工委工作人员可以核验或退回该问题。")
+    return problem

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -34,7 +35,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from accounts.scope import scope_of
 from branches.models import Organ
 from core.errors import DomainError
-from core.excel import HEADER_FILL, text
+from core.excel import HEADER_FILL, XLSX_CONTENT_TYPE, content_disposition, text
+from maintenance.models import ExportKind, record_export
 from notifications.services import notify
 
 from .choices import AdjustmentKind, IndicatorSource, JobStatus, RunStatus, TierMode
@@ -512,3 +514,21 @@ def default_run(year: int, number: int | None = None) -> RatingRun:
     if run is None:
         raise ScorecardError(f"{year}年度没有已发布的星级评定结果；请先发布，或用 --run 指定批次。")
     return run
+
+
+def download(request, export: ScorecardExport) -> FileResponse:
+    """The finished file of an export the requester may open, as an attachment; the download is logged."""
+    if export.status != JobStatus.DONE or not export.file:
+        raise Http404("文件尚未生成。")
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("文件已不存在，请重新导出。") from exc
+    response = FileResponse(handle, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(
+        download_name(export), f"scorecards-{export.run.year}-{export.pk}.xlsx"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    record_export(request, kind=ExportKind.SCORECARDS, row_count=row_count(export), full_id_numbers=False)
+    return response

@@ -21,7 +21,7 @@ from assessments import reports
 from assessments.choices import ReportStatus, RunStatus
 from assessments.models import DutyReportPeriod, RatingResult
 from assessments.reports import FILING_CHOICES, FILING_MISSING, FILING_RETURNED
-from assessments.views.ratings import largest_losses
+from assessments.results import largest_losses
 from branches.models import Branch, Member
 from notifications.models import Notification
 

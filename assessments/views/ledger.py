@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,13 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, writable_branches
 from core.errors import DomainError, status_for
-from core.excel import local, text, workbook_bytes, xlsx_attachment
+from core.excel import xlsx_attachment
 from core.history import history_of
 from maintenance.models import ExportKind, record_export
 
 from .. import ledger
+from ..exports import export_problems
 from ..forms.ledger import BranchChoiceForm, CloseForm, ProblemFilter, ProblemForm, ReopenForm
-from ..ledger import WORKING
+from ..ledger import WORKING, get_problem_for_user, get_problem_for_verifier
 from ..models import Problem
 
 PAGE_SIZE = 30
@@ -39,32 +40,6 @@ def _crumbs(problem: Problem | None = None, *extra) -> list[tuple]:
     if problem is not None:
         crumbs.append((problem.title, reverse("assessments:problem_detail", args=[problem.pk])))
     return crumbs + list(extra)
-
-
-def problems_for(user):
-    """The items a user may open: those of the branches they see, and any they answer for themselves."""
-    visible = Problem.objects.visible_to(user)
-    member_id = scope_of(user).member_id
-    if member_id is not None:
-        visible = visible | Problem.objects.filter(responsible_id=member_id)
-    return visible
-
-
-def get_problem_for_user(user, pk: int, *, write: bool = False) -> Problem:
-    """404 outside the user's scope; 403 when the user may look but not rectify."""
-    problem = get_object_or_404(
-        problems_for(user).select_related("branch__organ", "responsible", "created_by", "verified_by"), pk=pk
-    )
-    if write and not ledger.can_work(user, problem):
-        raise PermissionDenied("只有本支部书记、支委或上级党组织可以办理该问题。")
-    return problem
-
-
-def get_problem_for_verifier(user, pk: int) -> Problem:
-    problem = get_problem_for_user(user, pk)
-    if not ledger.can_verify(user, problem):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以核验或退回该问题。")
-    return problem
 
 
 def _filtered(request: HttpRequest, today: datetime.date) -> ProblemFilter:
@@ -104,40 +79,6 @@ def problem_list(request: HttpRequest) -> HttpResponse:
             "breadcrumbs": [("问题整改台账", None)],
         },
     )
-
-
-EXPORT_COLUMNS = [
-    ("机关", 16), ("支部", 22), ("问题来源", 10), ("问题", 30), ("具体表现", 30), ("整改责任人", 10),
-    ("整改措施", 36), ("整改时限", 12), ("状态", 12), ("逾期天数", 9), ("整改情况说明", 36),
-    ("整改完成时间", 17), ("核验人", 10), ("核验时间", 17), ("登记人", 10), ("登记时间", 17),
-]  # fmt: skip
-
-
-def export_rows(problem: Problem, today: datetime.date) -> list:
-    late = (today - problem.deadline).days if problem.status in WORKING and problem.deadline < today else None
-    return [
-        text(problem.branch.organ.display_short),
-        text(problem.branch.name),
-        problem.get_source_display(),
-        text(problem.title),
-        text(problem.description),
-        text(problem.responsible.name),
-        text(problem.measures),
-        problem.deadline,
-        problem.get_status_display(),
-        late,
-        text(problem.closing_note),
-        local(problem.closed_at),
-        text(str(problem.verified_by)) if problem.verified_by_id else None,
-        local(problem.verified_at),
-        text(str(problem.created_by)),
-        local(problem.created_at),
-    ]
-
-
-def export_problems(queryset, today: datetime.date) -> bytes:
-    rows = (export_rows(problem, today) for problem in queryset.iterator(chunk_size=1000))
-    return workbook_bytes("问题整改台账", EXPORT_COLUMNS, rows, freeze="D2")
 
 
 @login_required

@@ -5,16 +5,10 @@ Every number shown comes from the frozen RatingRun/RatingResult rows, never from
 so a published run reads the same however the inputs change afterwards.
 """
 
-from dataclasses import dataclass
-from decimal import Decimal
-
-import django_filters
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,18 +17,19 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.scope import scope_of
-from branches.filters import ScopedFilterSet
-from branches.models import Branch, Organ
+from branches.models import Organ
 from core.errors import DomainError
 
 from .. import ratings
-from ..choices import RunStatus, Tier
+from ..choices import RunStatus
+from ..filters import ResultFilter
 from ..models import RatingResult, RatingRun
+from ..results import adjustment_notes, breakdown_blocks, distributions, largest_losses
 from ..schemes import scheme_for_year
 
 PAGE_SIZE = 50
 NAV = "ratings"
-LOSSES_SHOWN = 5
+
 WORKING = (RunStatus.QUEUED, RunStatus.RUNNING)
 OPEN = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.DRAFT)
 
@@ -138,101 +133,6 @@ def run_compute(request: HttpRequest) -> HttpResponse:
 # --- One run ---------------------------------------------------------------------------------
 
 
-class ResultFilter(ScopedFilterSet):
-    """Search by the frozen branch name, so a renamed branch is found under the name it was rated with."""
-
-    organ = django_filters.ModelChoiceFilter(label="单位", queryset=Organ.objects.none(), empty_label="全部单位")
-    q = django_filters.CharFilter(
-        label="搜索", field_name="branch_name", lookup_expr="icontains",
-        widget=forms.TextInput(attrs={"placeholder": "支部名称"}),
-    )  # fmt: skip
-
-    stars = django_filters.ChoiceFilter(
-        label="星级",
-        choices=[("4plus", "四星及以上"), *((str(n), f"{n}星" if n else "无星") for n in range(5, -1, -1))],
-        empty_label="全部星级",
-        method="filter_stars",
-    )
-    tier = django_filters.ChoiceFilter(label="等次", choices=Tier.choices, empty_label="全部等次")
-    change = django_filters.ChoiceFilter(
-        label="较上年",
-        choices=[("up", "升星"), ("down", "降星"), ("same", "持平"), ("new", "新参评")],
-        empty_label="不限",
-        method="filter_change",
-    )
-    bottom = django_filters.ChoiceFilter(
-        label="排名靠后整顿", field_name="is_bottom", choices=[("1", "是"), ("0", "否")], empty_label="不限",
-        method="filter_bottom",
-    )  # fmt: skip
-
-    class Meta:
-        model = RatingResult
-        fields = ["organ", "q", "stars", "tier", "change", "bottom"]
-
-    def __init__(self, data=None, *args, user=None, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        self.scope_choices(user)
-        if not scope_of(user).is_gongwei:
-            # One organ to choose from is no choice; 机关党委 see their own organ anyway.
-            del self.filters["organ"]
-
-    def filter_stars(self, queryset, name, value):
-        if value == "4plus":
-            return queryset.filter(stars__gte=4)
-        return queryset.filter(stars=int(value))
-
-    def filter_change(self, queryset, name, value):
-        # The dashboard counts the same four groups (portal.dashboard.rating_section).
-        lookups = {
-            "up": Q(stars__gt=F("previous_stars")),
-            "down": Q(stars__lt=F("previous_stars")),
-            "same": Q(stars=F("previous_stars")),
-            "new": Q(previous_stars__isnull=True),
-        }
-        return queryset.filter(lookups[value])
-
-    def filter_bottom(self, queryset, name, value):
-        return queryset.filter(is_bottom=value == "1")
-
-
-@dataclass(frozen=True)
-class Share:
-    label: str
-    count: int
-    percent: Decimal
-
-
-def _percent(count: int, total: int) -> Decimal:
-    if not total:
-        return Decimal("0.0")
-    return (Decimal(count) * 100 / total).quantize(Decimal("0.1"))
-
-
-def distributions(results) -> dict:
-    """Star and tier counts of the results, in one aggregate query."""
-    counts = results.aggregate(
-        total=Count("pk"),
-        four_plus=Count("pk", filter=Q(stars__gte=4)),
-        bottom=Count("pk", filter=Q(is_bottom=True)),
-        **{f"stars_{n}": Count("pk", filter=Q(stars=n)) for n in range(6)},
-        **{f"tier_{tier.value}": Count("pk", filter=Q(tier=tier.value)) for tier in Tier},
-    )
-    total = counts["total"]
-    return {
-        "total": total,
-        "stars": [
-            Share("★" * n + "☆" * (5 - n) if n else "无星", counts[f"stars_{n}"], _percent(counts[f"stars_{n}"], total))
-            for n in range(5, -1, -1)
-        ],
-        "tiers": [
-            Share(tier.label, counts[f"tier_{tier.value}"], _percent(counts[f"tier_{tier.value}"], total))
-            for tier in Tier
-        ],
-        "four_plus": Share("四星及以上", counts["four_plus"], _percent(counts["four_plus"], total)),
-        "bottom": counts["bottom"],
-    }
-
-
 def _scope_label(scope) -> str:
     """Whose branches the distributions count: a 机关党委 sees its organ's share, not the whole run."""
     if scope.is_gongwei:
@@ -304,90 +204,6 @@ def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
 # --- One branch's result ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Line:
-    """One indicator of a frozen breakdown, with the points it lost (None when N/A)."""
-
-    name: str
-    source: str
-    max: Decimal
-    score: Decimal | None
-    input: str
-
-    @property
-    def lost(self) -> Decimal | None:
-        return None if self.score is None else self.max - self.score
-
-    @property
-    def not_applicable(self) -> bool:
-        return self.score is None
-
-
-@dataclass
-class DimensionBlock:
-    name: str
-    points: str
-    lines: list[Line]
-
-    @property
-    def max(self) -> Decimal:
-        return sum((line.max for line in self.lines if not line.not_applicable), Decimal("0"))
-
-    @property
-    def score(self) -> Decimal:
-        return sum((line.score for line in self.lines if not line.not_applicable), Decimal("0"))
-
-    @property
-    def lost(self) -> Decimal:
-        return self.max - self.score
-
-
-SOURCE_LABELS = {"computed": "系统计算", "manual": "人工评分", "business": "业务工作"}
-ADJUSTMENT_SOURCE = "adjustment"  # the run's line summing the 加减分, outside any dimension
-
-
-def _line(row: dict) -> Line:
-    return Line(
-        name=row.get("name", ""),
-        source=SOURCE_LABELS.get(row.get("source", ""), row.get("source", "")),
-        max=Decimal(row.get("max") or "0"),
-        score=None if row.get("score") is None else Decimal(row["score"]),
-        input=row.get("input") or "",
-    )
-
-
-def _indicator_rows(result: RatingResult) -> list[dict]:
-    return [row for row in result.breakdown if row.get("source") != ADJUSTMENT_SOURCE]
-
-
-def adjustment_notes(result: RatingResult) -> str:
-    """What the 加减分 were for, as the run wrote them ("市级表彰 +2；…")."""
-    return "；".join(row.get("input") or "" for row in result.breakdown if row.get("source") == ADJUSTMENT_SOURCE)
-
-
-def breakdown_blocks(result: RatingResult) -> list[DimensionBlock]:
-    """The breakdown grouped by dimension, in the order the run stored it (the scheme's order)."""
-    blocks: dict[str, DimensionBlock] = {}
-    for row in _indicator_rows(result):
-        dimension = row.get("dimension", "")
-        block = blocks.get(dimension)
-        if block is None:
-            block = blocks[dimension] = DimensionBlock(dimension, result.dimensions.get(dimension, ""), [])
-        block.lines.append(_line(row))
-    return list(blocks.values())
-
-
-def largest_losses(result: RatingResult | None, limit: int = LOSSES_SHOWN) -> list[Line]:
-    """Where the branch lost the most points; N/A indicators lost nothing (they were rescaled away)."""
-    if result is None:
-        return []
-    lines = (_line(row) for row in _indicator_rows(result))
-    lost = [line for line in lines if line.lost is not None and line.lost > 0]
-    # Ties keep the scheme's order (sort is stable), so the card reads the same on every visit.
-    lost.sort(key=lambda line: line.lost, reverse=True)
-    return lost[:limit]
-
-
 @login_required
 @require_GET
 def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -417,18 +233,3 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- The branch page's stars -----------------------------------------------------------------
-
-
-def branch_stars_context(branch: Branch, user) -> dict:
-    """Context for `assessments/_branch_stars.html`: published results over the years and the
-    latest one's largest losses. A fixed number of queries, however many years there are."""
-    history = ratings.branch_history(branch)
-    latest = history[-1] if history else None
-    scope = scope_of(user)
-    return {
-        "stars_history": history,
-        "latest_result": latest,
-        "stars_losses": largest_losses(latest),
-        # The result page is scoped like RatingResult.visible_to: staff of the organ and the branch committee.
-        "stars_linkable": scope.is_gongwei or branch.organ_id in scope.organ_ids or branch.pk in scope.branch_ids,
-    }

@@ -24,7 +24,7 @@ from maintenance.models import ExportKind, record_export
 
 from .. import reports
 from ..choices import ReportStatus
-from ..exports_reports import CONTENT_TYPE, export_roster
+from ..exports import CONTENT_TYPE, export_roster
 from ..forms.reports import DutyReportForm, OverviewForm, PeriodForm, ReviewForm
 from ..models import DutyReport, DutyReportPeriod
 from ..reports import FILING_CHOICES, TEXT_FIELDS, ReportError

@@ -10,8 +10,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
-from core.excel import XLSX_CONTENT_TYPE, content_disposition
-from maintenance.models import ExportKind, record_export
 
 from .. import scorecards
 from ..choices import JobStatus
@@ -124,21 +122,7 @@ def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def scorecard_download(request: HttpRequest, pk: int) -> FileResponse:
-    export = _get_export(request.user, pk)
-    if export.status != JobStatus.DONE or not export.file:
-        raise Http404("文件尚未生成。")
-    try:
-        handle = export.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("文件已不存在，请重新导出。") from exc
-    response = FileResponse(handle, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition(
-        scorecards.download_name(export), f"scorecards-{export.run.year}-{export.pk}.xlsx"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    record_export(request, kind=ExportKind.SCORECARDS, row_count=scorecards.row_count(export), full_id_numbers=False)
-    return response
+    return scorecards.download(request, _get_export(request.user, pk))
 
 
 @login_required

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from assessments.choices import RunStatus, Tier
 from assessments.models import RatingRun
-from assessments.views.ratings import branch_stars_context
+from assessments.results import branch_stars_context
 from tests.assessments.factories import YEAR, RatingResultFactory, RatingRunFactory, default_scheme
 from tests.factories import BranchFactory
 
