@@ -5,7 +5,8 @@ from django.shortcuts import get_object_or_404
 
 from accounts.scope import scope_of
 
-from .models import Branch, CommitteeTerm, Member, Organ
+from . import meetings
+from .models import Branch, CommitteeTerm, Meeting, MeetingAttachment, Member, Organ
 
 
 def get_branch_for_user(user, pk: int, *, write: bool = False) -> Branch:
@@ -54,3 +55,22 @@ def manageable_organs(user):
     if scope.is_gongwei:
         return Organ.objects.all()
     return Organ.objects.filter(pk__in=scope.organ_ids)
+
+
+def get_meeting_for_user(user, pk: int, *, write: bool = False) -> Meeting:
+    meeting = get_object_or_404(
+        meetings.with_counts(Meeting.objects.visible_to(user)).select_related(
+            "branch__organ", "party_group", "recorded_by"
+        ),
+        pk=pk,
+    )
+    if write and not scope_of(user).can_write_branch(meeting.branch):
+        raise PermissionDenied("您无权修改该支部的会议记录。")
+    return meeting
+
+
+def get_attachment_for_user(user, token: str) -> MeetingAttachment:
+    # The token alone is not a key: a guessed or leaked link outside the user's scope is a 404.
+    return get_object_or_404(
+        MeetingAttachment.objects.filter(meeting__in=Meeting.objects.visible_to(user)), token=token
+    )

@@ -33,7 +33,7 @@ from core.validators import mask_id_number
 
 from . import meetings as meeting_services
 from . import orglife, services
-from .access import get_branch_for_user, get_member_for_user, get_term_for_user
+from .access import get_branch_for_user, get_meeting_for_user, get_member_for_user, get_term_for_user
 from .choices import (
     ETHNICITY_CHOICES,
     BranchKind,
@@ -64,7 +64,6 @@ from .models import (
     TrainingRecord,
 )
 from .rules import WARNING_KINDS, describe_warnings
-from .views.meetings import get_meeting_for_user
 from .views.organisation import POST_ORDER, member_queryset
 from .views.roster import roster_export
 

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,34 +16,15 @@ from accounts.scope import scope_of
 from core.history import history_of
 
 from .. import meetings
-from ..access import get_branch_for_user, writable_branches
+from ..access import get_attachment_for_user, get_branch_for_user, get_meeting_for_user, writable_branches
 from ..choices import MeetingKind
 from ..forms.meetings import BranchChoiceForm, MeetingFilterForm, MeetingForm, posted_date
-from ..models import Branch, Meeting, MeetingAttachment, OrganisationRules
+from ..models import Branch, Meeting, OrganisationRules
 
 PAGE_SIZE = 20
 
 
 # --- fetch and authorize -----------------------------------------------------------------
-
-
-def get_meeting_for_user(user, pk: int, *, write: bool = False) -> Meeting:
-    meeting = get_object_or_404(
-        meetings.with_counts(Meeting.objects.visible_to(user)).select_related(
-            "branch__organ", "party_group", "recorded_by"
-        ),
-        pk=pk,
-    )
-    if write and not scope_of(user).can_write_branch(meeting.branch):
-        raise PermissionDenied("您无权修改该支部的会议记录。")
-    return meeting
-
-
-def get_attachment_for_user(user, token: str) -> MeetingAttachment:
-    # The token alone is not a key: a guessed or leaked link outside the user's scope is a 404.
-    return get_object_or_404(
-        MeetingAttachment.objects.filter(meeting__in=Meeting.objects.visible_to(user)), token=token
-    )
 
 
 def _require_staff_or_committee(user) -> None:
