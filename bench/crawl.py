@@ -248,7 +248,10 @@ def crawl(users: dict, roles=ROLES) -> tuple[list[CrawledPage], list[Skipped]]:
             continue
         client = Client(raise_request_exception=False)
         client.force_login(user)
-        found, left = crawl_role(client, username)
+        try:
+            found, left = crawl_role(client, username)
+        finally:
+            client.logout()  # the session the log-in made is deleted: the crawl leaves nothing behind
         pages += found
         skipped += left
     return pages, skipped

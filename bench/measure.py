@@ -82,6 +82,12 @@ class Measurer:
             self._clients[username] = client
         return self._clients[username]
 
+    def close(self) -> None:
+        """Log the measuring clients out, deleting the sessions their log-ins made."""
+        for client in self._clients.values():
+            client.logout()
+        self._clients.clear()
+
     # What to time ---------------------------------------------------------------------------
 
     def crawl(self) -> tuple[list[dict], list[dict]]:
@@ -473,6 +479,7 @@ def main(argv=None) -> None:
             result["scorecards"] = measurer.scorecards()
         result["counts"] = counts()
         result["settings"] = server_settings()
+    measurer.close()
     with open(args.out, "w") as f:
         json.dump(result, f, ensure_ascii=False, indent=1, default=str)
 
