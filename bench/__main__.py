@@ -153,8 +153,10 @@ def table(name: str, result: dict) -> str:
         lat = load["latency"]
         verdict = load.get("budgets", {})
         met = all(v["met"] for v in verdict.values()) if verdict else None
+        think = load.get("think_seconds") or [0, 0]
         lines.append(
-            f"load: {load['users']} users {load.get('mix')}, {load['workers']} gunicorn workers: "
+            f"load: {load['users']} users {load.get('mix')}, {think[0]:g}–{think[1]:g} s pause between a user's "
+            f"requests, {load['workers']} gunicorn workers: "
             f"{load['ok']}/{load['requests']} ok, writes {load.get('writes')}, errors {load['errors'] or 'none'}, "
             f"{load['throughput_rps']} req/s, p50 {lat.get('p50_ms')} ms, p95 {lat.get('p95_ms')} ms, "
             f"p99 {lat.get('p99_ms')} ms, max {lat.get('max_ms')} ms"
@@ -171,6 +173,12 @@ def table(name: str, result: dict) -> str:
     return "\n".join(lines)
 
 
+def think_range(text: str) -> tuple[float, float]:
+    """ "1-5" → (1.0, 5.0); "2" → (2.0, 2.0); "0" → no pause."""
+    low, _, high = text.partition("-")
+    return float(low), float(high or low)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=["all", *SCALES], default="all", help="all = xuzhou and province")
@@ -183,6 +191,11 @@ def main(argv=None) -> int:
     parser.add_argument("--load-users", type=int, default=100)
     parser.add_argument("--load-requests", type=int, default=10, help="requests per simulated user")
     parser.add_argument("--load-workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--load-think",
+        default="1-5",
+        help="seconds a simulated user pauses after each request, a range drawn at random (default 1-5; 0: none)",
+    )
     parser.add_argument("--out-dir", default=str(RESULTS))
     args = parser.parse_args(argv)
 
@@ -205,6 +218,7 @@ def main(argv=None) -> int:
                 users=args.load_users,
                 requests_per_user=args.load_requests,
                 workers=args.load_workers,
+                think=think_range(args.load_think),
             )
             drop_cache(prefix)
         result["budget_misses"] = evaluate(name, result)

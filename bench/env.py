@@ -48,6 +48,8 @@ def django_env(database: str, *, cache_prefix: str, cache: bool = True) -> dict[
         STATIC_MANIFEST="False",
         CACHE_KEY_PREFIX=cache_prefix,
         DJANGO_SETTINGS_MODULE="partybuild.settings" if cache else "bench.settings_nocache",
+        # WhiteNoise warns, for every test client, that there is no collectstatic output: none is needed.
+        PYTHONWARNINGS=env.get("PYTHONWARNINGS") or "ignore:No directory at:UserWarning",
         PYTHONPATH=str(ROOT),
     )
     return env

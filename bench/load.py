@@ -173,11 +173,16 @@ def run_load(
     users: int,
     requests_per_user: int,
     workers: int,
+    think: tuple[float, float] = (0.0, 0.0),
     deadline_seconds: float = 600,
     seed: int = 2026,
     log=print,
 ) -> dict:
-    """Start gunicorn, run the users, stop gunicorn, delete what the test wrote; returns latency and errors."""
+    """Start gunicorn, run the users, stop gunicorn, delete what the test wrote; returns latency and errors.
+
+    `think` is the range of seconds a user pauses after each request (reading the page), drawn at random;
+    (0, 0) makes every user ask again as soon as it has its answer.
+    """
     env = django_env(database, cache_prefix=cache_prefix)
     plan_file = ROOT / "bench" / "results" / f".load-plan-{database}.json"
     marker = f"性能测试压测{int(time.time())}"
@@ -201,7 +206,10 @@ def run_load(
         "--backlog=256",
         "--log-level=warning",
     ]
-    log(f"  gunicorn {workers} workers on {HOST}:{port}, {users} users × {requests_per_user} requests")
+    log(
+        f"  gunicorn {workers} workers on {HOST}:{port}, {users} users × {requests_per_user} requests,"
+        f" {think[0]:g}–{think[1]:g} s between a user's requests"
+    )
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     dropped = {}
     try:
@@ -214,7 +222,7 @@ def run_load(
         for _ in range(2):
             for path, session in paths.items():
                 _get(port, path, session)
-        result = _run_users(port, plan["sessions"], requests_per_user, deadline_seconds, seed)
+        result = _run_users(port, plan["sessions"], requests_per_user, deadline_seconds, seed, think)
     finally:
         server.terminate()
         try:
@@ -233,11 +241,25 @@ def run_load(
         drop_out.unlink(missing_ok=True)
         plan_file.unlink(missing_ok=True)
     mix = Counter(s["user"] for s in plan["sessions"])
-    result.update(workers=workers, users=users, requests_per_user=requests_per_user, mix=dict(mix), cleaned=dropped)
+    result.update(
+        workers=workers,
+        users=users,
+        requests_per_user=requests_per_user,
+        think_seconds=list(think),
+        mix=dict(mix),
+        cleaned=dropped,
+    )
     return result
 
 
-def _run_users(port: int, sessions: list[dict], requests_per_user: int, deadline_seconds: float, seed: int):
+def _run_users(
+    port: int,
+    sessions: list[dict],
+    requests_per_user: int,
+    deadline_seconds: float,
+    seed: int,
+    think: tuple[float, float] = (0.0, 0.0),
+):
     """Every user's actions, all users at once; each HTTP request's latency is one sample."""
     start = threading.Barrier(len(sessions) + 1)
     lock = threading.Lock()
@@ -264,7 +286,7 @@ def _run_users(port: int, sessions: list[dict], requests_per_user: int, deadline
             by_kind[kind].append(took)
         return status, content, headers
 
-    def write(action: dict, cookies: dict, rng: random.Random) -> None:
+    def write(action: dict, cookies: dict) -> None:
         got = timed(f"GET {action['kind']} form", "GET", action["form"], cookies)
         if got is None:
             return
@@ -297,9 +319,11 @@ def _run_users(port: int, sessions: list[dict], requests_per_user: int, deadline
             # One action in three is a write for those who write.
             if pending and (i % 3 == 2 or not session["urls"]):
                 action = pending.pop(0) if pending[0]["kind"] == "read" else pending[0]
-                write(action, cookies, rng)
+                write(action, cookies)
             elif session["urls"]:
                 timed("GET page", "GET", rng.choice(session["urls"]), cookies)
+            if think[1] > 0 and i < requests_per_user - 1:
+                time.sleep(min(rng.uniform(*think), max(0.0, stop_at[0] - time.monotonic())))
 
     threads = [threading.Thread(target=user, args=(i, s), daemon=True) for i, s in enumerate(sessions)]
     for thread in threads:

@@ -46,6 +46,11 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
+def _progress(line: str) -> None:
+    """One line per page measured, on stderr, so a long run shows where it is."""
+    print(f"  {line}", file=sys.stderr, flush=True)
+
+
 def _summary(samples: list[float], prefix: str = "") -> dict:
     return {
         f"{prefix}median_ms": _ms(statistics.median(samples)),
@@ -199,6 +204,7 @@ class Measurer:
             if row.get("error"):
                 continue
             row.update(_summary(samples))
+            _progress(f"cache off    {row['role']:<9}{row['view_name']:<36}{row['median_ms']:>8.1f} ms  {row['url']}")
             with CaptureQueriesContext(connection) as captured:
                 client.get(row["url"])
             selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
@@ -255,6 +261,9 @@ class Measurer:
                 samples.append(took)
             if samples and not row.get("write_error"):
                 row.update(_summary(samples, prefix="write_"))
+                _progress(
+                    f"after write  {row['role']:<9}{row['view_name']:<36}{row['write_median_ms']:>8.1f} ms {row['url']}"
+                )
         return {
             "write": "支部书记用 branches.meetings.record_meeting 为本支部登记当天党课（全员出席），事务回滚",
             "branch": ctx.branch.name,

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import DutyReportPeriod, RatingRun
-from bench.__main__ import table
+from bench.__main__ import table, think_range
 from bench.budgets import BUDGETS, MET, MISSED, evaluate
 from bench.crawl import crawl_role
 from bench.env import django_env
@@ -367,8 +367,9 @@ def test_load_plan_sessions_and_writes_work_and_are_dropped(measurer, client):
     assert not Notification.objects.filter(title__startswith="压测标记").exists()
 
 
-def test_percentiles_and_scale_signatures():
+def test_percentiles_think_ranges_and_scale_signatures():
     assert _percentiles([0.1, 0.2, 0.3, 0.4])["p50_ms"] in (200.0, 300.0)
+    assert think_range("1-5") == (1.0, 5.0) and think_range("0") == (0.0, 0.0)
     assert _percentiles([]) == {}
     xuzhou = SCALES["xuzhou"]
     assert (xuzhou.branches, xuzhou.years) == (755, 5)
