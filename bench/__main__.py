@@ -207,8 +207,11 @@ def main(argv=None) -> int:
         print(f"[{name}] database {scale.database}", flush=True)
         build = ensure_database(scale, rebuild=args.rebuild)
         print(f"[{name}] measuring pages, rating run and scorecard export", flush=True)
+        load_before = [round(x, 2) for x in os.getloadavg()]
         result = measure(scale, args)
         result["scale"], result["build"] = scale.as_dict(), build
+        # The machine is shared: the load average before and after says how quiet it was while measuring.
+        result["load_average"] = {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]}
         if name == args.load_scale and not args.skip_load:
             print(f"[{name}] load test", flush=True)
             prefix = f"bench-{name}-load-{int(time.time())}"

@@ -22,6 +22,7 @@ from bench.crawl import crawl_role
 from bench.env import django_env
 from bench.load import PostForm, _percentiles
 from bench.measure import Measurer, counts
+from bench.report import markdown
 from bench.scales import SCALES
 from branches.models import Meeting
 from notifications.models import Notification
@@ -310,6 +311,9 @@ def test_table_prints_each_row_with_its_verdict(measurer):
     assert MISSED in slow
     assert any(line.startswith("gongwei") and "accounts:password_done" in line for line in lines)
     assert "rating run 2026: 1.0 s for 4 branches  达到" in text
+    readme = markdown({"scales": {"xuzhou": result}}).splitlines()
+    assert any(line.startswith("| home | 工委 | `/` | 999.0 |") and line.endswith("| 未达到 |") for line in readme)
+    assert "- 星级评定（2026 年度，4 个支部）：1.0 s，达到" in readme
 
 
 # --- the rating run, the export, the load test -----------------------------------------------------
