@@ -180,6 +180,9 @@ def crawl_role(client, role: str, *, start: str = "/") -> tuple[list[CrawledPage
             except Resolver404:
                 break
             key = (match.route, match.view_name or "")
+            if reason := skip_reason(urlsplit(target).path, key[1]):
+                skipped.append(Skipped(role, page.url, page.view_name, f"redirects to {target}: {reason}"))
+                return False
             if key in seen_keys and key != page.key:
                 skipped.append(Skipped(role, page.url, page.view_name, f"redirects to {target}, listed already"))
                 return False

@@ -135,19 +135,32 @@ def test_crawl_never_asks_twice_nor_for_what_it_must_not(tiny_demo, django_user_
 
 
 def test_a_failing_page_is_an_error_row_and_post_targets_are_left_out(db):
-    """A stand-in client: the start page links a list, a page that fails and a POST target; the list links
-    two branch details (one pattern: only the first is taken) and an export."""
+    """A stand-in client: the start page links a list, a page that fails, a page that sends to the log-in
+    page, one that redirects to an export, and a POST target; the list links two branch details (one
+    pattern: only the first is taken) and an export."""
     branch_list, dashboard = reverse("branches:branch_list"), reverse("dashboards:home")
     first, second = reverse("branches:branch_detail", args=[1]), reverse("branches:branch_detail", args=[2])
-    read_all = reverse("notifications:read_all")
+    read_all, export = reverse("notifications:read_all"), reverse("branches:roster_export")
+    to_export, to_login = reverse("assessments:points_mine"), reverse("projects:my_tasks")
+    login = reverse("accounts:login") + f"?next={to_login}"
+    nav = "".join(
+        f'<a href="{url}">{label}</a>'
+        for url, label in [
+            (branch_list, "党支部"),
+            (dashboard, "统计"),
+            (read_all, "全部已读"),
+            (to_export, "我的积分"),
+            (to_login, "我的任务"),
+            ("#", "菜单"),
+        ]
+    )
     pages = {
-        "/": f'<nav class="navbar"><a href="{branch_list}">党支部</a><a href="{dashboard}">统计</a>'
-        f'<a href="{read_all}">全部已读</a><a href="#">菜单</a></nav>'
-        f'<form method="post" action="{read_all}"></form>',
+        "/": f'<nav class="navbar">{nav}</nav><form method="post" action="{read_all}"></form>',
         branch_list: f'<nav class="navbar"><a href="/">首页</a></nav><a href="{first}">一</a><a href="{second}">二</a>'
-        f'<a href="{reverse("branches:roster_export")}">导出</a><a href="https://example.org/">外部</a>',
+        f'<a href="{export}">导出</a><a href="https://example.org/">外部</a>',
         first: "<p>支部</p>",
     }
+    redirects = {to_export: export, to_login: login}
     asked = []
 
     class StandIn:
@@ -155,22 +168,23 @@ def test_a_failing_page_is_an_error_row_and_post_targets_are_left_out(db):
             asked.append(path)
             if path == dashboard:
                 return HttpResponse("boom", status=500)
+            if path in redirects:
+                return HttpResponse(status=302, headers={"Location": redirects[path]})
             return HttpResponse(pages[path], content_type="text/html; charset=utf-8")
 
     found, skipped = crawl_role(StandIn(), "gongwei")
 
-    assert [(p.url, p.level) for p in found] == [
-        ("/", "nav"),
-        (branch_list, "nav"),
-        (dashboard, "nav"),
-        (first, "detail"),
-    ]
+    expected = [("/", "nav"), (branch_list, "nav"), (dashboard, "nav"), (to_login, "nav"), (first, "detail")]
+    assert [(p.url, p.level) for p in found] == expected
     failed = next(p for p in found if p.url == dashboard)
     assert failed.status == 500 and failed.error == "HTTP 500"
-    assert asked == ["/", branch_list, dashboard, first]
+    sent_away = next(p for p in found if p.url == to_login)
+    assert sent_away.status == 302 and sent_away.error == f"HTTP 302 → {login}"
+    assert asked == ["/", branch_list, dashboard, to_export, to_login, first]
     assert {(s.view_name, s.reason) for s in skipped} >= {
         ("notifications:read_all", "POST form target"),
         ("branches:roster_export", "logout/export/download"),
+        ("assessments:points_mine", f"redirects to {export}: logout/export/download"),
     }
 
 
