@@ -26,10 +26,12 @@ def database_url(database: str, *, options: str = "") -> str:
     return f"{url}?{urlencode({'options': options})}" if options else url
 
 
-def django_env(database: str, *, cache_prefix: str) -> dict[str, str]:
+def django_env(database: str, *, cache_prefix: str, cache: bool = True) -> dict[str, str]:
     """Production-like settings (DEBUG off, no HTTPS redirect) on the bench database.
 
     The cache is Redis when REDIS_URL is set, with its own key prefix so other runs' entries never answer.
+    With `cache=False` the settings module is `bench.settings_nocache`: the same settings with Django's
+    DummyCache, as the portal's settings have no environment variable that switches caching off.
     """
     env = dict(os.environ)
     env.update(
@@ -45,7 +47,9 @@ def django_env(database: str, *, cache_prefix: str) -> dict[str, str]:
         # No collectstatic for a benchmark: pages link plain static names.
         STATIC_MANIFEST="False",
         CACHE_KEY_PREFIX=cache_prefix,
-        DJANGO_SETTINGS_MODULE="partybuild.settings",
+        DJANGO_SETTINGS_MODULE="partybuild.settings" if cache else "bench.settings_nocache",
+        # WhiteNoise warns, for every test client, that there is no collectstatic output: none is needed.
+        PYTHONWARNINGS=env.get("PYTHONWARNINGS") or "ignore:No directory at:UserWarning",
         PYTHONPATH=str(ROOT),
     )
     return env

@@ -288,3 +288,22 @@ FLOORS = {
     "project_page": PROJECT_PAGE,
     "secretary_home": SECRETARY_HOME,
 }
+
+# Which crawled pages have a floor: (URL name, roles it was written for or None for any role, floor).
+# The dashboard, branch list and home floors fetch what those pages show to the role named (工委 sees
+# every branch; the secretary's home is the secretary's own); the project floor takes the project from
+# the crawled URL, so it fits every role's project page.
+FLOOR_MATCHES = [
+    ("portal:dashboard", ("gongwei",), "dashboard"),
+    ("branches:branch_list", ("gongwei",), "branch_list"),
+    ("projects:project_detail", None, "project_page"),
+    ("home", ("shuji",), "secretary_home"),
+]
+
+
+def floor_for(view_name: str, role: str) -> str | None:
+    """The name of the floor that fits `role`'s page of URL name `view_name`, or None."""
+    for name, roles, floor in FLOOR_MATCHES:
+        if name == view_name and (roles is None or role in roles):
+            return floor
+    return None

@@ -1,9 +1,16 @@
 """Measure one scale's database from inside Django: `python -m bench.measure --out FILE.json [options]`.
 
-Run by `python -m bench` with the scale's DATABASE_URL and production-like settings (see `bench.env`).
-Pages are timed with the Django test client (server time: middleware, view, queries, template), each
-beside the replay of its own SELECTs and beside its hand-written SQL floor (`bench.floors`). The rating
-run is computed inside a transaction that is rolled back, so the database stays as it was built.
+Run by `python -m bench` with the scale's DATABASE_URL and production-like settings (see `bench.env`),
+in two processes:
+
+- `--phase cache-off` (Django's DummyCache, `bench.settings_nocache`): crawls the four roles' pages
+  (`bench.crawl`) and times each with the Django test client (server time: middleware, view, queries,
+  template), beside the replay of its own SELECTs and, where one is written, its SQL floor
+  (`bench.floors`); then the rating run (in a transaction rolled back) and the scorecard export.
+- `--phase after-write --pages-from FILE` (the portal's cache): the same pages, each request right
+  after a write (`bench.writes`) that is rolled back after the sample.
+
+The database stays as it was built.
 """
 
 import argparse
@@ -17,29 +24,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass
 
 import django
 
-
-@dataclass(frozen=True)
-class Page:
-    """A page to time: a name, how to find its URL, and who asks for it."""
-
-    name: str
-    label: str
-    username: str
-
-
-# The pages `make bench` times; a page whose URL does not resolve (not built yet) is reported as missing.
-PAGES = [
-    Page("dashboard", "工委统计看板 /dashboard/", "gongwei"),
-    Page("branch_list", "党支部列表", "gongwei"),
-    Page("project_page", "项目详情页", "gongwei"),
-    Page("secretary_home", "书记首页 /（shuji）", "shuji"),
-    # The fixed cost of any page (session, user, navigation, base template): a page with nothing on it.
-    Page("baseline", "空白页（每个页面的固定开销）", "gongwei"),
-]
+# The fixed cost of any page (session, user, navigation, base template): a page with nothing on it.
+# Not in any menu, so it is added to the crawl by hand, for 工委.
+BASELINE = ("accounts:password_done", "gongwei")
 
 
 class _Rollback(Exception):
@@ -56,61 +46,89 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def _summary(samples: list[float]) -> dict:
+def _progress(line: str) -> None:
+    """One line per page measured, on stderr, so a long run shows where it is."""
+    print(f"  {line}", file=sys.stderr, flush=True)
+
+
+def _summary(samples: list[float], prefix: str = "") -> dict:
     return {
-        "median_ms": _ms(statistics.median(samples)),
-        "p95_ms": _ms(_percentile(samples, 0.95)),
-        "min_ms": _ms(min(samples)),
-        "n": len(samples),
+        f"{prefix}median_ms": _ms(statistics.median(samples)),
+        f"{prefix}p95_ms": _ms(_percentile(samples, 0.95)),
+        f"{prefix}min_ms": _ms(min(samples)),
+        f"{prefix}n": len(samples),
     }
 
 
 class Measurer:
-    def __init__(self, *, repeat: int, floor_repeat: int, only: list[str] | None):
+    """Crawls the pages of the four roles and times them; see the module note and `bench.crawl`."""
+
+    def __init__(self, *, repeat: int, floor_repeat: int, only: list[str] | None = None, warmup: int = 2):
         from django.contrib.auth import get_user_model
         from django.utils import timezone
 
+        from .crawl import ROLES
+
         self.repeat = repeat
         self.floor_repeat = floor_repeat
-        unknown = set(only or ()) - {page.name for page in PAGES}
-        if unknown:
-            raise SystemExit(f"unknown pages: {', '.join(sorted(unknown))} (known: {', '.join(p.name for p in PAGES)})")
+        self.warmup = warmup
         self.only = only
         self.today = timezone.localdate()
-        self.users = {u.username: u for u in get_user_model().objects.filter(username__in=["gongwei", "shuji"])}
+        names = [name for name, _ in ROLES]
+        self.users = {u.username: u for u in get_user_model().objects.filter(username__in=names)}
+        self._clients = {}
 
-    # URLs and floor parameters -------------------------------------------------------------
+    def client(self, username: str):
+        from django.test import Client
 
-    def project_id(self) -> int:
-        from django.db.models import Count
+        if username not in self._clients:
+            client = Client(raise_request_exception=False)
+            client.force_login(self.users[username])
+            self._clients[username] = client
+        return self._clients[username]
 
-        from projects.models import Project
+    def close(self) -> None:
+        """Log the measuring clients out, deleting the sessions their log-ins made."""
+        for client in self._clients.values():
+            client.logout()
+        self._clients.clear()
 
-        # The heaviest project page: the most milestones, then tasks; the lowest key breaks ties.
-        project = (
-            Project.objects.annotate(n_m=Count("milestones", distinct=True), n_t=Count("tasks", distinct=True))
-            .order_by("-n_m", "-n_t", "pk")
-            .first()
-        )
-        return project.pk
+    # What to time ---------------------------------------------------------------------------
 
-    def url(self, page: Page) -> str | None:
-        from django.urls import NoReverseMatch, reverse
+    def crawl(self) -> tuple[list[dict], list[dict]]:
+        """The crawled pages of every role as rows (errors included), the baseline last; and what was left out."""
+        from django.urls import resolve, reverse
 
-        try:
-            if page.name == "dashboard":
-                return reverse("portal:dashboard")
-            if page.name == "branch_list":
-                return reverse("branches:branch_list")
-            if page.name == "project_page":
-                return reverse("projects:project_detail", args=[self.project_id()])
-            if page.name == "secretary_home":
-                return reverse("home")
-            if page.name == "baseline":
-                return reverse("accounts:password_done")
-        except NoReverseMatch:
-            return None
-        raise ValueError(page.name)
+        from .crawl import crawl
+
+        found, skipped = crawl(self.users)
+        rows = [dict(page.as_dict(), page=page.view_name) for page in found]
+        view, role = BASELINE
+        if role in self.users:
+            url = reverse(view)
+            match = resolve(url)
+            rows.append(
+                {
+                    "page": "baseline",
+                    "role": role,
+                    "url": url,
+                    "route": match.route,
+                    "view_name": match.view_name,
+                    "level": "baseline",
+                    "found_on": "",
+                    "kwargs": {},
+                    "status": None,
+                    "error": "",
+                    "via": "",
+                }
+            )
+        if self.only:
+            known = {row["view_name"] for row in rows} | {"baseline"}
+            unknown = set(self.only) - known
+            if unknown:
+                raise SystemExit(f"unknown pages: {', '.join(sorted(unknown))} (crawled: {', '.join(sorted(known))})")
+            rows = [row for row in rows if row["view_name"] in self.only or row["page"] in self.only]
+        return rows, [s.as_dict() for s in skipped]
 
     def floor_params(self) -> dict:
         from accounts.models import RoleAssignment
@@ -118,7 +136,7 @@ class Measurer:
         from branches.models import Member, OrganisationRules
 
         rules = OrganisationRules.for_year(self.today.year)
-        shuji = self.users["shuji"]
+        shuji = self.users.get("shuji")
         branch = RoleAssignment.objects.filter(user=shuji, branch__isnull=False).values_list("branch_id", flat=True)
         run = RatingRun.objects.filter(status="published").order_by("-year").values_list("pk", "year").first()
         member = Member.objects.filter(user=shuji).order_by("name_pinyin", "pk").values_list("pk", flat=True).first()
@@ -127,10 +145,10 @@ class Measurer:
             "year": self.today.year,
             "year_start": datetime.date(self.today.year, 1, 1),
             "branch": branch.first(),
-            "user": shuji.pk,
+            "user": shuji.pk if shuji else None,
             "member": member,
-            "asking": shuji.pk,  # the bell's owner: set to each page's user before its floor is timed
-            "project": self.project_id(),
+            "asking": shuji.pk if shuji else None,  # the bell's owner: set to each page's user
+            "project": None,  # the crawled project page's own
             "run": run[0] if run else None,
             "min_full": rules.min_full_members,
             "threshold": rules.committee_threshold,
@@ -140,58 +158,118 @@ class Measurer:
             "max_members": rules.max_members,
         }
 
-    # Pages ----------------------------------------------------------------------------------
+    # Timing with the cache off ------------------------------------------------------------------
 
-    def pages(self) -> list[dict]:
+    def time_pages(self, rows: list[dict]) -> list[dict]:
+        """Median and p95 of `repeat` requests after warm-up, queries, the page's SQL replayed, floor and ratio.
+
+        Run in a process whose cache is Django's DummyCache (`bench.settings_nocache`): nothing is kept
+        between requests, every figure is computed each time. Rows with an error are left as they are.
+        """
         from django.db import connection
-        from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
-        from .floors import FLOORS
+        from .floors import FLOORS, floor_for
 
         params = self.floor_params()
-        results = []
-        for page in PAGES:
-            if self.only and page.name not in self.only:
+        for row in rows:
+            if row.get("error"):
                 continue
-            url = self.url(page)
-            row = {"page": page.name, "label": page.label, "user": page.username, "url": url}
-            results.append(row)
-            if url is None:
-                row["missing"] = "页面尚未实现（URL 无法解析），未计时"
-                continue
-            # A page that fails is reported as its status; the other pages are still measured.
-            client = Client(raise_request_exception=False)
-            client.force_login(self.users[page.username])
+            client = self.client(row["role"])
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.get(row["url"])
             row["cold_ms"] = _ms(time.perf_counter() - started)
+            row["status"] = response.status_code
             if response.status_code != 200:
                 row["error"] = f"HTTP {response.status_code}"
                 continue
-            client.get(url)
-            floor = FLOORS.get(page.name)
-            floor_params = {**params, "asking": self.users[page.username].pk}
+            for _ in range(max(0, self.warmup - 1)):
+                client.get(row["url"])
+            floor_name = floor_for(row["view_name"], row["role"])
+            floor = FLOORS.get(floor_name) if floor_name else None
+            floor_params = {**params, "asking": self.users[row["role"]].pk, "project": row["kwargs"].get("pk")}
             # Each request is followed by one run of the page's floor, so that both see the machine in the same
             # state: on a shared machine the load changes within seconds, and a floor timed apart from its page
             # can make the ratio swing by half.
             samples, floor_samples = [], {label: [] for label, _ in floor or ()}
             for _ in range(self.repeat):
                 started = time.perf_counter()
-                client.get(url)
+                response = client.get(row["url"])
                 samples.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    row["error"] = f"HTTP {response.status_code}（计时中）"
+                    break
                 if floor:
                     self._floor_once(floor, floor_params, floor_samples)
+            if row.get("error"):
+                continue
             row.update(_summary(samples))
+            _progress(f"cache off    {row['role']:<9}{row['view_name']:<36}{row['median_ms']:>8.1f} ms  {row['url']}")
             with CaptureQueriesContext(connection) as captured:
-                client.get(url)
+                client.get(row["url"])
             selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
             row["queries"] = len(captured.captured_queries)
             row["page_sql_ms"] = self._replay(selects)
             if floor:
+                row["floor"] = floor_name
                 row["floor_ms"], row["floor_statements"] = self._floor_summary(floor, floor_samples)
                 row["ratio_to_floor"] = round(row["median_ms"] / max(row["floor_ms"], 0.1), 1)
-        return results
+        return rows
+
+    # Timing right after a write ------------------------------------------------------------------
+
+    def time_after_write(self, rows: list[dict]) -> dict:
+        """Each page `repeat` times, each request right after one write (`bench.writes`), rolled back after.
+
+        Run in a process with the portal's own cache (Redis under the run's key prefix): a page that keeps
+        figures shows here what it costs when a write has just made them stale. Adds write_* to each row.
+        """
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from .writes import WriteContext, record_lecture, rolled_back_write
+
+        ctx = WriteContext.for_demo(self.users.get("shuji"), self.today) if "shuji" in self.users else None
+        if ctx is None:
+            for row in rows:
+                row.setdefault("write_error", "没有支部书记演示账号，无法写入")
+            return {"missing": "no demo secretary"}
+        last = {}
+        for row in rows:
+            if row.get("error"):
+                continue
+            client = self.client(row["role"])
+            for _ in range(self.warmup):  # fills whatever the page keeps, so a sample is not a cold start
+                client.get(row["url"])
+            samples = []
+            for i in range(self.repeat):
+                with rolled_back_write(record_lecture, ctx) as info:
+                    if i == self.repeat - 1:
+                        with CaptureQueriesContext(connection) as captured:
+                            started = time.perf_counter()
+                            response = client.get(row["url"])
+                            took = time.perf_counter() - started
+                        row["write_queries"] = len(captured.captured_queries)
+                    else:
+                        started = time.perf_counter()
+                        response = client.get(row["url"])
+                        took = time.perf_counter() - started
+                last = info
+                if response.status_code != 200:
+                    row["write_error"] = f"HTTP {response.status_code}（写后）"
+                    break
+                samples.append(took)
+            if samples and not row.get("write_error"):
+                row.update(_summary(samples, prefix="write_"))
+                _progress(
+                    f"after write  {row['role']:<9}{row['view_name']:<36}{row['write_median_ms']:>8.1f} ms {row['url']}"
+                )
+        return {
+            "write": "支部书记用 branches.meetings.record_meeting 为本支部登记当天党课（全员出席），事务回滚",
+            "branch": ctx.branch.name,
+            "deferred_run": last.get("deferred_run", 0),
+            "deferred_left": last.get("deferred_left", 0),
+        }
 
     def _replay(self, statements: list[str]) -> float:
         """Median time of running the page's own SELECTs again, back to back (the page's database share)."""
@@ -230,12 +308,14 @@ class Measurer:
         """EXPLAIN (ANALYZE, BUFFERS) of the slowest floor statement of all pages."""
         from django.db import connection
 
-        candidates = [(s, row["page"]) for row in pages for s in row.get("floor_statements", [])]
+        candidates = [(s, row) for row in pages for s in row.get("floor_statements", [])]
         if not candidates:
             return None
-        statement, page = max(candidates, key=lambda c: c[0]["median_ms"])
+        statement, row = max(candidates, key=lambda c: c[0]["median_ms"])
+        page = row["page"]
+        params = {**self.floor_params(), "asking": self.users[row["role"]].pk, "project": row["kwargs"].get("pk")}
         with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement["sql"], self.floor_params())
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement["sql"], params)
             plan = "\n".join(line for (line,) in cursor.fetchall())
         return {"page": page, "label": statement["label"], "median_ms": statement["median_ms"], "plan": plan}
 
@@ -293,65 +373,122 @@ class Measurer:
 
     # Sessions for the load test ----------------------------------------------------------------------------
 
-    def load_plan(self, n_sessions: int) -> dict:
-        """Logged-in sessions for simulated reviewers and the URLs each may ask for.
+    def load_plan(self, n_sessions: int, requests_per_user: int, marker: str) -> dict:
+        """Logged-in sessions for simulated users, the pages each may open and the writes each may do.
 
-        Most reviewers are 工委 staff; every fifth is the demo secretary on the home page. Sessions are
-        made in the database directly (as a login would), so the load test does not time password hashing.
+        The mix, user by user: two in five are 工委 staff, one 机关党委 staff, one the branch secretary and
+        one a party member. Each browses the pages its role's crawl found. The secretary also records
+        meetings through the meeting form (GET the form for its CSRF token, POST it); the member also
+        opens messages (POST mark-read) made for this test. What the writes create or change carries
+        `marker` and is deleted by `drop_load` afterwards. Sessions are made in the database directly
+        (as a log-in would), so the load test does not time password hashing.
         """
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
         from django.contrib.sessions.backends.db import SessionStore
+        from django.urls import reverse
 
-        urls = {page.name: self.url(page) for page in PAGES}
-        staff_urls = [urls[n] for n in ("dashboard", "branch_list", "project_page") if urls[n]]
+        from notifications.models import Notification
+
+        from .crawl import crawl
+        from .writes import WriteContext
+
+        found, _ = crawl(self.users)
+        urls: dict[str, list[str]] = {}
+        for page in found:
+            if page.status == 200 and not page.error:
+                urls.setdefault(page.role, []).append(page.url)
+        ctx = WriteContext.for_demo(self.users["shuji"], self.today) if "shuji" in self.users else None
+        mix = ["gongwei", "gongwei", "jiguan", "shuji", "dangyuan"]
         sessions = []
         for i in range(n_sessions):
-            user = self.users["shuji" if i % 5 == 4 else "gongwei"]
+            role = mix[i % len(mix)]
+            user = self.users[role]
             store = SessionStore()
             store[SESSION_KEY] = str(user.pk)
             store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
             store[HASH_SESSION_KEY] = user.get_session_auth_hash()
             store.create()
-            mine = [urls["secretary_home"]] if user.username == "shuji" else [*staff_urls, urls["secretary_home"]]
-            sessions.append({"session": store.session_key, "user": user.username, "urls": mine})
-        return {"sessions": sessions}
+            session = {"session": store.session_key, "user": role, "urls": urls.get(role, []), "writes": []}
+            if role == "shuji" and ctx is not None:
+                form = reverse("branches:meeting_create") + f"?branch={ctx.branch.pk}&kind=lecture"
+                session["writes"] = [{"kind": "meeting", "form": form, "topic": f"{marker} {i}"}]
+            elif role == "dangyuan":
+                made = Notification.objects.bulk_create(
+                    Notification(recipient=user, title=f"{marker} {i}-{k}", url=reverse("notifications:list"))
+                    for k in range(requests_per_user)
+                )
+                session["writes"] = [
+                    {
+                        "kind": "read",
+                        "form": reverse("notifications:list"),
+                        "post": reverse("notifications:read", args=[n.pk]),
+                    }
+                    for n in made
+                ]
+            sessions.append(session)
+        return {"sessions": sessions, "marker": marker}
 
-    def drop_sessions(self, keys: list[str]) -> None:
+    def drop_load(self, plan: dict) -> dict:
+        """Delete the load test's sessions, the meetings it recorded and the messages it made."""
         from django.contrib.sessions.models import Session
 
-        Session.objects.filter(session_key__in=keys).delete()
+        from branches.models import Meeting
+        from notifications.models import Notification
+
+        marker = plan.get("marker")
+        dropped = {
+            "sessions": Session.objects.filter(session_key__in=[s["session"] for s in plan["sessions"]]).delete()[0]
+        }
+        if marker:
+            meetings = Meeting.objects.filter(topic__startswith=marker)
+            history = getattr(Meeting, "history", None)
+            dropped["meetings"] = meetings.count()
+            meetings.delete()
+            if history is not None:
+                history.filter(topic__startswith=marker).delete()
+            dropped["notifications"] = Notification.objects.filter(title__startswith=marker).delete()[0]
+        return dropped
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--phase", choices=["cache-off", "after-write"], default="cache-off")
+    parser.add_argument("--pages-from", help="after-write: the cache-off phase's output, whose pages to time")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--floor-repeat", type=int, default=10)
-    parser.add_argument("--pages", help="comma-separated page names (default: all)")
+    parser.add_argument("--pages", help="only these URL names, comma-separated (default: every crawled page)")
     parser.add_argument("--skip-rating", action="store_true")
     parser.add_argument("--skip-scorecards", action="store_true")
     parser.add_argument("--sessions", type=int, default=0, help="make this many load-test sessions")
-    parser.add_argument("--drop-sessions", help="a JSON file of sessions to delete, then exit")
+    parser.add_argument("--requests-per-user", type=int, default=10)
+    parser.add_argument("--marker", default="性能测试压测")
+    parser.add_argument("--drop-load", help="a load plan (JSON) whose sessions and writes to delete, then exit")
     args = parser.parse_args(argv)
     django.setup()
     measurer = Measurer(
         repeat=args.repeat, floor_repeat=args.floor_repeat, only=args.pages.split(",") if args.pages else None
     )
-    if args.drop_sessions:
-        with open(args.drop_sessions) as f:
-            measurer.drop_sessions([s["session"] for s in json.load(f)["sessions"]])
-        return
-    if args.sessions:
-        result = measurer.load_plan(args.sessions)
+    if args.drop_load:
+        with open(args.drop_load) as f:
+            result = measurer.drop_load(json.load(f))
+    elif args.sessions:
+        result = measurer.load_plan(args.sessions, args.requests_per_user, args.marker)
+    elif args.phase == "after-write":
+        with open(args.pages_from) as f:
+            pages = json.load(f)["pages"]
+        result = {"after_write": measurer.time_after_write(pages), "pages": pages, "settings": server_settings()}
     else:
-        pages = measurer.pages()
-        result = {"pages": pages, "explain": measurer.explain_heaviest(pages)}
+        pages, skipped = measurer.crawl()
+        pages = measurer.time_pages(pages)
+        result = {"pages": pages, "skipped": skipped, "explain": measurer.explain_heaviest(pages)}
         if not args.skip_rating:
             result["rating_run"] = measurer.rating_run()
         if not args.skip_scorecards:
             result["scorecards"] = measurer.scorecards()
         result["counts"] = counts()
         result["settings"] = server_settings()
+    measurer.close()
     with open(args.out, "w") as f:
         json.dump(result, f, ensure_ascii=False, indent=1, default=str)
 
