@@ -30,7 +30,7 @@ from ..forms.organisation import (
     PartyGroupForm,
     SeatFormSet,
 )
-from ..models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
+from ..models import Branch, CommitteeMember, CommitteeTerm, Meeting, Member, Organ, OrganisationRules, PartyGroup
 from ..panels import branch_panels
 from ..rules import WARNING_KINDS, branches_warned, describe_warnings, warning_annotations, warning_counts
 from ..tables import BranchTable, MemberTable
@@ -302,6 +302,16 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     crumbs = [(member.name, None)]
     if scope.is_staff_or_committee:
         crumbs.insert(0, ("党员名册", reverse("branches:member_list")))
+    training = orglife.training_context(member, timezone.localdate().year)
+    # A meeting is linked only where the viewer may open it: a member sees the hours, not the minutes.
+    attended = training["training"].meetings
+    openable = set(
+        Meeting.objects.visible_to(request.user)
+        .filter(pk__in=[a.meeting_id for a in attended])
+        .values_list("pk", flat=True)
+    )
+    for attendance in attended:
+        attendance.openable = attendance.meeting_id in openable
     return render(
         request,
         "branches/member_detail.html",
@@ -316,7 +326,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if member.user_id and can_manage_accounts(request.user)
             else "",
             "history": history_of(Member.history.filter(id=member.pk), Member, mask_ids=mask),
-            **orglife.training_context(member, timezone.localdate().year),
+            **training,
             "breadcrumbs": crumbs,
         },
     )

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
@@ -329,3 +330,25 @@ def test_recording_for_the_whole_branch_at_once(client_for, secretary_of_branch_
 
     assert response.status_code == 302
     assert set(TrainingRecord.objects.values_list("member_id", flat=True)) == {m.pk for m in members}
+
+
+def test_a_member_sees_the_hours_of_meetings_but_links_only_to_meetings_they_may_open(
+    client_for, branch_a, member_user, secretary_of_branch_a
+):
+    # The member's own record lists the meetings they attended; the member may not open a meeting's page
+    # (its minutes are for the committee and the staff), so the topic is shown without a link that would 404.
+    member = member_user.member
+    meeting = Meeting.objects.create(
+        branch=branch_a, kind=MeetingKind.LECTURE, held_on=datetime.date(2026, 3, 5), topic="党课：学习条例",
+        hours=Decimal("2"), recorded_by=secretary_of_branch_a,
+    )  # fmt: skip
+    Attendance.objects.create(meeting=meeting, member=member, present=True)
+    detail = reverse("branches:meeting_detail", args=[meeting.pk])
+
+    with time_machine.travel(datetime.datetime(2026, 6, 1, 10, 0)):
+        mine = client_for(member_user).get(member.get_absolute_url()).content.decode()
+        secretary = client_for(secretary_of_branch_a).get(member.get_absolute_url()).content.decode()
+
+    assert "党课：学习条例" in mine and detail not in mine
+    assert client_for(member_user).get(detail).status_code == 404
+    assert f'href="{detail}"' in secretary
