@@ -112,16 +112,22 @@ class MemberFilter(ScopedFilterSet):
         self.scope_choices(user)
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        compact = value.lower().replace(" ", "")
-        return queryset.annotate(_pinyin=Replace("name_pinyin", Value(" "), Value(""))).filter(
-            Q(name__icontains=value) | Q(_pinyin__startswith=compact) | Q(phone__contains=compact)
-        )
+        return match_members(queryset, value)
 
     def yes_no(self, queryset, name, value):
         return queryset.filter(**{name: value == "1"})
+
+
+def match_members(queryset, value: str):
+    """Members whose name contains `value`, whose 全拼 starts with it (spaces ignored: "zhangsan", "zhang s"),
+    or whose phone contains it. The roster's search box and the member search of forms use this one rule."""
+    value = value.strip()
+    if not value:
+        return queryset
+    compact = value.lower().replace(" ", "")
+    return queryset.annotate(_pinyin=Replace("name_pinyin", Value(" "), Value(""))).filter(
+        Q(name__icontains=value) | Q(_pinyin__startswith=compact) | Q(phone__contains=compact)
+    )
 
 
 def branch_label(branch: Branch) -> str:

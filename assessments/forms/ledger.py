@@ -6,8 +6,9 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from branches.filters import ScopedFilterSet, branch_label
+from branches.filters import ScopedFilterSet
 from branches.models import Branch, Member, Organ
+from branches.search import BranchChoiceField
 from core.filters import YES_NO
 from core.forms import DATE_WIDGET
 
@@ -19,11 +20,6 @@ from ..models import Problem
 class MemberChoice(forms.ModelChoiceField):
     def label_from_instance(self, member: Member) -> str:
         return f"{member.name}（{member.post}）" if member.post else member.name
-
-
-class BranchChoice(forms.ModelChoiceField):
-    def label_from_instance(self, branch: Branch) -> str:
-        return branch_label(branch)
 
 
 class ProblemForm(forms.Form):
@@ -73,7 +69,7 @@ class ProblemForm(forms.Form):
 
 
 class BranchChoiceForm(forms.Form):
-    branch = BranchChoice(label="支部", queryset=Branch.objects.none(), empty_label="请选择支部")
+    branch = BranchChoiceField(label="支部", purpose="writable", empty_label="请选择支部")
 
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from ..access import writable_branches
 from ..choices import MeetingKind, MemberStatus
 from ..filters import branch_label
 from ..models import Attendance, Branch, Meeting, MeetingAttachment, Member, Organ
+from ..search import BranchChoiceField
 
 MEETING_FIELDS = (
     "held_on",
@@ -189,10 +190,8 @@ class MeetingFilterForm(forms.Form):
 class BranchChoiceForm(forms.Form):
     """Which branch a new meeting is for, when the user may record for several."""
 
-    branch = forms.ModelChoiceField(label="支部", queryset=Branch.objects.none(), empty_label="请选择支部")
+    branch = BranchChoiceField(label="支部", purpose="writable", empty_label="请选择支部")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = writable_branches(user)
-        self.fields["branch"].label_from_instance = branch_label
-        self.fields["branch"].widget.attrs["class"] = "form-select"

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.scope import scope_of
 from branches.choices import CommitteePost, MemberStatus
-from branches.filters import branch_label
 from branches.models import CommitteeMember, CommitteeTerm, Member
+from branches.search import BranchChoiceField, MemberChoiceField
 from core.forms import DATE_WIDGET
 
 from ..access import filing_branches, publishing_organs
@@ -131,13 +131,16 @@ def _topic_label(topic: Topic) -> str:
     return f"【{topic.topic_list.year} {source}】{topic.title}（{topic.get_direction_display()}）"
 
 
-def _responsible_label(member: Member) -> str:
+def responsible_label(member: Member) -> str:
     post = POSTS.get(member.committee_post, "党员")
     return f"{member.branch.name} · {member.name}（{post}）"
 
 
 class ProjectForm(forms.ModelForm):
+    # Past a few hundred choices (a 工委 files for any branch) these two search as you type; see core.search.
+    branch = BranchChoiceField(label="支部", purpose="filing")
     year = forms.TypedChoiceField(label="年度", coerce=int)
+    responsible = MemberChoiceField(label="负责支委", purpose="committee", narrow_by="branch")
 
     class Meta:
         model = Project
@@ -164,7 +167,6 @@ class ProjectForm(forms.ModelForm):
             branches = branches.model.objects.filter(pk=self.instance.branch_id).select_related("organ")
             self.fields["branch"].disabled = True
         self.fields["branch"].queryset = branches
-        self.fields["branch"].label_from_instance = branch_label
         if branches.count() == 1 and not self.instance.pk:
             self.initial.setdefault("branch", branches.first().pk)
         years = [y for y, _ in self.fields["year"].choices]
@@ -173,7 +175,6 @@ class ProjectForm(forms.ModelForm):
         self.fields["topic"].empty_label = "（支部自拟题目）"
         self.fields["direction"].required = False
         self.fields["responsible"].queryset = committee_choices(branches, keep=self.instance.responsible_id)
-        self.fields["responsible"].label_from_instance = _responsible_label
 
     def clean(self):
         data = super().clean()
