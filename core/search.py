@@ -125,10 +125,13 @@ class SearchChoiceField(forms.ModelChoiceField):
     def listed(self) -> list | None:
         """The choices, when few enough to list in a select; None when the field should search instead.
 
-        One query either way: it reads one row more than the limit.
+        The size is asked unordered, so that the database stops at the row past the limit instead of
+        sorting a city's members first; only a list that will be shown is read in order.
         """
-        rows = list(self.queryset[: self.list_limit + 1])
-        return rows if len(rows) <= self.list_limit else None
+        probe = self.queryset.order_by().values_list("pk", flat=True)[: self.list_limit + 1]
+        if len(probe) > self.list_limit:
+            return None
+        return list(self.queryset)
 
     def current(self, value: str):
         """The chosen object, if the value names one inside the queryset (to show it when editing)."""

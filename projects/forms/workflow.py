@@ -8,7 +8,7 @@ import datetime
 
 from django import forms
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 
@@ -112,17 +112,21 @@ def committee_choices(branches, keep: int | None = None):
     A branch whose committee has not been registered yet offers all its full members, so that
     filing does not wait for the election records. `keep` is the member already chosen, who stays
     selectable when a new committee has been elected since.
+
+    Written as set operations (the current terms, their seats) rather than a lookup per member, so
+    that a 工委's question over every member of the city stops at the first rows it needs.
     """
-    current_term = CommitteeTerm.objects.filter(branch=OuterRef("branch_id")).order_by("-elected_on", "-pk")
-    post = CommitteeMember.objects.filter(member=OuterRef("pk"), term_id=OuterRef("current_term_id"))
+    # A branch's current term is the one elected last; one election per day (unique_term_election_date).
+    later = CommitteeTerm.objects.filter(branch_id=OuterRef("branch_id"), elected_on__gt=OuterRef("elected_on"))
+    current_terms = CommitteeTerm.objects.filter(branch__in=branches).filter(~Exists(later)).values("pk")
+    seats = CommitteeMember.objects.filter(term_id__in=current_terms, term__branch_id=F("member__branch_id"))
+    no_committee = ~Exists(CommitteeTerm.objects.filter(branch_id=OuterRef("branch_id")))
     return (
         Member.objects.filter(branch__in=branches)
-        .annotate(current_term_id=Subquery(current_term.values("pk")[:1]))
-        .annotate(committee_post=Subquery(post.values("post")[:1]))
-        .filter(Q(committee_post__isnull=False) | Q(branch__terms__isnull=True, status=MemberStatus.FULL) | Q(pk=keep))
+        .filter(Q(pk__in=seats.values("member_id")) | Q(no_committee, status=MemberStatus.FULL) | Q(pk=keep))
+        .annotate(committee_post=Subquery(seats.filter(member=OuterRef("pk")).values("post")[:1]))
         .select_related("branch")
-        .distinct()
-        .order_by("branch__name", "name_pinyin")
+        .order_by("branch__name", "name_pinyin", "pk")
     )
 
 

@@ -9,11 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from branches.choices import CommitteePost
 from core.search import LIST_LIMIT
 from projects.choices import Direction
 from projects.models import Milestone, Project, Target
 from tests.bulk import many_branches, many_members
-from tests.factories import MemberFactory
+from tests.factories import CommitteeMemberFactory, CommitteeTermFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +149,24 @@ def test_a_secretary_keeps_a_plain_select_with_their_branch_chosen(
     assert "data-hx-get" not in branch and "data-hx-get" not in responsible
     assert f'<option value="{branch_a.pk}" selected>市发改委 · 综合处党支部</option>' in branch
     assert "综合处党支部 · 王组织（党员）" in responsible
+
+
+def test_only_the_current_committee_of_the_members_own_branch_is_offered(client_for, gongwei_staff, branch_a, branch_b):
+    # Given branch_a's committee elected twice, and branch_b with no committee registered
+    old_term = CommitteeTermFactory(branch=branch_a, elected_on=datetime.date(2022, 6, 1))
+    new_term = CommitteeTermFactory(branch=branch_a, elected_on=datetime.date(2025, 6, 1))
+    retired = CommitteeMemberFactory(term=old_term, post=CommitteePost.SECRETARY).member
+    secretary = CommitteeMemberFactory(term=new_term, post=CommitteePost.SECRETARY).member
+    # One who sat on branch_a's committee and has since moved to branch_b
+    moved = CommitteeMemberFactory(term=new_term).member
+    moved.branch = branch_b
+    moved.save()
+    full, probationary = (
+        MemberFactory(branch=branch_b),
+        MemberFactory(branch=branch_b, status="probationary", confirmed_on=None),
+    )
+    field = client_for(gongwei_staff).get(NEW).context["form"].fields["responsible"]
+    offered = {m: m.committee_post for m in field.queryset}
+    # Then branch_a offers its current secretary, branch_b (no committee yet) its full members
+    assert offered == {secretary: CommitteePost.SECRETARY, moved: None, full: None}
+    assert retired not in offered and probationary not in offered
