@@ -12,13 +12,18 @@ Whether a field lists or searches is core.search's one rule: more than LIST_LIMI
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import django_filters
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Replace
 
 from core.search import SearchChoiceField
 
 from .access import writable_branches
-from .filters import branch_label, match_members
 from .models import Branch, Member
+
+
+def branch_label(branch: Branch) -> str:
+    return f"{branch.organ.display_short} · {branch.name}"
 
 
 def member_label(member: Member) -> str:
@@ -59,6 +64,18 @@ register_member_purpose("unlinked", unlinked_members)
 # --- Matching ------------------------------------------------------------------------------
 
 INT = IntegerField()
+
+
+def match_members(queryset, value: str):
+    """Members whose name contains `value`, whose 全拼 starts with it (spaces ignored: "zhangsan", "zhang s"),
+    or whose phone contains it. The roster's search box and the member search of forms use this one rule."""
+    value = value.strip()
+    if not value:
+        return queryset
+    compact = value.lower().replace(" ", "")
+    return queryset.annotate(_pinyin=Replace("name_pinyin", Value(" "), Value(""))).filter(
+        Q(name__icontains=value) | Q(_pinyin__startswith=compact) | Q(phone__contains=compact)
+    )
 
 
 def match_branches(queryset: QuerySet, value: str) -> QuerySet:
@@ -135,3 +152,9 @@ class MemberChoiceField(SearchChoiceField):
 
     def label_from_instance(self, obj) -> str:
         return MEMBER_PURPOSES[self.purpose].label(obj)
+
+
+class BranchSearchFilter(django_filters.ModelChoiceFilter):
+    """A filter bar's branch, as a BranchChoiceField: give it `purpose` (and `narrow_by="organ"` next to an organ)."""
+
+    field_class = BranchChoiceField

@@ -89,7 +89,7 @@ class SearchSelect(forms.Widget):
         choice = {
             **{k: v for k, v in attrs.items() if k.startswith("aria-")},
             "id": f"{attrs['id']}_choice" if attrs.get("id") else None,
-            "class": " ".join(["form-select", *(["form-select-sm"] if small else []), "mt-1", *invalid, *extra]),
+            "class": " ".join(["form-select", *(["form-select-sm"] if small else []), *invalid, *extra]),
             "required": attrs.get("required", False),
             "disabled": attrs.get("disabled", False),
             "aria-label": f"{field.label or ''}（搜索结果）",
@@ -126,12 +126,19 @@ class SearchChoiceField(forms.ModelChoiceField):
         """The choices, when few enough to list in a select; None when the field should search instead.
 
         The size is asked unordered, so that the database stops at the row past the limit instead of
-        sorting a city's members first; only a list that will be shown is read in order.
+        sorting a city's members first; only a list that will be shown is read in order. The answer is
+        kept until the queryset is replaced (a template may ask `searches` before the widget renders).
         """
-        probe = self.queryset.order_by().values_list("pk", flat=True)[: self.list_limit + 1]
-        if len(probe) > self.list_limit:
-            return None
-        return list(self.queryset)
+        if getattr(self, "_listed_for", None) is not self.queryset:
+            probe = self.queryset.order_by().values_list("pk", flat=True)[: self.list_limit + 1]
+            self._listed = None if len(probe) > self.list_limit else list(self.queryset)
+            self._listed_for = self.queryset
+        return self._listed
+
+    @property
+    def searches(self) -> bool:
+        """Whether the field renders as a search (a layout may give it more room)."""
+        return self.listed() is None
 
     def current(self, value: str):
         """The chosen object, if the value names one inside the queryset (to show it when editing)."""

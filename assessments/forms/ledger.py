@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from branches.filters import ScopedFilterSet
 from branches.models import Branch, Member, Organ
-from branches.search import BranchChoiceField
+from branches.search import BranchChoiceField, BranchSearchFilter
 from core.filters import YES_NO
 from core.forms import DATE_WIDGET
 
@@ -103,7 +103,7 @@ class ProblemFilter(ScopedFilterSet):
     organ = django_filters.ModelChoiceFilter(
         label="机关", field_name="branch__organ", queryset=Organ.objects.none(), empty_label="全部机关"
     )
-    branch = django_filters.ModelChoiceFilter(label="支部", queryset=Branch.objects.none(), empty_label="全部支部")
+    branch = BranchSearchFilter(label="支部", purpose="visible", empty_label="全部支部", narrow_by="organ")
     source = django_filters.ChoiceFilter(label="来源", choices=ProblemSource.choices, empty_label="全部来源")
     status = django_filters.ChoiceFilter(
         label="状态",

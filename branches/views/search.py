@@ -39,8 +39,13 @@ def _term(request: HttpRequest) -> str:
 @require_GET
 @never_cache
 def branch_search(request: HttpRequest) -> HttpResponse:
+    """Branches by name or organ name; `organ` (a filter bar's chosen organ) narrows to that organ's branches."""
     purpose = _purpose(request, BRANCH_PURPOSES)
-    branches = match_branches(purpose.queryset(request.user).select_related("organ"), _term(request))
+    branches = purpose.queryset(request.user).select_related("organ")
+    organ = request.GET.get("organ", "")
+    if PK.fullmatch(organ):
+        branches = branches.filter(organ_id=int(organ))
+    branches = match_branches(branches, _term(request))
     return search_results(list(branches[: RESULT_LIMIT + 1]), label=purpose.label, noun="支部")
 
 

@@ -32,8 +32,12 @@
     if (event.target === p.input && event.key === "ArrowDown" && p.select.options.length > 1) {
       event.preventDefault();
       open(p);
-      if (p.select.selectedIndex < 1) p.select.selectedIndex = 1;
       p.select.focus();
+      if (p.select.selectedIndex < 1) {
+        p.select.selectedIndex = 1;
+        // As if picked by hand: whatever follows the choice (htmx `change from:`) hears of it.
+        p.select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
     } else if (event.target === p.select && p.select.size > 1 && (event.key === "Enter" || event.key === "Escape")) {
       event.preventDefault();
       close(p);
