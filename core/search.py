@@ -32,6 +32,8 @@ RESULT_LIMIT = 20
 SEARCH_FORM_ID = "pb-search-box"
 # Typing pauses a quarter second before asking; the `search` event (Enter, or clearing the box) asks at once.
 TRIGGER = "input changed delay:250ms, search"
+# What the select says before anything is found (its value is "": nothing chosen).
+PROMPT = "在上方输入后，在此选择"
 
 _BOOTSTRAP = {"form-control", "form-control-sm", "form-select", "form-select-sm", "is-invalid"}
 
@@ -45,6 +47,7 @@ class SearchSelect(forms.Widget):
         self.url_name = ""
         self.params: dict[str, str] = {}
         self.placeholder = "输入名称搜索"
+        self.prompt = PROMPT
         self.narrow_by = ""
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
@@ -71,7 +74,7 @@ class SearchSelect(forms.Widget):
             "aria-describedby": attrs.get("aria-describedby"),
             "aria-invalid": attrs.get("aria-invalid"),
             "disabled": attrs.get("disabled", False),
-            "data-hx-get": f"{reverse(self.url_name)}?{urlencode(self.params)}",
+            "data-hx-get": reverse(self.url_name) + (f"?{urlencode(self.params)}" if self.params else ""),
             "data-hx-trigger": TRIGGER,
             "data-hx-target": "next select",
             "data-hx-swap": "innerHTML",
@@ -83,7 +86,7 @@ class SearchSelect(forms.Widget):
             box["data-hx-include"] = narrow
             box["data-hx-trigger"] = f"{TRIGGER}, change from:({narrow})"
         current = field.current(value)
-        options = [("", "在上方输入后，在此选择")]
+        options = [("", self.prompt)]
         if current is not None:
             options.append((value, field.label_from_instance(current)))
         choice = {
@@ -107,20 +110,30 @@ class SearchChoiceField(forms.ModelChoiceField):
 
     `search_url` names the endpoint (GET `q`, plus `params`) that answers with `search_results`; it
     must search the same queryset the field validates against. `narrow_by` names another select of the
-    form whose value the search sends along (e.g. the branch, to find that branch's members).
+    form whose value the search sends along (e.g. the branch, to find that branch's members). `prompt` is
+    what the select says while nothing is chosen (an optional field may say what nothing means).
     """
 
     widget = SearchSelect
     list_limit = LIST_LIMIT
 
     def __init__(
-        self, queryset, *, search_url: str, params: dict, placeholder: str, narrow_by: str = "", **kwargs
+        self,
+        queryset,
+        *,
+        search_url: str,
+        params: dict,
+        placeholder: str,
+        narrow_by: str = "",
+        prompt: str = PROMPT,
+        **kwargs,
     ) -> None:
         super().__init__(queryset, **kwargs)
         self.widget.url_name = search_url
         self.widget.params = params
         self.widget.placeholder = placeholder
         self.widget.narrow_by = narrow_by
+        self.widget.prompt = prompt
 
     def listed(self) -> list | None:
         """The choices, when few enough to list in a select; None when the field should search instead.

@@ -17,6 +17,7 @@ from branches.choices import CommitteePost, MemberStatus
 from branches.models import CommitteeMember, CommitteeTerm, Member
 from branches.search import BranchChoiceField, MemberChoiceField
 from core.forms import DATE_WIDGET
+from core.search import SearchChoiceField
 
 from ..access import filing_branches, publishing_organs
 from ..choices import ProjectStatus
@@ -130,7 +131,7 @@ def committee_choices(branches, keep: int | None = None):
     )
 
 
-def _topic_label(topic: Topic) -> str:
+def topic_label(topic: Topic) -> str:
     source = topic.topic_list.organ.display_short if topic.topic_list.organ else "工委"
     return f"【{topic.topic_list.year} {source}】{topic.title}（{topic.get_direction_display()}）"
 
@@ -140,10 +141,36 @@ def responsible_label(member: Member) -> str:
     return f"{member.branch.name} · {member.name}（{post}）"
 
 
+class TopicChoiceField(SearchChoiceField):
+    """A topic the branches may choose (`topic_choices`): listed, or searched by title or organ
+    (projects.views.search), the chosen branch's first."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            Topic.objects.none(),
+            search_url="projects:topic_search",
+            params={},
+            placeholder="输入题目或机关名称搜索",
+            narrow_by="branch",
+            prompt="（支部自拟题目）",
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj) -> str:
+        return topic_label(obj)
+
+
 class ProjectForm(forms.ModelForm):
-    # Past a few hundred choices (a 工委 files for any branch) these two search as you type; see core.search.
+    # Past a few hundred choices (a 工委 files for any branch) these search as you type; see core.search.
     branch = BranchChoiceField(label="支部", purpose="filing")
     year = forms.TypedChoiceField(label="年度", coerce=int)
+    topic = TopicChoiceField(
+        label="所选题目",
+        required=False,
+        empty_label="（支部自拟题目）",
+        help_text="不选则为支部自拟题目",
+        error_messages={"invalid_choice": "所选题目不存在或不是本支部可选的题目，请重新选择。"},
+    )
     responsible = MemberChoiceField(label="负责支委", purpose="committee", narrow_by="branch")
 
     class Meta:
@@ -175,8 +202,6 @@ class ProjectForm(forms.ModelForm):
             self.initial.setdefault("branch", branches.first().pk)
         years = [y for y, _ in self.fields["year"].choices]
         self.fields["topic"].queryset = topic_choices(branches, years)
-        self.fields["topic"].label_from_instance = _topic_label
-        self.fields["topic"].empty_label = "（支部自拟题目）"
         self.fields["direction"].required = False
         self.fields["responsible"].queryset = committee_choices(branches, keep=self.instance.responsible_id)
 

@@ -12,9 +12,10 @@ from django.urls import reverse
 from branches.choices import CommitteePost
 from core.search import LIST_LIMIT
 from projects.choices import Direction
-from projects.models import Milestone, Project, Target
+from projects.models import Milestone, Project, Target, Topic
 from tests.bulk import many_branches, many_members
 from tests.factories import CommitteeMemberFactory, CommitteeTermFactory, MemberFactory
+from tests.projects.factories import TopicFactory, TopicListFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +171,69 @@ def test_only_the_current_committee_of_the_members_own_branch_is_offered(client_
     # Then branch_a offers its current secretary, branch_b (no committee yet) its full members
     assert offered == {secretary: CommitteePost.SECRETARY, moved: None, full: None}
     assert retired not in offered and probationary not in offered
+
+
+# --- 所选题目 --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_topics(organ_a, organ_b, gongwei_staff):
+    """More topics this year than a select lists: organ_a's, plus one of organ_b's and one city-wide."""
+    mine = TopicListFactory(organ=organ_a, year=2026, created_by=gongwei_staff)
+    Topic.objects.bulk_create(
+        Topic(topic_list=mine, title=f"审批提速课题{i:03d}", direction=Direction.DEVELOPMENT) for i in range(LIST_LIMIT)
+    )
+    TopicFactory(topic_list=TopicListFactory(organ=organ_b, year=2026, created_by=gongwei_staff), title="预算绩效课题")
+    TopicFactory(topic_list=TopicListFactory(citywide=True, year=2026, created_by=gongwei_staff), title="全市统一课题")
+
+
+def topics(client, q="", **params) -> list[str]:
+    response = client.get(reverse("projects:topic_search"), {"q": q, **params})
+    assert response.status_code == 200
+    return re.findall(r'<option value="\d+">([^<]*)</option>', response.content.decode())
+
+
+def test_the_gongwei_searches_for_the_topic_of_the_chosen_branch(
+    client_for, gongwei_staff, branch_a, branch_b, many_topics
+):
+    client = client_for(gongwei_staff)
+    topic = field_html(client.get(NEW).content.decode(), "topic")
+    assert f'data-hx-get="{reverse("projects:topic_search")}"' in topic
+    assert '<option value="" selected>（支部自拟题目）</option>' in topic and "审批提速课题" not in topic
+    # By title or by organ; with a branch chosen, only what that branch may choose (its organ's and city-wide)
+    assert topics(client, "预算绩效") == ["【2026 市财政局】预算绩效课题（推进高质量发展）"]
+    assert topics(client, "预算", branch=branch_a.pk) == []
+    assert topics(client, "全市", branch=branch_a.pk) == ["【2026 工委】全市统一课题（推进高质量发展）"]
+    assert len(topics(client, "发改委 审批", branch=branch_a.pk)) == 20
+
+
+def test_a_secretary_finds_only_the_topics_their_branch_may_choose(
+    client_for, secretary_of_branch_a, member_user, many_topics
+):
+    client = client_for(secretary_of_branch_a)
+    assert topics(client, "预算绩效") == []
+    assert topics(client, "审批提速课题007") == ["【2026 市发改委】审批提速课题007（推进高质量发展）"]
+    assert client_for(member_user).get(reverse("projects:topic_search")).status_code == 403
+
+
+def test_a_chosen_topic_is_saved_and_a_foreign_one_refused(client_for, organ_staff_a, crowded_city, many_topics):
+    branch = crowded_city[3]
+    client = client_for(organ_staff_a)
+    foreign = Topic.objects.get(title="预算绩效课题")
+    response = client.post(NEW, data(branch, branch.members.get(), topic=foreign.pk, direction=""))
+    assert response.context["form"].errors["topic"] == ["所选题目不存在或不是本支部可选的题目，请重新选择。"]
+    assert not Project.objects.exists()
+    chosen = Topic.objects.get(title="审批提速课题042")
+    assert client.post(NEW, data(branch, branch.members.get(), topic=chosen.pk, direction="")).status_code == 302
+    assert Project.objects.get().topic == chosen
+
+
+def test_the_topic_search_costs_the_same_for_one_match_and_for_many(
+    client_for, gongwei_staff, branch_a, branch_b, many_topics
+):
+    client = client_for(gongwei_staff)
+    with CaptureQueriesContext(connection) as one:
+        assert len(topics(client, "预算绩效")) == 1
+    with CaptureQueriesContext(connection) as many:
+        assert len(topics(client, "审批", branch=branch_a.pk)) == 20
+    assert len(one.captured_queries) == len(many.captured_queries)
