@@ -7,9 +7,13 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from branches.panels import register_branch_panel
+        from branches.search import register_branch_purpose
 
         from .results import branch_stars_context
+        from .scores import scoring_branches
 
         # The branch page shows the branch's stars over the years, and links to its member-level assessments.
         register_branch_panel("assessments/_branch_stars.html", branch_stars_context)
         register_branch_panel("assessments/members/_branch_links.html")
+        # The 加减分 form's branch field searches these when they are too many to list.
+        register_branch_purpose("scoring", scoring_branches)

@@ -52,6 +52,13 @@ def scoring_organs(user):
     return organs if scope.is_gongwei else organs.filter(pk__in=scope.organ_ids)
 
 
+def scoring_branches(user):
+    """The active branches the user adjusts (加减分): those of `scoring_organs`."""
+    scope = scope_of(user)
+    branches = Branch.objects.active().select_related("organ")
+    return branches if scope.is_gongwei else branches.filter(organ_id__in=scope.organ_ids)
+
+
 def _points(value: Decimal, *, high: Decimal, what: str, low: Decimal = Decimal("0")) -> Decimal:
     if not value.is_finite():
         raise ScoreError(f"{what}须是数字。")

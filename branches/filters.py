@@ -2,8 +2,6 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q, Value
-from django.db.models.functions import Replace
 from django.utils import timezone
 
 from core.filters import YES_NO, QuickSelect, StyledFilterSet
@@ -11,6 +9,10 @@ from core.filters import YES_NO, QuickSelect, StyledFilterSet
 from .choices import BranchKind, Education, Gender, MemberStatus
 from .models import Branch, Member, Organ, OrganisationRules
 from .rules import WARNING_CHOICES, branches_warned
+from .search import BranchSearchFilter, branch_label, match_members
+
+# branch_label and match_members are imported from here by other modules (they live in .search).
+__all__ = ["BranchFilter", "MemberFilter", "ScopedFilterSet", "branch_label", "match_members"]
 
 
 class ScopedFilterSet(StyledFilterSet):
@@ -96,7 +98,7 @@ class MemberFilter(ScopedFilterSet):
     organ = django_filters.ModelChoiceFilter(
         label="机关", field_name="branch__organ", queryset=Organ.objects.none(), empty_label="全部机关"
     )
-    branch = django_filters.ModelChoiceFilter(label="支部", queryset=Branch.objects.none(), empty_label="全部支部")
+    branch = BranchSearchFilter(label="支部", purpose="visible", empty_label="全部支部", narrow_by="organ")
     status = django_filters.ChoiceFilter(label="党员状态", choices=MemberStatus.choices, empty_label="全部")
     gender = django_filters.ChoiceFilter(label="性别", choices=Gender.choices, empty_label="全部")
     education = django_filters.ChoiceFilter(label="学历", choices=Education.choices, empty_label="全部")
@@ -112,17 +114,7 @@ class MemberFilter(ScopedFilterSet):
         self.scope_choices(user)
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        compact = value.lower().replace(" ", "")
-        return queryset.annotate(_pinyin=Replace("name_pinyin", Value(" "), Value(""))).filter(
-            Q(name__icontains=value) | Q(_pinyin__startswith=compact) | Q(phone__contains=compact)
-        )
+        return match_members(queryset, value)
 
     def yes_no(self, queryset, name, value):
         return queryset.filter(**{name: value == "1"})
-
-
-def branch_label(branch: Branch) -> str:
-    return f"{branch.organ.display_short} · {branch.name}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, meetings, organisation, orglife, roster
+from .views import accounts, meetings, organisation, orglife, roster, search
 
 app_name = "branches"
 
@@ -57,4 +57,7 @@ urlpatterns = [
     path("users/<int:pk>/roles/<int:role_pk>/revoke/", accounts.role_revoke, name="role_revoke"),
     path("users/<int:pk>/password/", accounts.password_reset, name="password_reset"),
     path("users/<int:pk>/active/", accounts.toggle_active, name="toggle_active"),
+    # Search-as-you-type behind the forms' branch and member fields (core.search)
+    path("search/branches/", search.branch_search, name="branch_search"),
+    path("search/members/", search.member_search, name="member_search"),
 ]

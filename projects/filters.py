@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from branches.filters import ScopedFilterSet
-from branches.models import Branch, Organ
+from branches.models import Organ
+from branches.search import BranchSearchFilter
 from core.filters import YES_NO
 
 from .choices import Direction, Grade, ProjectStatus
@@ -29,7 +30,7 @@ class ProjectFilter(ScopedFilterSet):
     organ = django_filters.ModelChoiceFilter(
         label="机关", field_name="branch__organ", queryset=Organ.objects.none(), empty_label="全部机关"
     )
-    branch = django_filters.ModelChoiceFilter(label="支部", queryset=Branch.objects.none(), empty_label="全部支部")
+    branch = BranchSearchFilter(label="支部", purpose="visible", empty_label="全部支部", narrow_by="organ")
     direction = django_filters.ChoiceFilter(label="方向", choices=Direction.choices, empty_label="全部方向")
     status = django_filters.ChoiceFilter(label="状态", choices=ProjectStatus.choices, empty_label="全部状态")
     grade = django_filters.ChoiceFilter(label="验收等次", choices=Grade.choices, empty_label="全部等次")

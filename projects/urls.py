@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import acceptance, progress, workflow
+from .views import acceptance, progress, search, workflow
 
 app_name = "projects"
 
@@ -26,6 +26,7 @@ urlpatterns = [
     path("topics/<int:pk>/reopen/", workflow.topic_list_reopen, name="topic_list_reopen"),
     path("topics/<int:list_pk>/topics/new/", workflow.topic_create, name="topic_create"),
     path("topics/topic/<int:pk>/edit/", workflow.topic_edit, name="topic_edit"),
+    path("topics/search/", search.topic_search, name="topic_search"),
     # 任务到人与节点督查
     path("milestones/<int:pk>/progress/", progress.milestone_progress, name="milestone_progress"),
     path("evidence/<slug:token>/", progress.evidence_download, name="evidence_download"),

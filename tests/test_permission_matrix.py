@@ -155,6 +155,8 @@ URL_QUERY = {
     "branches:meeting_create": "branch=branch kind=committee",
     "branches:training_create": "branch=branch",
     "assessments:problem_create": "branch=branch",
+    "branches:branch_search": "purpose=visible",
+    "branches:member_search": "purpose=unlinked",
 }
 
 # POST bodies for views that validate their input before they check who asks: an empty POST
@@ -176,6 +178,8 @@ MATRIX: dict[str, str] = {
     "branches:role_revoke": "302 405 405 405 405 405 405 | 302 403 403 403 404  ok  ok",
     "branches:password_reset": "302 405 405 405 405 405 405 | 302 403 403 403 404  ok  ok",
     "branches:toggle_active": "302 405 405 405 405 405 405 | 302 403 403 403 404  ok  ok",
+    "branches:branch_search": "302 403 200 200 200 200 200",
+    "branches:member_search": "302 403 200 200 200 200 200",
     "branches:tree": "302 403 200 200 200 200 200",
     "branches:branch_list": "302 403 200 200 200 200 200",
     "branches:branch_create": "302 403 403 403 200 200 200 | 302 403 403 403  ok  ok  ok",
@@ -238,6 +242,7 @@ MATRIX: dict[str, str] = {
     "projects:topic_list_reopen": "302 404 404 403 404 200 200 | 302 404 404 403 404  ok  ok",
     "projects:topic_create": "302 404 404 403 404 200 200 | 302 404 404 403 404  ok  ok",
     "projects:topic_edit": "302 404 404 403 404 200 200 | 302 404 404 403 404  ok  ok",
+    "projects:topic_search": "302 403 200 200 200 200 200",
     "projects:milestone_progress": "302 403 404 200 404 200 200 | 302 403 404  ok 404  ok  ok",
     "projects:evidence_download": "302 200 404 200 404 200 200",
     "projects:task_create": "302 403 404 200 404 200 200 | 302 403 404  ok 404  ok  ok",

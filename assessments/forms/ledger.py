@@ -6,8 +6,9 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from branches.filters import ScopedFilterSet, branch_label
+from branches.filters import ScopedFilterSet
 from branches.models import Branch, Member, Organ
+from branches.search import BranchChoiceField, BranchSearchFilter
 from core.filters import YES_NO
 from core.forms import DATE_WIDGET
 
@@ -19,11 +20,6 @@ from ..models import Problem
 class MemberChoice(forms.ModelChoiceField):
     def label_from_instance(self, member: Member) -> str:
         return f"{member.name}（{member.post}）" if member.post else member.name
-
-
-class BranchChoice(forms.ModelChoiceField):
-    def label_from_instance(self, branch: Branch) -> str:
-        return branch_label(branch)
 
 
 class ProblemForm(forms.Form):
@@ -73,7 +69,7 @@ class ProblemForm(forms.Form):
 
 
 class BranchChoiceForm(forms.Form):
-    branch = BranchChoice(label="支部", queryset=Branch.objects.none(), empty_label="请选择支部")
+    branch = BranchChoiceField(label="支部", purpose="writable", empty_label="请选择支部")
 
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,7 +103,7 @@ class ProblemFilter(ScopedFilterSet):
     organ = django_filters.ModelChoiceFilter(
         label="机关", field_name="branch__organ", queryset=Organ.objects.none(), empty_label="全部机关"
     )
-    branch = django_filters.ModelChoiceFilter(label="支部", queryset=Branch.objects.none(), empty_label="全部支部")
+    branch = BranchSearchFilter(label="支部", purpose="visible", empty_label="全部支部", narrow_by="organ")
     source = django_filters.ChoiceFilter(label="来源", choices=ProblemSource.choices, empty_label="全部来源")
     status = django_filters.ChoiceFilter(
         label="状态",

@@ -8,8 +8,8 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.forms.models import fields_for_model
 
-from branches.filters import branch_label
 from branches.models import Branch
+from branches.search import BranchChoiceField
 
 from ..choices import AdjustmentKind, IndicatorSource, Metric
 from ..models import AdjustmentItem, AssessmentScheme, Dimension, Indicator
@@ -235,11 +235,6 @@ class SelfScoreForm(forms.Form):
         self.fields["self_score"].validators.append(MaxValueValidator(indicator.max_score))
 
 
-class BranchChoice(forms.ModelChoiceField):
-    def label_from_instance(self, branch: Branch) -> str:
-        return branch_label(branch)
-
-
 class ItemChoice(forms.ModelChoiceField):
     def label_from_instance(self, item: AdjustmentItem) -> str:
         sign = "+" if item.kind == AdjustmentKind.BONUS else "−"
@@ -249,7 +244,7 @@ class ItemChoice(forms.ModelChoiceField):
 class AdjustmentForm(forms.Form):
     """A 加分/扣分: pick a catalogue item, or type the kind, name and points."""
 
-    branch = BranchChoice(label="支部", queryset=Branch.objects.none(), empty_label="请选择支部")
+    branch = BranchChoiceField(label="支部", purpose="scoring", empty_label="请选择支部")
     item = ItemChoice(
         label="常用事项",
         queryset=AdjustmentItem.objects.none(),

@@ -651,7 +651,7 @@ def adjustment_create(request: HttpRequest) -> HttpResponse:
     _require(bool(organs), "只有工委和机关党委工作人员可以登记加减分。")
     year = _year(request)
     scheme = AssessmentScheme.objects.current_for(year)
-    branches = Branch.objects.active().filter(organ__in=[o.pk for o in organs]).select_related("organ")
+    branches = scores.scoring_branches(request.user)
     items = scheme.adjustment_items.all() if scheme else AdjustmentItem.objects.none()
     initial = {"branch": request.GET["branch"]} if request.GET.get("branch", "").isdigit() else None
     form = AdjustmentForm(request.POST or None, branches=branches, items=items, initial=initial)

@@ -8,18 +8,13 @@ from accounts.models import Role
 from accounts.scope import scope_of
 
 from ..access import writable_branches
-from ..filters import branch_label
-from ..models import Member, Organ
-
-
-def member_choices(manager):
-    """Members without an account that the manager may link."""
-    return Member.objects.visible_to(manager).filter(user__isnull=True).select_related("branch__organ")
+from ..models import Organ
+from ..search import BranchChoiceField, MemberChoiceField, unlinked_members
 
 
 class AccountForm(forms.ModelForm):
-    member = forms.ModelChoiceField(
-        label="绑定党员", queryset=Member.objects.none(), required=False, help_text="绑定后该账号可查看本人档案和任务"
+    member = MemberChoiceField(
+        label="绑定党员", purpose="unlinked", required=False, help_text="绑定后该账号可查看本人档案和任务"
     )
 
     class Meta:
@@ -31,10 +26,7 @@ class AccountForm(forms.ModelForm):
     def __init__(self, *args, manager, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["full_name"].required = True
-        self.fields["member"].queryset = member_choices(manager)
-        self.fields["member"].label_from_instance = lambda m: (
-            f"{m.name}（{m.branch.organ.display_short} · {m.branch.name}）"
-        )
+        self.fields["member"].queryset = unlinked_members(manager)
 
     def clean_username(self):
         username = self.cleaned_data["username"]
@@ -46,7 +38,7 @@ class AccountForm(forms.ModelForm):
 class GrantRoleForm(forms.Form):
     role = forms.ChoiceField(label="角色", choices=Role.choices)
     organ = forms.ModelChoiceField(label="机关", queryset=Organ.objects.none(), required=False)
-    branch = forms.ModelChoiceField(label="支部", queryset=None, required=False)
+    branch = BranchChoiceField(label="支部", purpose="writable", required=False)
 
     def __init__(self, *args, manager, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +50,6 @@ class GrantRoleForm(forms.Form):
         else:
             self.fields["organ"].queryset = Organ.objects.all()
         self.fields["branch"].queryset = writable_branches(manager)
-        self.fields["branch"].label_from_instance = branch_label
 
     def clean(self):
         data = super().clean()

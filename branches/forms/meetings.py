@@ -10,8 +10,8 @@ from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
 from ..access import writable_branches
 from ..choices import MeetingKind, MemberStatus
-from ..filters import branch_label
 from ..models import Attendance, Branch, Meeting, MeetingAttachment, Member, Organ
+from ..search import BranchChoiceField
 
 MEETING_FIELDS = (
     "held_on",
@@ -137,8 +137,8 @@ class MeetingFilterForm(forms.Form):
     """The filters of the meeting list; every choice is narrowed to what the user may see."""
 
     organ = forms.ModelChoiceField(label="机关", queryset=Organ.objects.none(), required=False, empty_label="全部机关")
-    branch = forms.ModelChoiceField(
-        label="支部", queryset=Branch.objects.none(), required=False, empty_label="全部支部"
+    branch = BranchChoiceField(
+        label="支部", purpose="visible", required=False, empty_label="全部支部", narrow_by="organ"
     )
     kind = forms.ChoiceField(label="会议类型", choices=[("", "全部类型"), *MeetingKind.choices], required=False)
     year = forms.TypedChoiceField(label="年度", coerce=int, required=False, empty_value=None)
@@ -152,7 +152,6 @@ class MeetingFilterForm(forms.Form):
         else:
             del self.fields["organ"]
         self.fields["branch"].queryset = Branch.objects.visible_to(user).select_related("organ")
-        self.fields["branch"].label_from_instance = branch_label
         self.fields["year"].choices = [("", "全部年度"), *((y, f"{y}年") for y in years)]
         for field in self.fields.values():
             css = (
@@ -189,10 +188,8 @@ class MeetingFilterForm(forms.Form):
 class BranchChoiceForm(forms.Form):
     """Which branch a new meeting is for, when the user may record for several."""
 
-    branch = forms.ModelChoiceField(label="支部", queryset=Branch.objects.none(), empty_label="请选择支部")
+    branch = BranchChoiceField(label="支部", purpose="writable", empty_label="请选择支部")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = writable_branches(user)
-        self.fields["branch"].label_from_instance = branch_label
-        self.fields["branch"].widget.attrs["class"] = "form-select"

@@ -8,9 +8,9 @@ from django.utils import timezone
 from core.forms import DATE_WIDGET
 
 from ..choices import MeetingKind, Period, RequirementScope
-from ..filters import branch_label
 from ..models import Branch, MeetingRequirement, Member, Organ
 from ..orglife import FIRST_YEAR
+from ..search import BranchChoiceField
 
 
 def year_choices(today: datetime.date, first: int | None = None) -> list[tuple[int, str]]:
@@ -60,8 +60,8 @@ class TrainingFilterForm(BarForm):
     year = forms.TypedChoiceField(label="年度", coerce=int, choices=(), required=False, empty_value=None)
     q = forms.CharField(label="姓名", required=False, widget=forms.TextInput(attrs={"placeholder": "姓名"}))
     organ = forms.ModelChoiceField(label="机关", queryset=Organ.objects.none(), required=False, empty_label="全部机关")
-    branch = forms.ModelChoiceField(
-        label="支部", queryset=Branch.objects.none(), required=False, empty_label="全部支部"
+    branch = BranchChoiceField(
+        label="支部", purpose="visible_active", required=False, empty_label="全部支部", narrow_by="organ"
     )
     below = forms.ChoiceField(label="学时", required=False, choices=[("", "全部党员"), ("1", "未达标")])
 
@@ -71,7 +71,6 @@ class TrainingFilterForm(BarForm):
         self.fields["year"].initial = today.year
         self.fields["organ"].queryset = Organ.objects.visible_to(user)
         self.fields["branch"].queryset = Branch.objects.visible_to(user).active().select_related("organ")
-        self.fields["branch"].label_from_instance = branch_label
 
 
 class RequirementForm(forms.ModelForm):

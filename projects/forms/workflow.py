@@ -8,15 +8,16 @@ import datetime
 
 from django import forms
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 
 from accounts.scope import scope_of
 from branches.choices import CommitteePost, MemberStatus
-from branches.filters import branch_label
 from branches.models import CommitteeMember, CommitteeTerm, Member
+from branches.search import BranchChoiceField, MemberChoiceField
 from core.forms import DATE_WIDGET
+from core.search import SearchChoiceField
 
 from ..access import filing_branches, publishing_organs
 from ..choices import ProjectStatus
@@ -112,32 +113,65 @@ def committee_choices(branches, keep: int | None = None):
     A branch whose committee has not been registered yet offers all its full members, so that
     filing does not wait for the election records. `keep` is the member already chosen, who stays
     selectable when a new committee has been elected since.
+
+    Written as set operations (the current terms, their seats) rather than a lookup per member, so
+    that a 工委's question over every member of the city stops at the first rows it needs.
     """
-    current_term = CommitteeTerm.objects.filter(branch=OuterRef("branch_id")).order_by("-elected_on", "-pk")
-    post = CommitteeMember.objects.filter(member=OuterRef("pk"), term_id=OuterRef("current_term_id"))
+    # A branch's current term is the one elected last; one election per day (unique_term_election_date).
+    later = CommitteeTerm.objects.filter(branch_id=OuterRef("branch_id"), elected_on__gt=OuterRef("elected_on"))
+    current_terms = CommitteeTerm.objects.filter(branch__in=branches).filter(~Exists(later)).values("pk")
+    seats = CommitteeMember.objects.filter(term_id__in=current_terms, term__branch_id=F("member__branch_id"))
+    no_committee = ~Exists(CommitteeTerm.objects.filter(branch_id=OuterRef("branch_id")))
     return (
         Member.objects.filter(branch__in=branches)
-        .annotate(current_term_id=Subquery(current_term.values("pk")[:1]))
-        .annotate(committee_post=Subquery(post.values("post")[:1]))
-        .filter(Q(committee_post__isnull=False) | Q(branch__terms__isnull=True, status=MemberStatus.FULL) | Q(pk=keep))
+        .filter(Q(pk__in=seats.values("member_id")) | Q(no_committee, status=MemberStatus.FULL) | Q(pk=keep))
+        .annotate(committee_post=Subquery(seats.filter(member=OuterRef("pk")).values("post")[:1]))
         .select_related("branch")
-        .distinct()
-        .order_by("branch__name", "name_pinyin")
+        .order_by("branch__name", "name_pinyin", "pk")
     )
 
 
-def _topic_label(topic: Topic) -> str:
+def topic_label(topic: Topic) -> str:
     source = topic.topic_list.organ.display_short if topic.topic_list.organ else "工委"
     return f"【{topic.topic_list.year} {source}】{topic.title}（{topic.get_direction_display()}）"
 
 
-def _responsible_label(member: Member) -> str:
+def responsible_label(member: Member) -> str:
     post = POSTS.get(member.committee_post, "党员")
     return f"{member.branch.name} · {member.name}（{post}）"
 
 
+class TopicChoiceField(SearchChoiceField):
+    """A topic the branches may choose (`topic_choices`): listed, or searched by title or organ
+    (projects.views.search), the chosen branch's first."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            Topic.objects.none(),
+            search_url="projects:topic_search",
+            params={},
+            placeholder="输入题目或机关名称搜索",
+            narrow_by="branch",
+            prompt="（支部自拟题目）",
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj) -> str:
+        return topic_label(obj)
+
+
 class ProjectForm(forms.ModelForm):
+    # Past a few hundred choices (a 工委 files for any branch) these search as you type; see core.search.
+    branch = BranchChoiceField(label="支部", purpose="filing")
     year = forms.TypedChoiceField(label="年度", coerce=int)
+    topic = TopicChoiceField(
+        label="所选题目",
+        required=False,
+        empty_label="（支部自拟题目）",
+        help_text="不选则为支部自拟题目",
+        error_messages={"invalid_choice": "所选题目不存在或不是本支部可选的题目，请重新选择。"},
+    )
+    responsible = MemberChoiceField(label="负责支委", purpose="committee", narrow_by="branch")
 
     class Meta:
         model = Project
@@ -164,16 +198,12 @@ class ProjectForm(forms.ModelForm):
             branches = branches.model.objects.filter(pk=self.instance.branch_id).select_related("organ")
             self.fields["branch"].disabled = True
         self.fields["branch"].queryset = branches
-        self.fields["branch"].label_from_instance = branch_label
         if branches.count() == 1 and not self.instance.pk:
             self.initial.setdefault("branch", branches.first().pk)
         years = [y for y, _ in self.fields["year"].choices]
         self.fields["topic"].queryset = topic_choices(branches, years)
-        self.fields["topic"].label_from_instance = _topic_label
-        self.fields["topic"].empty_label = "（支部自拟题目）"
         self.fields["direction"].required = False
         self.fields["responsible"].queryset = committee_choices(branches, keep=self.instance.responsible_id)
-        self.fields["responsible"].label_from_instance = _responsible_label
 
     def clean(self):
         data = super().clean()
