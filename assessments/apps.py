@@ -6,9 +6,14 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "考核评星"
 
     def ready(self) -> None:
+        from branches.figures import roster_changed
         from branches.panels import register_branch_panel
 
+        from .reports import on_roster_changed
         from .views.ratings import branch_stars_context
+
+        # Who owes a 一岗双责 report follows the rosters: the kept filings are rewritten with them.
+        roster_changed.connect(on_roster_changed, dispatch_uid="assessments.filings")
 
         # The branch page shows the branch's stars over the years, and links to its member-level assessments.
         register_branch_panel("assessments/_branch_stars.html", branch_stars_context)
