@@ -241,7 +241,8 @@ def refresh_filing(*, periods=None, branches=None, members=None) -> None:
 
     The rows rewritten: of `periods` (periods or their keys; every period when None), for the members
     in `branches` and those whose kept row names one of them (a member who left), and for `members`
-    (keys); for every member when neither is given (a new period, a rebuild).
+    (keys); for every member when neither is given (a new period, a rebuild). A member's rows are
+    rewritten whichever branch they name, so a refresh never collides with a row left behind.
     """
     period_ids = _period_ids(periods)
     kept = DutyFiling.objects.filter(period_id__in=period_ids)
@@ -250,8 +251,8 @@ def refresh_filing(*, periods=None, branches=None, members=None) -> None:
         lock_branches(None)
     else:
         branch_ids, member_ids = sorted(set(branches or ())), sorted(set(members or ()))
-        kept = kept.filter(Q(branch_id__in=branch_ids) | Q(member_id__in=member_ids))
         fresh = fresh.filter(Q(branch_id__in=branch_ids) | Q(pk__in=member_ids))
+        kept = kept.filter(Q(branch_id__in=branch_ids) | Q(member__in=fresh))
         # Writers to a branch take turns (see `lock_branches`): the rows are computed after the lock.
         lock_branches([*branch_ids, *Member.objects.filter(pk__in=member_ids).values_list("branch_id", flat=True)])
     kept.delete()
