@@ -8,10 +8,12 @@ rows that were deleted or corrupted behind the services' backs.
 """
 
 import datetime
+import importlib
 import io
 import itertools
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from hypothesis import HealthCheck, settings
@@ -350,3 +352,31 @@ def test_rebuild_filing_restores_deleted_and_corrupted_rows(organisation):
     assert not DutyFiling.objects.filter(member=bystander).exists()
     kept_equals_fresh()
     call_command("rebuild_filing", "--check", stdout=io.StringIO())
+
+
+def test_the_migrations_fill_the_tables_for_existing_data(organisation):
+    staff = organisation.staff
+    first, _ = organisation.periods
+    leaders = list(Member.objects.filter(is_leader=True).order_by("pk"))
+    reports.accept_report(reports.submit_report(reports.save_draft(leaders[0], first, data=TEXTS, by=staff), by=staff),
+                          by=staff)  # fmt: skip
+    reports.save_draft(leaders[1], first, data=TEXTS, by=staff)
+    third = Branch.objects.order_by("pk").last()
+    seats = list(zip(third.members.order_by("pk"), [CommitteePost.SECRETARY, *POSTS], strict=False))
+    term = CommitteeTerm(branch=third, elected_on=ELECTION_DAYS[1], term_years=3)
+    services.save_committee_term(term, seats, by=staff)
+    figures_migration = importlib.import_module("branches.migrations.0004_branch_figures")
+    filings_migration = importlib.import_module("assessments.migrations.0004_duty_filings")
+
+    # Backwards, each migration empties its table
+    filings_migration.empty(apps, None)
+    figures_migration.empty(apps, None)
+    assert not BranchFigures.objects.exists() and not DutyFiling.objects.exists()
+
+    # Forwards, each fills it as a rebuild does
+    figures_migration.fill(apps, None)
+    filings_migration.fill(apps, None)
+
+    assert BranchFigures.objects.count() == Branch.objects.count() == 3
+    assert DutyFiling.objects.filter(period=first, filing=reports.FILING_ACCEPTED).count() == 1
+    kept_equals_fresh()

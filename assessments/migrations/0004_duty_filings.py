@@ -25,9 +25,9 @@ def fill(apps, schema_editor):
         rows = (
             Member.objects.filter(Q(is_leader=True, branch__dissolved_on__isnull=True) | Exists(has_report))
             .annotate(report=FilteredRelation("duty_reports", condition=Q(duty_reports__period=period)))
-            .annotate(status=F("report__status"), late=F("report__is_late"))
+            .annotate(report_status=F("report__status"), report_late=F("report__is_late"))
             .order_by("pk")
-            .values("pk", "branch_id", "status", "late")
+            .values("pk", "branch_id", "report_status", "report_late")
         )
         DutyFiling.objects.bulk_create(
             [
@@ -35,8 +35,8 @@ def fill(apps, schema_editor):
                     period=period,
                     member_id=row["pk"],
                     branch_id=row["branch_id"],
-                    filing=filing_state(row["status"], row["late"]),
-                    is_late=bool(row["late"]),
+                    filing=filing_state(row["report_status"], row["report_late"]),
+                    is_late=bool(row["report_late"]),
                 )
                 for row in rows
             ],
