@@ -253,8 +253,10 @@ def refresh_filing(*, periods=None, branches=None, members=None) -> None:
         branch_ids, member_ids = sorted(set(branches or ())), sorted(set(members or ()))
         fresh = fresh.filter(Q(branch_id__in=branch_ids) | Q(pk__in=member_ids))
         kept = kept.filter(Q(branch_id__in=branch_ids) | Q(member__in=fresh))
-        # Writers to a branch take turns (see `lock_branches`): the rows are computed after the lock.
-        lock_branches([*branch_ids, *Member.objects.filter(pk__in=member_ids).values_list("branch_id", flat=True)])
+        # Writers to a branch take turns (see `lock_branches`): the rows are computed after the lock. The
+        # members are locked first, as their own writers do, so that a member being moved is read where it lands.
+        moved = Member.objects.filter(pk__in=member_ids).order_by("pk").select_for_update(no_key=True)
+        lock_branches([*branch_ids, *moved.values_list("branch_id", flat=True)])
     kept.delete()
     DutyFiling.objects.bulk_create(_fresh_filings(period_ids, fresh), batch_size=1000)
 

@@ -830,10 +830,10 @@ def import_roster(source, *, user) -> ImportResult:
         with transaction.atomic():
             # The branches members leave, as stored before the update, and those they join or stay in.
             touched = {m.branch_id for m in (*creates, *updates)}
-            keys = [m.pk for m in updates]
+            keys = sorted(m.pk for m in updates)
             for start in range(0, len(keys), 500):
-                stored = Member.objects.filter(pk__in=keys[start : start + 500]).values_list("branch_id", flat=True)
-                touched.update(stored)
+                stored = Member.objects.filter(pk__in=keys[start : start + 500]).select_for_update(no_key=True)
+                touched.update(stored.order_by("pk").values_list("branch_id", flat=True))
             if creates:
                 bulk_create_with_history(
                     creates, Member, batch_size=500, default_user=user, default_change_reason=CHANGE_REASON

@@ -77,7 +77,9 @@ def save_member(member: Member, *, by, reason: str = "") -> Member:
     """
     before = None
     if member.pk is not None:
-        before = Member.objects.filter(pk=member.pk).values_list("branch_id", flat=True).first()
+        # Locked, so that of two moves of one member at once the later sees where the earlier put them.
+        stored = Member.objects.filter(pk=member.pk).select_for_update(no_key=True)
+        before = stored.values_list("branch_id", flat=True).first()
     _recorded(member, by, reason).save()
     figures.refresh([before, member.branch_id])
     return member
