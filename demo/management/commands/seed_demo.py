@@ -69,7 +69,8 @@ class Command(BaseCommand):
             seeded_orglife = orglife.seed_orglife(plan, seed=seed, today=today, years=years)
             duties = reports.seed_assessments(plan, seed=seed, today=today, years=years)
             seeded_ratings = ratings.seed_ratings(plan, seed=seed, today=today)
-            # The seed writes in bulk, past the services that keep these tables: rebuild them once at the end.
+            # The seed writes in bulk, past the services that keep these tables; the steps above keep them for
+            # the steps after them, and a last rebuild makes sure nothing written in bulk is left out.
             figures.rebuild()
             rebuild_filing()
         if connection.vendor == "postgresql":
