@@ -474,7 +474,7 @@ def _filings(frame: Frame) -> QuerySet:
 def _report_counts(frame: Frame) -> list[tuple[DutyReportPeriod, dict]]:
     """Per period begun in the year: who owes or filed, and how many filed, are missing, returned, late.
 
-    One grouped query over the kept filings (`DutyFiling`), which list the members `reports.roster_for` lists.
+    Counted over the kept filings (`DutyFiling`), which list the members `reports.roster_for` lists.
     """
     periods = list(DutyReportPeriod.objects.filter(year=frame.year, starts_on__lte=frame.today).order_by("half"))
     counts = {
@@ -496,7 +496,8 @@ def _report_counts(frame: Frame) -> list[tuple[DutyReportPeriod, dict]]:
 
 
 def report_section(frame: Frame) -> list[PeriodRow]:
-    """Filing per half-year of the year that has begun, as the overview counts it. One query."""
+    """Filing per half-year of the year that has begun, as the overview counts it: the periods, then one
+    grouped query over the kept filings."""
     rows = []
     for period, counts in _report_counts(frame):
 
