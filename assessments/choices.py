@@ -8,6 +8,17 @@ class ReportStatus(models.TextChoices):
     ACCEPTED = "accepted", "已审阅"
 
 
+class Filing(models.TextChoices):
+    """A leader's filing state for one period, as staff read it. The states are exclusive: a late report that
+    was accepted counts as accepted (its lateness stays visible through `DutyReport.is_late`)."""
+
+    SUBMITTED = "submitted", "已提交"
+    LATE = "late", "逾期提交"
+    MISSING = "missing", "未提交"
+    RETURNED = "returned", "已退回"
+    ACCEPTED = "accepted", "已审阅"
+
+
 class ProblemSource(models.TextChoices):
     SUPERVISION = "supervision", "督查发现"
     ASSESSMENT = "assessment", "考核发现"

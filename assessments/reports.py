@@ -18,13 +18,14 @@ from simple_history.utils import bulk_update_with_history
 
 from accounts import selectors
 from accounts.scope import scope_of
+from branches.figures import lock_branches
 from branches.models import Member
 from core.errors import DomainError
 from core.workflow import locked, record, require_state
 from notifications.services import announce
 
-from .choices import ReportStatus
-from .models import DutyReport, DutyReportPeriod
+from .choices import Filing, ReportStatus
+from .models import DutyFiling, DutyReport, DutyReportPeriod
 
 # (half, starts (month, day), ends (month, day), due (years after, month, day)): the defaults a year
 # starts with; staff may then move a due date on the period page.
@@ -33,22 +34,15 @@ DEFAULT_HALVES = (
     (2, (7, 1), (12, 31), (1, 1, 15)),
 )
 TEXT_FIELDS = ("business_work", "party_work", "problems", "next_steps")
-# Filing states of a leader for one period, as staff read them. They are exclusive: a late report
-# that was accepted counts as accepted (its lateness stays visible through `is_late`).
+# Filing states of a leader for one period, as staff read them (see `Filing`).
 FILING_SUBMITTED, FILING_LATE, FILING_MISSING, FILING_RETURNED, FILING_ACCEPTED = (
-    "submitted",
-    "late",
-    "missing",
-    "returned",
-    "accepted",
+    Filing.SUBMITTED.value,
+    Filing.LATE.value,
+    Filing.MISSING.value,
+    Filing.RETURNED.value,
+    Filing.ACCEPTED.value,
 )
-FILING_CHOICES = [
-    (FILING_SUBMITTED, "已提交"),
-    (FILING_LATE, "逾期提交"),
-    (FILING_MISSING, "未提交"),
-    (FILING_RETURNED, "已退回"),
-    (FILING_ACCEPTED, "已审阅"),
-]
+FILING_CHOICES = [(state.value, state.label) for state in Filing]
 FILED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
 
 
@@ -84,6 +78,7 @@ def ensure_periods(years) -> list[DutyReportPeriod]:
             try:
                 with transaction.atomic():
                     period.save()
+                    refresh_filing(periods=[period])
             except IntegrityError:
                 # Another request created it at the same moment; theirs is as good as ours.
                 period = DutyReportPeriod.objects.get(year=year, half=half)
@@ -135,6 +130,7 @@ def change_due_date(period: DutyReportPeriod, *, due_on: datetime.date, reason: 
             default_user=by,
             default_change_reason="报告截止日期调整，重新判定是否逾期",
         )
+        refresh_filing(periods=[period], members=[report.member_id for report in changed])
     return period
 
 
@@ -161,23 +157,41 @@ def outstanding(period: DutyReportPeriod) -> QuerySet:
 
 def roster_for(period: DutyReportPeriod, members: QuerySet | None = None) -> QuerySet:
     """Members to list for a period — those who owe and anyone who filed (a former leader stays
-    listed with their report) — annotated with their report and `filing` state, in one query."""
+    listed with their report) — annotated with their report and `filing` state, in one query.
+
+    Who is listed and their state are read from the kept filings (`DutyFiling`, one indexed join);
+    `fresh_roster_for` computes the same afresh.
+    """
+    members = Member.objects.all() if members is None else members
+    return (
+        members.annotate(kept=FilteredRelation("filings", condition=Q(filings__period=period)))
+        .filter(kept__isnull=False)
+        .annotate(report=FilteredRelation("duty_reports", condition=Q(duty_reports__period=period)))
+        .annotate(**_report_columns(), filing=F("kept__filing"))
+    )
+
+
+def fresh_roster_for(period: DutyReportPeriod, members: QuerySet | None = None) -> QuerySet:
+    """`roster_for` computed from the roster and the reports: the reference the kept filings are written from."""
     members = Member.objects.all() if members is None else members
     has_report = DutyReport.objects.filter(member=OuterRef("pk"), period=period)
     owes = Q(is_leader=True, branch__dissolved_on__isnull=True)
     return (
         members.filter(owes | Exists(has_report))
         .annotate(report=FilteredRelation("duty_reports", condition=Q(duty_reports__period=period)))
-        .annotate(
-            report_id=F("report__id"),
-            report_status=F("report__status"),
-            report_late=F("report__is_late"),
-            report_submitted_at=F("report__submitted_at"),
-            report_reviewed_at=F("report__reviewed_at"),
-            report_return_reason=F("report__return_reason"),
-            filing=filing_expression(),
-        )
+        .annotate(**_report_columns(), filing=filing_expression())
     )
+
+
+def _report_columns() -> dict:
+    return {
+        "report_id": F("report__id"),
+        "report_status": F("report__status"),
+        "report_late": F("report__is_late"),
+        "report_submitted_at": F("report__submitted_at"),
+        "report_reviewed_at": F("report__reviewed_at"),
+        "report_return_reason": F("report__return_reason"),
+    }
 
 
 def filing_expression():
@@ -195,6 +209,91 @@ def filing_expression():
 def is_late(submitted_at: datetime.datetime, period: DutyReportPeriod) -> bool:
     """Filed after the due date, read in the portal's time zone (the whole due day is in time)."""
     return timezone.localdate(submitted_at) > period.due_on
+
+
+# --- kept filings ----------------------------------------------------------------------
+
+
+def _period_ids(periods) -> list[int]:
+    if periods is None:
+        return list(DutyReportPeriod.objects.order_by("pk").values_list("pk", flat=True))
+    return sorted({getattr(p, "pk", p) for p in periods})
+
+
+def _fresh_filings(period_ids: list[int], members: QuerySet) -> list[DutyFiling]:
+    rows = []
+    for period_id in period_ids:
+        for row in fresh_roster_for(period_id, members).order_by().values("pk", "branch_id", "filing", "report_late"):
+            rows.append(
+                DutyFiling(
+                    period_id=period_id,
+                    member_id=row["pk"],
+                    branch_id=row["branch_id"],
+                    filing=row["filing"],
+                    is_late=bool(row["report_late"]),
+                )
+            )
+    return rows
+
+
+@transaction.atomic
+def refresh_filing(*, periods=None, branches=None, members=None) -> None:
+    """Rewrite kept filings from a fresh computation, in the caller's transaction.
+
+    The rows rewritten: of `periods` (periods or their keys; every period when None), for the members
+    in `branches` and those whose kept row names one of them (a member who left), and for `members`
+    (keys); for every member when neither is given (a new period, a rebuild). A member's rows are
+    rewritten whichever branch they name, so a refresh never collides with a row left behind.
+    """
+    period_ids = _period_ids(periods)
+    kept = DutyFiling.objects.filter(period_id__in=period_ids)
+    fresh = Member.objects.all()
+    if branches is None and members is None:
+        lock_branches(None)
+    else:
+        branch_ids, member_ids = sorted(set(branches or ())), sorted(set(members or ()))
+        fresh = fresh.filter(Q(branch_id__in=branch_ids) | Q(pk__in=member_ids))
+        kept = kept.filter(Q(branch_id__in=branch_ids) | Q(member__in=fresh))
+        # Writers to a branch take turns (see `lock_branches`): the rows are computed after the lock. The
+        # members are locked first, as their own writers do, so that a member being moved is read where it lands.
+        moved = Member.objects.filter(pk__in=member_ids).order_by("pk").select_for_update(no_key=True)
+        lock_branches([*branch_ids, *moved.values_list("branch_id", flat=True)])
+    kept.delete()
+    DutyFiling.objects.bulk_create(_fresh_filings(period_ids, fresh), batch_size=1000)
+
+
+def kept_filings(periods=None) -> dict[tuple[int, int], tuple]:
+    """The kept filings of `periods` (all when None) as {(period, member): (branch, filing, is_late)}."""
+    rows = DutyFiling.objects.filter(period_id__in=_period_ids(periods)).values_list(
+        "period_id", "member_id", "branch_id", "filing", "is_late"
+    )
+    return {(row[0], row[1]): tuple(row[2:]) for row in rows}
+
+
+def fresh_filings(periods=None) -> dict[tuple[int, int], tuple]:
+    """`kept_filings` computed afresh from the rosters and the reports."""
+    return {
+        (f.period_id, f.member_id): (f.branch_id, f.filing, f.is_late)
+        for f in _fresh_filings(_period_ids(periods), Member.objects.all())
+    }
+
+
+def filing_differences(periods=None) -> list[tuple[int, int]]:
+    """The (period, member) pairs whose kept filing is missing, extra or not what a fresh computation gives."""
+    fresh, kept = fresh_filings(periods), kept_filings(periods)
+    return sorted(key for key in fresh.keys() | kept.keys() if fresh.get(key) != kept.get(key))
+
+
+def rebuild_filing() -> int:
+    """Rewrite every kept filing from scratch; the number of rows written."""
+    with transaction.atomic():
+        refresh_filing()
+        return DutyFiling.objects.count()
+
+
+def on_roster_changed(sender, *, branch_ids, **kwargs) -> None:
+    """Members of these branches were written: who owes in every period may have changed."""
+    refresh_filing(branches=branch_ids)
 
 
 # --- who may do what -------------------------------------------------------------------
@@ -240,6 +339,10 @@ def get_member_for_filing(user, pk: int) -> Member:
 # --- transitions -----------------------------------------------------------------------
 
 
+def _refresh_report(report: DutyReport) -> None:
+    refresh_filing(periods=[report.period_id], members=[report.member_id])
+
+
 def _clean_data(data: dict) -> dict:
     return {name: (data.get(name) or "").strip() for name in TEXT_FIELDS}
 
@@ -272,14 +375,18 @@ def save_draft(member: Member, period: DutyReportPeriod, *, data: dict, by, toda
         report = DutyReport(member=member, period=period, **_clean_data(data))
         try:
             with transaction.atomic():
-                return record(report, by, "起草报告")
+                record(report, by, "起草报告")
         except IntegrityError:
             # The same report was started in another window a moment ago.
             raise ReportError("该报告刚刚已由他人创建，请刷新页面后再修改。") from None
+        _refresh_report(report)
+        return report
     require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "报告已提交，不能再修改")
     for name, value in _clean_data(data).items():
         setattr(report, name, value)
-    return record(report, by, "修改报告", [*TEXT_FIELDS])
+    record(report, by, "修改报告", [*TEXT_FIELDS])
+    _refresh_report(report)
+    return report
 
 
 @transaction.atomic
@@ -304,6 +411,7 @@ def submit_report(report: DutyReport, *, by) -> DutyReport:
     report.status = ReportStatus.SUBMITTED
     reason = "退回后重新提交" if resubmission else ("逾期提交" if report.is_late else "提交报告")
     record(report, by, reason, ["status", "submitted_at", "is_late"])
+    _refresh_report(report)
     announce(
         report,
         actor=by,
@@ -327,6 +435,7 @@ def accept_report(report: DutyReport, *, by) -> DutyReport:
     report.reviewed_at = timezone.now()
     report.return_reason = ""
     record(report, by, "审阅通过", ["status", "reviewed_by", "reviewed_at", "return_reason"])
+    _refresh_report(report)
     announce(
         report,
         actor=by,
@@ -352,6 +461,7 @@ def return_report(report: DutyReport, *, by, reason: str) -> DutyReport:
     report.reviewed_by = by
     report.reviewed_at = timezone.now()
     record(report, by, f"退回修改：{reason}", ["status", "return_reason", "reviewed_by", "reviewed_at"])
+    _refresh_report(report)
     announce(
         report,
         actor=by,

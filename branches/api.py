@@ -94,17 +94,6 @@ def _valid(form):
     return form
 
 
-def _save(form, by, reason: str = ""):
-    """The pages' save: editor (and why) recorded in the object's history."""
-    obj = form.save(commit=False)
-    obj._history_user = by
-    if reason:
-        obj._change_reason = reason
-    obj.save()
-    form.save_m2m()
-    return obj
-
-
 def _form_data(instance, fields, validated: dict) -> dict:
     """Form data for a write: the stored values (for PATCH) overlaid with what was sent."""
     data = model_to_dict(instance, fields=fields) if instance is not None and instance.pk else {}
@@ -283,7 +272,7 @@ class BranchViewSet(
         serializer = BranchWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = _valid(BranchForm(serializer.validated_data, user=request.user))
-        branch = _save(form, request.user, "成立支部")
+        branch = services.save_branch(form.save(commit=False), by=request.user, reason="成立支部")
         return self._detail(branch.pk, status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
@@ -291,7 +280,8 @@ class BranchViewSet(
         serializer = BranchWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = _form_data(branch, BranchForm._meta.fields, serializer.validated_data)
-        _save(_valid(BranchForm(data, instance=branch, user=request.user)), request.user)
+        form = _valid(BranchForm(data, instance=branch, user=request.user))
+        services.save_branch(form.save(commit=False), by=request.user)
         return self._detail(branch.pk)
 
     def destroy(self, request, pk=None):
@@ -463,7 +453,8 @@ class MemberViewSet(
         _require_staff_or_committee(request.user)
         serializer = MemberWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = _save(_valid(MemberForm(serializer.validated_data, user=request.user)), request.user)
+        form = _valid(MemberForm(serializer.validated_data, user=request.user))
+        member = services.save_member(form.save(commit=False), by=request.user)
         return self._answer(member, status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
@@ -471,7 +462,8 @@ class MemberViewSet(
         serializer = MemberWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = _form_data(member, MEMBER_FIELDS, serializer.validated_data)
-        member = _save(_valid(MemberForm(data, instance=member, user=request.user)), request.user)
+        form = _valid(MemberForm(data, instance=member, user=request.user))
+        member = services.save_member(form.save(commit=False), by=request.user)
         return self._answer(member)
 
     @extend_schema(

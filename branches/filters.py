@@ -8,7 +8,7 @@ from core.filters import YES_NO, QuickSelect, StyledFilterSet
 
 from .choices import BranchKind, Education, Gender, MemberStatus
 from .models import Branch, Member, Organ, OrganisationRules
-from .rules import WARNING_CHOICES, branches_warned
+from .rules import WARNING_CHOICES, warning_filter
 from .search import BranchSearchFilter, branch_label, match_members
 
 # branch_label and match_members are imported from here by other modules (they live in .search).
@@ -81,14 +81,10 @@ class BranchFilter(ScopedFilterSet):
         return queryset.filter(dissolved_on__isnull=True)
 
     def filter_warning(self, queryset, name, value):
-        # The branches with the warning are found in a query of their own (see `branches_warned`);
-        # a filter on the list's flag columns would compute every branch's counts several times over.
+        # The rows carry the kept figures (`with_stats`): the condition is tested on their columns.
         today = timezone.localdate()
-        keys = branches_warned(
-            Branch.objects.visible_to(self.user), OrganisationRules.for_year(today.year), today,
-            None if value == "any" else value,
-        )  # fmt: skip
-        return queryset.filter(pk__in=keys)
+        code = None if value == "any" else value
+        return queryset.filter(warning_filter(OrganisationRules.for_year(today.year), today, code))
 
 
 class MemberFilter(ScopedFilterSet):

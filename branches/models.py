@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -143,7 +143,23 @@ class BranchQuerySet(models.QuerySet):
         return self.filter(dissolved_on__isnull=True)
 
     def with_stats(self) -> "BranchQuerySet":
-        """Member counts and the current committee term, computed in the database."""
+        """Member counts and the current committee term, read from the kept `BranchFigures` row (one join).
+
+        The same columns as `with_fresh_stats`; the services that write members, terms and seats keep the
+        row up to date (see `branches.figures`). A branch without a row reads as empty.
+        """
+        return self.annotate(
+            n_members=Coalesce(F("figures__n_members"), Value(0)),
+            n_full=Coalesce(F("figures__n_full"), Value(0)),
+            n_probationary=Coalesce(F("figures__n_probationary"), Value(0)),
+            term_ends_on=F("figures__term_ends_on"),
+            current_term_id=F("figures__current_term_id"),
+            term_size=Coalesce(F("figures__term_size"), Value(0)),
+            has_secretary=Coalesce(F("figures__has_secretary"), Value(False)),
+        )
+
+    def with_fresh_stats(self) -> "BranchQuerySet":
+        """`with_stats` computed afresh, a subquery per branch: the reference the kept figures are written from."""
         members = Member.objects.filter(branch=OuterRef("pk")).order_by().values("branch")
         current_term = CommitteeTerm.objects.filter(branch=OuterRef("pk")).order_by("-elected_on", "-pk")
         return (
@@ -152,6 +168,10 @@ class BranchQuerySet(models.QuerySet):
                 n_full=Coalesce(
                     Subquery(members.filter(status=MemberStatus.FULL).annotate(c=Count("pk")).values("c")), Value(0)
                 ),
+                n_probationary=Coalesce(
+                    Subquery(members.filter(status=MemberStatus.PROBATIONARY).annotate(c=Count("pk")).values("c")),
+                    Value(0),
+                ),
                 term_ends_on=Subquery(current_term.values("ends_on")[:1]),
             )
             .with_term_size()
@@ -159,7 +179,7 @@ class BranchQuerySet(models.QuerySet):
         )
 
     def with_term_size(self) -> "BranchQuerySet":
-        """`current_term_id` and `term_size`, the seats of the current committee term (as `with_stats`)."""
+        """`current_term_id` and `term_size`, the seats of the current committee term, computed afresh."""
         current_term = CommitteeTerm.objects.filter(branch=OuterRef("pk")).order_by("-elected_on", "-pk")
         seats = self._term_members().values("term").annotate(c=Count("pk")).values("c")
         return self.annotate(current_term_id=Subquery(current_term.values("pk")[:1])).annotate(
@@ -220,6 +240,42 @@ class Branch(models.Model):
 
     def current_term(self) -> "CommitteeTerm | None":
         return self.terms.order_by("-elected_on", "-pk").first()
+
+
+class BranchFigures(models.Model):
+    """A branch's member counts and current committee, kept for the organisation warnings.
+
+    Every service that writes members, committee terms, seats or branches rewrites the rows of the
+    branches it touched in its own transaction (`branches.figures.refresh`); `manage.py rebuild_warnings`
+    rewrites them all. The values equal `Branch.objects.with_fresh_stats()`; the rules and the day are
+    not kept: the warnings are conditions on these columns applied when read (`branches.rules`).
+    """
+
+    branch = models.OneToOneField(
+        Branch, on_delete=models.CASCADE, primary_key=True, related_name="figures", verbose_name="支部"
+    )
+    n_members = models.PositiveIntegerField("党员数", default=0)
+    n_full = models.PositiveIntegerField("正式党员数", default=0)
+    n_probationary = models.PositiveIntegerField("预备党员数", default=0)
+    current_term = models.ForeignKey(
+        "CommitteeTerm", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="当前届次"
+    )
+    term_ends_on = models.DateField("任期届满日期", null=True, blank=True)
+    term_size = models.PositiveSmallIntegerField("当前届次人数", default=0)
+    has_secretary = models.BooleanField("已配备书记", default=False)
+
+    class Meta:
+        verbose_name = "支部统计数"
+        verbose_name_plural = "支部统计数"
+        constraints = [
+            models.CheckConstraint(
+                name="figures_members_add_up",
+                condition=Q(n_members=models.F("n_full") + models.F("n_probationary")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id}: {self.n_members}"
 
 
 class PartyGroup(models.Model):

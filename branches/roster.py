@@ -31,6 +31,7 @@ from core.errors import DomainError
 from core.excel import FORMULA_PREFIXES, safe_text
 from core.validators import mask_id_number, normalize_id_number
 
+from . import figures
 from .access import writable_branches
 from .choices import ETHNICITY_CHOICES, Education, Gender, MemberStatus
 from .forms.organisation import validate_member_data
@@ -827,6 +828,12 @@ def import_roster(source, *, user) -> ImportResult:
         member.updated_at = now
     try:
         with transaction.atomic():
+            # The branches members leave, as stored before the update, and those they join or stay in.
+            touched = {m.branch_id for m in (*creates, *updates)}
+            keys = sorted(m.pk for m in updates)
+            for start in range(0, len(keys), 500):
+                stored = Member.objects.filter(pk__in=keys[start : start + 500]).select_for_update(no_key=True)
+                touched.update(stored.order_by("pk").values_list("branch_id", flat=True))
             if creates:
                 bulk_create_with_history(
                     creates, Member, batch_size=500, default_user=user, default_change_reason=CHANGE_REASON
@@ -836,6 +843,7 @@ def import_roster(source, *, user) -> ImportResult:
                 bulk_update_with_history(
                     updates, Member, fields, batch_size=500, default_user=user, default_change_reason=CHANGE_REASON
                 )
+            figures.refresh(touched)
     except IntegrityError as exc:
         raise RosterImportError(
             "保存时与名册中的现有数据冲突（可能有人同时修改了名册），未导入任何数据。请重新上传预览。"

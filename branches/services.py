@@ -1,17 +1,38 @@
-"""Writes to the organisation: each verb checks its rule, runs in one transaction, records who."""
+"""Writes to the organisation: each verb checks its rule, runs in one transaction, records who.
+
+Every verb that changes what a branch's kept figures count (members, terms, seats, the branch itself)
+refreshes them before it returns (see `branches.figures`).
+"""
 
 import datetime
+from collections.abc import Iterable
 
 from django.db import transaction
 
 from core.errors import DomainError
 
+from . import figures
 from .choices import CommitteePost
-from .models import Branch, CommitteeMember, CommitteeTerm
+from .models import Branch, CommitteeMember, CommitteeTerm, Member
 
 
 class OrganisationError(DomainError):
     """A change the organisation rules do not allow; the message is shown to the user."""
+
+
+def _recorded(obj, by, reason: str = ""):
+    obj._history_user = by
+    if reason:
+        obj._change_reason = reason
+    return obj
+
+
+@transaction.atomic
+def save_branch(branch: Branch, *, by, reason: str = "") -> Branch:
+    """Found a branch or save its edited details (name, kind, founding date, organ, note)."""
+    _recorded(branch, by, reason).save()
+    figures.refresh([branch.pk])
+    return branch
 
 
 @transaction.atomic
@@ -26,9 +47,9 @@ def dissolve_branch(branch: Branch, *, on: datetime.date, reason: str, by) -> Br
         raise OrganisationError(f"该支部仍有 {remaining} 名党员，请先将党员组织关系转至其他支部再撤销。")
     branch.dissolved_on = on
     branch.dissolution_reason = reason
-    branch._history_user = by
-    branch._change_reason = f"撤销支部：{reason}"
+    _recorded(branch, by, f"撤销支部：{reason}")
     branch.save(update_fields=["dissolved_on", "dissolution_reason"])
+    figures.refresh([branch.pk])
     return branch
 
 
@@ -38,11 +59,40 @@ def branch_has_records(branch: Branch) -> bool:
 
 @transaction.atomic
 def delete_empty_branch(branch: Branch, *, by) -> None:
-    """Remove a branch entered by mistake. Anything with records is dissolved instead."""
+    """Remove a branch entered by mistake. Anything with records is dissolved instead.
+
+    Its kept figures go with it (the row is deleted in cascade); an empty branch counts nothing elsewhere.
+    """
     if branch_has_records(branch):
         raise OrganisationError("该支部已有党员或届次记录，不能删除；如支部不再存在，请办理撤销。")
     branch._history_user = by
     branch.delete()
+
+
+@transaction.atomic
+def save_member(member: Member, *, by, reason: str = "") -> Member:
+    """Register a member or save an edited one (status, 班子成员, a move to another branch …).
+
+    A move refreshes the figures of the branch left as well as of the branch joined.
+    """
+    before = None
+    if member.pk is not None:
+        # Locked, so that of two moves of one member at once the later sees where the earlier put them.
+        stored = Member.objects.filter(pk=member.pk).select_for_update(no_key=True)
+        before = stored.values_list("branch_id", flat=True).first()
+    _recorded(member, by, reason).save()
+    figures.refresh([before, member.branch_id])
+    return member
+
+
+@transaction.atomic
+def delete_members(members: Iterable[Member], *, by) -> None:
+    """Delete members entered by mistake (the admin's delete); records that refer to them protect them."""
+    members = list(members)
+    for member in members:
+        member._history_user = by
+        member.delete()
+    figures.refresh(m.branch_id for m in members)
 
 
 @transaction.atomic
@@ -67,4 +117,14 @@ def save_committee_term(term: CommitteeTerm, seats: list[tuple], *, by) -> Commi
         seat.post = post
         seat._history_user = by
         seat.save()
+    figures.refresh([term.branch_id], roster=False)
     return term
+
+
+@transaction.atomic
+def delete_committee_term(term: CommitteeTerm, *, by) -> None:
+    """Remove a term entered by mistake, with its seats (the admin's delete)."""
+    branch_id = term.branch_id
+    term._history_user = by
+    term.delete()
+    figures.refresh([branch_id], roster=False)

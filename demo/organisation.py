@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import Role, RoleAssignment
+from branches import figures
 from branches.choices import BranchKind, CommitteeKind, CommitteePost, Education, Gender, MemberStatus
 from branches.models import (
     Branch,
@@ -903,7 +904,8 @@ def plan_demo(
 
 @transaction.atomic
 def write_demo(plan: DemoPlan) -> None:
-    """Insert a plan; history rows are not written for seed data (bulk_create skips them)."""
+    """Insert a plan and its branches' kept figures; history rows are not written for seed data (bulk_create
+    skips them)."""
     Organ.objects.bulk_create(plan.organs, batch_size=BATCH_SIZE)
     Branch.objects.bulk_create(plan.branches, batch_size=BATCH_SIZE)
     PartyGroup.objects.bulk_create(plan.groups, batch_size=BATCH_SIZE)
@@ -914,6 +916,8 @@ def write_demo(plan: DemoPlan) -> None:
     PartyGroup.objects.bulk_update(plan.groups, ["leader"], batch_size=500)
     CommitteeTerm.objects.bulk_create(plan.terms, batch_size=BATCH_SIZE)
     CommitteeMember.objects.bulk_create(plan.seats, batch_size=BATCH_SIZE)
+    # Bulk writes pass the services that keep the branches' figures: the later steps (reminders) read them.
+    figures.rebuild()
 
 
 # --- Demo accounts -----------------------------------------------------------------------------

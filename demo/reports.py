@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from assessments.choices import ProblemSource, ProblemStatus, ReportStatus
 from assessments.models import DutyReport, DutyReportPeriod, Problem
-from assessments.reports import ensure_periods, is_late
+from assessments.reports import ensure_periods, is_late, rebuild_filing
+from branches import figures
 from branches.models import Member
 from demo.organisation import DemoPlan
 from demo.orglife import branch_accounts
@@ -321,6 +322,8 @@ def write_assessments(plan: AssessmentPlan) -> None:
 
     insert_stamped(DutyReport, plan.reports, "created_at")
     insert_stamped(Problem, plan.problems, "created_at")
+    # The reports were inserted in bulk, past the services that keep the filings.
+    rebuild_filing()
     plan.reminders = send_reminders(plan.today)
 
 
@@ -330,6 +333,7 @@ def seed_assessments(org: DemoPlan, *, seed: int, today: datetime.date, years: i
     if org.demo_secretary is not None and not org.demo_secretary.is_leader:
         org.demo_secretary.is_leader = True
         Member.objects.filter(pk=org.demo_secretary.pk).update(is_leader=True)
+        figures.refresh([org.demo_secretary.branch_id])
     periods = ensure_periods(range(today.year - years + 1, today.year + 1))
     branch_users, organ_users = branch_accounts()
     plan = plan_assessments(

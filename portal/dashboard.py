@@ -24,9 +24,9 @@ from accounts.scope import scope_of
 from assessments import reports
 from assessments.choices import ProblemStatus, RunStatus, Tier
 from assessments.ledger import WORKING
-from assessments.models import DutyReportPeriod, Problem, RatingResult, RatingRun
+from assessments.models import DutyFiling, DutyReportPeriod, Problem, RatingResult, RatingRun
 from branches import orglife
-from branches.models import Branch, Member, Organ, OrganisationRules
+from branches.models import Branch, Organ, OrganisationRules
 from branches.rules import WARNING_KINDS, current_warning_counts, warning_counts
 from projects.choices import Direction, Grade, ProjectStatus
 from projects.models import Project
@@ -466,33 +466,38 @@ class PeriodRow:
         return percent(self.filed.count, self.total.count)
 
 
-def _report_members(frame: Frame) -> QuerySet:
-    return frame.narrow(Member.objects.visible_to(frame.user), "branch__organ_id")
+def _filings(frame: Frame) -> QuerySet:
+    """The kept filings of the members the dashboard covers (those the user sees, in its organs)."""
+    return frame.narrow(DutyFiling.objects.visible_to(frame.user), "branch__organ_id")
 
 
 def _report_counts(frame: Frame) -> list[tuple[DutyReportPeriod, dict]]:
+    """Per period begun in the year: who owes or filed, and how many filed, are missing, returned, late.
+
+    Counted over the kept filings (`DutyFiling`), which list the members `reports.roster_for` lists.
+    """
     periods = list(DutyReportPeriod.objects.filter(year=frame.year, starts_on__lte=frame.today).order_by("half"))
-    members = _report_members(frame)
-    return [
-        (
-            period,
-            reports.roster_for(period, members).aggregate(
-                total=Count("pk"),
-                filed=Count("pk", filter=Q(filing__in=FILED)),
-                missing=Count("pk", filter=Q(filing=reports.FILING_MISSING)),
-                returned=Count("pk", filter=Q(filing=reports.FILING_RETURNED)),
-                late=Count("pk", filter=Q(report_late=True)),
-            ),
+    counts = {
+        row.pop("period_id"): row
+        for row in _filings(frame)
+        .filter(period__in=[p.pk for p in periods])
+        .order_by()
+        .values("period_id")
+        .annotate(
+            total=Count("pk"),
+            filed=Count("pk", filter=Q(filing__in=FILED)),
+            missing=Count("pk", filter=Q(filing=reports.FILING_MISSING)),
+            returned=Count("pk", filter=Q(filing=reports.FILING_RETURNED)),
+            late=Count("pk", filter=Q(is_late=True)),
         )
-        for period in periods
-    ]
+    }
+    empty = {"total": 0, "filed": 0, "missing": 0, "returned": 0, "late": 0}
+    return [(period, counts.get(period.pk, empty)) for period in periods]
 
 
 def report_section(frame: Frame) -> list[PeriodRow]:
-    """Filing per half-year of the year that has begun, as the overview counts it.
-
-    One query per period, cached (topic "reports") for the frame's scope and organs.
-    """
+    """Filing per half-year of the year that has begun, as the overview counts it: the periods, then one
+    grouped query over the kept filings."""
     rows = []
     for period, counts in _report_counts(frame):
 
@@ -547,9 +552,8 @@ def _warning_counts(frame: Frame) -> dict[str, int]:
 def warning_section(frame: Frame, branches: list[Branch] | None = None) -> tuple[Figure, list[Figure]]:
     """Current branches with each organisation warning, as the branch list filters them.
 
-    `branches`: the organ's branches already annotated by `with_warnings` (the 支部一览 rows);
-    counting them spares a second pass of the costly warning subqueries. Otherwise two queries, cached
-    (topic "roster") for the frame's scope and organs.
+    `branches`: the organ's branches already annotated by `with_warnings` (the 支部一览 rows), counted
+    without a query. Otherwise one query over the kept figures (`branches.figures`).
     """
     codes = [k.code for k in WARNING_KINDS]
     if branches is not None:
@@ -600,7 +604,7 @@ def branch_rows(
     frame: Frame, run: RatingRun | None, period: DutyReportPeriod | None, orglife_rows: dict[int, BranchRollup]
 ) -> list[BranchRow]:
     """Each current branch of the organ with its stars, project, completion, reports, problems and
-    warnings. Two queries (branches with subqueries; reports grouped by branch)."""
+    warnings. Two queries (branches with subqueries and their kept figures; kept filings grouped by branch)."""
     rules = OrganisationRules.for_year(frame.today.year)
     projects = Project.objects.filter(branch=OuterRef("pk"), year=frame.year).order_by("pk")
     result = RatingResult.objects.filter(run=run, branch=OuterRef("pk"))
@@ -628,7 +632,8 @@ def branch_rows(
     filed: dict[int, tuple[int, int]] = {}
     if period is not None:
         for row in (
-            reports.roster_for(period, _report_members(frame))
+            _filings(frame)
+            .filter(period=period)
             .values("branch_id")
             .annotate(total=Count("pk"), filed=Count("pk", filter=Q(filing__in=FILED)))
             .order_by()

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from accounts.models import Role, RoleAssignment
+from branches import figures
 from branches.choices import BranchKind, CommitteePost, Gender, MemberStatus
 from branches.models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, PartyGroup
 
@@ -36,14 +37,25 @@ class OrganFactory(factory.django.DjangoModelFactory):
     sort_order = factory.Sequence(int)
 
 
+def keep_figures(branch_ids, *, roster: bool = True) -> None:
+    """What the services do after a write: the factories write past them, so they refresh the kept figures too."""
+    figures.refresh(branch_ids, roster=roster)
+
+
 class BranchFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Branch
+        skip_postgeneration_save = True
 
     organ = factory.SubFactory(OrganFactory)
     name = factory.Sequence(lambda n: f"第{n}党支部")
     kind = BranchKind.ORGAN
     founded_on = datetime.date(2015, 7, 1)
+
+    @factory.post_generation
+    def kept(obj, create, extracted, **kwargs):
+        if create:
+            keep_figures([obj.pk])
 
 
 class PartyGroupFactory(factory.django.DjangoModelFactory):
@@ -57,6 +69,7 @@ class PartyGroupFactory(factory.django.DjangoModelFactory):
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"党员{n}")
     gender = Gender.MALE
@@ -67,23 +80,40 @@ class MemberFactory(factory.django.DjangoModelFactory):
     confirmed_on = datetime.date(2009, 6, 1)
     status = MemberStatus.FULL
 
+    @factory.post_generation
+    def kept(obj, create, extracted, **kwargs):
+        if create:
+            keep_figures([obj.branch_id])
+
 
 class CommitteeTermFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CommitteeTerm
+        skip_postgeneration_save = True
 
     branch = factory.SubFactory(BranchFactory)
     elected_on = datetime.date(2025, 6, 15)
     term_years = 3
 
+    @factory.post_generation
+    def kept(obj, create, extracted, **kwargs):
+        if create:
+            keep_figures([obj.branch_id], roster=False)
+
 
 class CommitteeMemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CommitteeMember
+        skip_postgeneration_save = True
 
     term = factory.SubFactory(CommitteeTermFactory)
     member = factory.SubFactory(MemberFactory, branch=factory.SelfAttribute("..term.branch"))
     post = CommitteePost.MEMBER
+
+    @factory.post_generation
+    def kept(obj, create, extracted, **kwargs):
+        if create:
+            keep_figures([obj.term.branch_id], roster=False)
 
 
 def grant(user, role: str, *, organ=None, branch=None) -> RoleAssignment:
@@ -101,4 +131,5 @@ __all__ = [
     "Role",
     "UserFactory",
     "grant",
+    "keep_figures",
 ]

@@ -15,16 +15,19 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import connection, connections
 
-from assessments import ratings
+from assessments import ratings, reports
 from assessments.choices import RunStatus
 from assessments.models import RatingResult, RatingRun
 from assessments.ratings import RunConflict
+from branches import figures, services
+from branches.choices import Gender
+from branches.models import Branch, Member
 from projects import services as project_services
 from projects.choices import ProjectStatus
 from projects.models import Project, ProjectEvent
 from projects.services import IllegalTransition
 from tests.assessments.factories import YEAR, RatingRunFactory, default_scheme
-from tests.factories import Role, UserFactory, grant
+from tests.factories import MemberFactory, Role, UserFactory, grant
 from tests.projects.factories import ProjectFactory
 
 pytestmark = [
@@ -160,3 +163,33 @@ def test_two_rating_runs_requested_at_once_make_one_run(
         == RatingResult.objects.filter(run=run).values("branch").distinct().count()
     )
     assert set(RatingResult.objects.filter(run=run).values_list("branch_id", flat=True)) >= {branch_a.pk, branch_b.pk}
+
+
+# --- two registrars, one branch: the kept figures and filings count both -----------------------------
+
+
+def test_two_leaders_registered_at_once_are_both_counted(branch_a, gongwei_staff):
+    MemberFactory(branch=branch_a, is_leader=True)
+    reports.ensure_periods([2025])
+
+    def register(name):
+        leader = Member(
+            name=name, gender=Gender.MALE, birth_date=datetime.date(1980, 1, 1), organ=branch_a.organ, branch=branch_a,
+            joined_on=datetime.date(2005, 7, 1), confirmed_on=datetime.date(2006, 7, 1), is_leader=True,
+        )  # fmt: skip
+        return services.save_member(leader, by=gongwei_staff)
+
+    # Both members are written before either refresh takes the branch's lock.
+    def pause_then_lock(branch_ids):
+        time.sleep(PAUSE)
+        return lock(branch_ids)
+
+    lock = figures.lock_branches
+    with mock.patch.object(figures, "lock_branches", pause_then_lock):
+        _, errors = run_together(lambda: register("甲"), lambda: register("乙"))
+
+    assert errors == [None, None]
+    mine = Branch.objects.filter(pk=branch_a.pk)
+    assert figures.kept(mine) == figures.fresh(mine)
+    assert figures.kept(mine)[branch_a.pk]["n_members"] == 3
+    assert reports.filing_differences() == []

@@ -1,6 +1,6 @@
 """Models of the assessments app, one module per subject; import them from here."""
 
-from .duty import DutyReport, DutyReportPeriod, DutyReportQuerySet, Problem, ProblemQuerySet
+from .duty import DutyFiling, DutyReport, DutyReportPeriod, DutyReportQuerySet, Problem, ProblemQuerySet
 from .members import (
     Appraisal,
     AppraisalEntry,
@@ -19,6 +19,7 @@ __all__ = [
     "AppraisalEntry",
     "AssessmentScheme",
     "Dimension",
+    "DutyFiling",
     "DutyReport",
     "DutyReportPeriod",
     "DutyReportQuerySet",

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 from accounts.scope import scope_of
 from branches.models import Branch, Member
 
-from ..choices import ProblemSource, ProblemStatus, ReportStatus
+from ..choices import Filing, ProblemSource, ProblemStatus, ReportStatus
 
 
 class DutyReportPeriod(models.Model):
@@ -94,6 +94,45 @@ class DutyReport(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("assessments:report_detail", args=[self.pk])
+
+
+class DutyFilingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "DutyFilingQuerySet":
+        """The filings of the members the user sees (`Member.objects.visible_to`)."""
+        if scope_of(user).is_gongwei:
+            return self
+        return self.filter(member__in=Member.objects.visible_to(user))
+
+
+class DutyFiling(models.Model):
+    """A member's filing state for one period, kept for the 一岗双责 counts and the staff overview.
+
+    One row per member that the period's roster lists (`assessments.reports.fresh_roster_for`): the
+    班子成员 of active branches, and anyone who filed a report for the period. The report services, the
+    roster services (through `branches.figures.roster_changed`) and a new period rewrite the rows they
+    touch in their own transaction; `manage.py rebuild_filing` rewrites them all.
+    """
+
+    period = models.ForeignKey(
+        DutyReportPeriod, on_delete=models.CASCADE, related_name="filings", verbose_name="报告期"
+    )
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="filings", verbose_name="党员")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, related_name="+", verbose_name="所在支部", help_text="党员当前所在支部"
+    )
+    filing = models.CharField("填报状态", max_length=12, choices=Filing.choices)
+    is_late = models.BooleanField("逾期提交", default=False)
+
+    objects = DutyFilingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "一岗双责报送情况"
+        verbose_name_plural = "一岗双责报送情况"
+        constraints = [models.UniqueConstraint(fields=["period", "member"], name="one_filing_per_member_period")]
+        indexes = [models.Index(fields=["period", "branch"], name="filing_period_branch")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.period_id} {self.filing}"
 
 
 class ProblemQuerySet(models.QuerySet):

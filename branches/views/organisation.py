@@ -32,7 +32,7 @@ from ..forms.organisation import (
 )
 from ..models import Branch, CommitteeMember, CommitteeTerm, Meeting, Member, Organ, OrganisationRules, PartyGroup
 from ..panels import branch_panels
-from ..rules import WARNING_KINDS, branches_warned, describe_warnings, warning_annotations, warning_counts
+from ..rules import WARNING_KINDS, describe_warnings, warning_counts, warning_filter
 from ..tables import BranchTable, MemberTable
 
 PAGE_SIZE = 30
@@ -48,17 +48,6 @@ def _require_staff_or_committee(user) -> None:
 
 def _rules():
     return OrganisationRules.for_year(timezone.localdate().year)
-
-
-def _save(form, by, reason: str = ""):
-    """Save a model form with the editor (and why) recorded in the object's history."""
-    obj = form.save(commit=False)
-    obj._history_user = by
-    if reason:
-        obj._change_reason = reason
-    obj.save()
-    form.save_m2m()
-    return obj
 
 
 def _form_page(request, form, *, title: str, nav: str, cancel_url: str, breadcrumbs: list) -> HttpResponse:
@@ -93,18 +82,7 @@ def branch_list(request: HttpRequest) -> HttpResponse:
     """The branches with their counts and warnings."""
     _require_staff_or_committee(request.user)
     scope = scope_of(request.user)
-    today = timezone.localdate()
-    # `with_warnings()`, except that "any warning" only filters: as a column it would run every
-    # warning's subqueries once more for each row.
-    flags = warning_annotations(OrganisationRules.for_year(today.year), today)
-    any_warning = flags.pop("has_warning")
-    base = (
-        Branch.objects.visible_to(request.user)
-        .select_related("organ")
-        .with_stats()
-        .annotate(**flags)
-        .alias(has_warning=any_warning)
-    )
+    base = Branch.objects.visible_to(request.user).select_related("organ").with_warnings()
     filterset = BranchFilter(request.GET, queryset=base, user=request.user)
     table = BranchTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
@@ -168,7 +146,7 @@ def branch_create(request: HttpRequest) -> HttpResponse:
         initial["organ"] = get_organ_for_manager(request.user, int(request.GET["organ"]))
     form = BranchForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
-        branch = _save(form, request.user, "成立支部")
+        branch = services.save_branch(form.save(commit=False), by=request.user, reason="成立支部")
         messages.success(request, f"已成立 {branch.name}。")
         return redirect(branch)
     return _form_page(
@@ -187,7 +165,7 @@ def branch_edit(request: HttpRequest, pk: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, pk, write=True)
     form = BranchForm(request.POST or None, instance=branch, user=request.user)
     if request.method == "POST" and form.is_valid():
-        branch = _save(form, request.user)
+        branch = services.save_branch(form.save(commit=False), by=request.user)
         messages.success(request, "支部信息已保存。")
         return redirect(branch)
     return _form_page(
@@ -342,7 +320,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
         initial = {"branch": branch, "organ": branch.organ}
     form = MemberForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
-        member = _save(form, request.user)
+        member = services.save_member(form.save(commit=False), by=request.user)
         messages.success(request, f"已将 {member.name} 加入 {member.branch.name} 名册。")
         return redirect(member)
     return _form_page(
@@ -361,7 +339,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_member_for_user(request.user, pk, write=True)
     form = MemberForm(request.POST or None, instance=member, user=request.user)
     if request.method == "POST" and form.is_valid():
-        member = _save(form, request.user)
+        member = services.save_member(form.save(commit=False), by=request.user)
         messages.success(request, "党员信息已保存。")
         return redirect(member)
     return _form_page(
@@ -456,8 +434,8 @@ def warnings(request: HttpRequest) -> HttpResponse:
     mine = Branch.objects.visible_to(request.user).active()
     counts = warning_counts(mine, rules, today)
     warned = (
-        mine.filter(pk__in=branches_warned(mine, rules, today))
-        .with_warnings(rules, today)
+        mine.with_warnings(rules, today)
+        .filter(warning_filter(rules, today))
         .select_related("organ")
         .order_by("organ__sort_order", "organ__name", "name")
     )

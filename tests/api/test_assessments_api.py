@@ -34,7 +34,7 @@ from assessments.models import (
     ScorecardExport,
     SecretaryReport,
 )
-from tests.assessments.factories import RatingResultFactory, RatingRunFactory, default_scheme
+from tests.assessments.factories import RatingResultFactory, RatingRunFactory, default_scheme, keep_filing
 from tests.factories import BranchFactory, MemberFactory, UserFactory
 
 YEAR = 2025
@@ -76,8 +76,10 @@ def world(people, branch_a, branch_b):
     leader = MemberFactory(branch=branch_a, name="王处长", is_leader=True, post="处长")
     h1 = reports.ensure_periods([YEAR])[0]
     texts = dict.fromkeys(reports.TEXT_FIELDS, "内容")
-    report = DutyReport.objects.create(
-        member=leader, period=h1, status=ReportStatus.SUBMITTED, submitted_at=timezone.now(), **texts
+    report = keep_filing(
+        DutyReport.objects.create(
+            member=leader, period=h1, status=ReportStatus.SUBMITTED, submitted_at=timezone.now(), **texts
+        )
     )
     problem = Problem.objects.create(
         branch=branch_a,
@@ -522,7 +524,7 @@ def _more_rows(world, people, n: int = 6) -> None:
     for i in range(n):
         branch = BranchFactory(organ=organ_a)
         leader = MemberFactory(branch=branch, is_leader=True)
-        DutyReport.objects.create(member=leader, period=world["period"], business_work=f"{i}")
+        keep_filing(DutyReport.objects.create(member=leader, period=world["period"], business_work=f"{i}"))
         Problem.objects.create(
             branch=branch,
             source=ProblemSource.SELF,

@@ -8,12 +8,19 @@ from decimal import Decimal
 
 import factory
 
+from assessments import reports
 from assessments.choices import RunStatus, Tier
-from assessments.models import AssessmentScheme, RatingResult, RatingRun
+from assessments.models import AssessmentScheme, DutyReport, RatingResult, RatingRun
 from assessments.schemes import create_default_scheme
 from tests.factories import BranchFactory, UserFactory
 
 YEAR = 2026
+
+
+def keep_filing(report: DutyReport) -> DutyReport:
+    """What the report services do after a write: tests that write a report directly refresh its kept filing too."""
+    reports.refresh_filing(periods=[report.period_id], members=[report.member_id])
+    return report
 
 
 def default_scheme(year: int = YEAR, by=None) -> AssessmentScheme:

@@ -18,7 +18,8 @@ from assessments.models import DutyReport, DutyReportPeriod
 from branches.models import Member
 from core.errors import IllegalTransition
 from notifications.models import Notification
-from tests.factories import BranchFactory, MemberFactory, OrganFactory, Role, UserFactory, grant
+from tests.assessments.factories import keep_filing
+from tests.factories import BranchFactory, MemberFactory, OrganFactory, Role, UserFactory, grant, keep_figures
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def h2(year: int = 2026) -> DutyReportPeriod:
 
 def filed(member, period, *, status=ReportStatus.SUBMITTED, late=False) -> DutyReport:
     """A report in a given state without walking the workflow (for lists and counts)."""
-    return DutyReport.objects.create(
+    report = DutyReport.objects.create(
         member=member,
         period=period,
         status=status,
@@ -59,6 +60,7 @@ def filed(member, period, *, status=ReportStatus.SUBMITTED, late=False) -> DutyR
         submitted_at=None if status == ReportStatus.DRAFT else timezone.now(),
         **TEXT,
     )
+    return keep_filing(report)
 
 
 @pytest.fixture
@@ -128,6 +130,7 @@ def test_who_owes_is_derived_from_the_roster(branch_a, branch_b, gongwei_staff):
     # When a member becomes a 班子成员 on the roster, they owe from then on
     li = MemberFactory(branch=branch_a, name="李处长")
     Member.objects.filter(pk=li.pk).update(is_leader=True)
+    keep_figures([li.branch_id])
     assert set(reports.owed(period)) == {wang, zhao, li}
     # Outstanding: no report, a draft or a returned report; filed ones are not
     filed(wang, period)
@@ -416,6 +419,7 @@ def test_a_former_leader_stays_listed_with_their_report(client_for, gongwei_staf
     former = leader(branch_a, "已卸任")
     filed(former, h1(), status=ReportStatus.ACCEPTED)
     Member.objects.filter(pk=former.pk).update(is_leader=False)
+    keep_figures([former.branch_id])
     response = client_for(gongwei_staff).get(reverse("assessments:report_overview"))
     assert _names(response) == {"已卸任"}
 

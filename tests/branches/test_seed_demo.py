@@ -10,6 +10,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role, RoleAssignment
+from assessments import reports
+from assessments.models import DutyFiling
+from branches import figures
 from branches.choices import BranchKind, CommitteePost, Gender, MemberStatus
 from branches.models import Branch, CommitteeMember, Member, Organ, OrganisationRules, add_years
 from core.validators import id_number_birth_date, id_number_error
@@ -183,3 +186,11 @@ def test_if_empty_seeds_an_empty_database(db):
     seed(if_empty=True)
 
     assert Organ.objects.count() == 3
+
+
+def test_leaves_the_kept_figures_and_filings_complete(seeded):
+    branches = Branch.objects.all()
+    assert figures.kept(branches) == figures.fresh(branches)
+    assert len(figures.kept(branches)) == branches.count()
+    assert DutyFiling.objects.exists()
+    assert reports.filing_differences() == []

@@ -45,7 +45,7 @@ from branches.models import (
 )
 from notifications.models import Notification
 from projects.choices import SupervisionKind
-from tests.assessments.factories import RatingResultFactory, RatingRunFactory, default_scheme
+from tests.assessments.factories import RatingResultFactory, RatingRunFactory, default_scheme, keep_filing
 from tests.factories import CommitteeTermFactory, MemberFactory, PartyGroupFactory
 from tests.projects.factories import (
     EvidenceFactory,
@@ -118,8 +118,10 @@ def build_world(people: dict, branch_a, branch_b) -> dict:
     # assessments
     period = reports.ensure_periods([ASSESSMENT_YEAR])[0]
     texts = dict.fromkeys(reports.TEXT_FIELDS, "内容")
-    report = DutyReport.objects.create(
-        member=leader, period=period, status=ReportStatus.SUBMITTED, submitted_at=timezone.now(), **texts
+    report = keep_filing(
+        DutyReport.objects.create(
+            member=leader, period=period, status=ReportStatus.SUBMITTED, submitted_at=timezone.now(), **texts
+        )
     )
     problem = Problem.objects.create(
         branch=branch_a,

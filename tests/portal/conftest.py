@@ -15,7 +15,7 @@ from assessments.models import DutyReport, Problem
 from branches.choices import CommitteePost, MeetingKind
 from branches.models import Meeting
 from projects.choices import Direction, Grade
-from tests.assessments.factories import RatingResultFactory, RatingRunFactory
+from tests.assessments.factories import RatingResultFactory, RatingRunFactory, keep_filing
 from tests.factories import (
     BranchFactory,
     CommitteeMemberFactory,
@@ -23,6 +23,7 @@ from tests.factories import (
     MemberFactory,
     PartyGroupFactory,
     UserFactory,
+    keep_figures,
 )
 from tests.projects.factories import MilestoneFactory, ProjectFactory
 
@@ -74,6 +75,7 @@ def populate(organ, n_branches: int, *, run=None, recorder=None, start: int = 0)
         leader = members[0]
         leader.is_leader = True
         leader.save()
+        keep_figures([branch.pk])
         # Every third branch lets its committee's term run out (a warning); the others are in office.
         term = CommitteeTermFactory(branch=branch, elected_on=datetime.date(2022 if i % 3 == 2 else 2025, 6, 15))
         for member, post in zip(
@@ -109,11 +111,11 @@ def populate(organ, n_branches: int, *, run=None, recorder=None, start: int = 0)
             )  # fmt: skip
         if i % 4 != 3:
             status = [ReportStatus.SUBMITTED, ReportStatus.ACCEPTED, ReportStatus.RETURNED][i % 4]
-            DutyReport.objects.create(
+            keep_filing(DutyReport.objects.create(
                 member=leader, period=h1, business_work="业务", party_work="党建", problems="问题", next_steps="措施",
                 status=status, submitted_at=datetime.datetime(YEAR, 7, 1 + i % 20, tzinfo=datetime.UTC),
                 is_late=i % 2 == 1,
-            )  # fmt: skip
+            ))  # fmt: skip
         if run is not None:
             stars, previous, tier, bottom = RESULTS[i % len(RESULTS)]
             RatingResultFactory(

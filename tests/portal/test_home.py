@@ -19,7 +19,7 @@ from assessments.reports import ensure_periods
 from branches.choices import CommitteePost, MeetingKind
 from branches.models import CommitteeTerm, Meeting
 from notifications.models import Notification
-from tests.assessments.factories import RatingResultFactory, RatingRunFactory
+from tests.assessments.factories import RatingResultFactory, RatingRunFactory, keep_filing
 from tests.factories import (
     BranchFactory,
     CommitteeMemberFactory,
@@ -59,7 +59,7 @@ def secretary(secretary_of_branch_a, branch_a):
 
 def report(member, period, status, **fields) -> DutyReport:
     submitted = status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
-    return DutyReport.objects.create(
+    created = DutyReport.objects.create(
         member=member,
         period=period,
         business_work="分管业务",
@@ -71,6 +71,7 @@ def report(member, period, status, **fields) -> DutyReport:
         return_reason="请补充数据" if status == ReportStatus.RETURNED else "",
         **fields,
     )
+    return keep_filing(created)
 
 
 def published_result(branch, year: int, **fields):

@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from assessments.reports import rebuild_filing
+from branches import figures
 from branches.models import Organ, OrganisationRules
 from demo import organisation, orglife, projects, ratings, reports
 
@@ -67,6 +69,10 @@ class Command(BaseCommand):
             seeded_orglife = orglife.seed_orglife(plan, seed=seed, today=today, years=years)
             duties = reports.seed_assessments(plan, seed=seed, today=today, years=years)
             seeded_ratings = ratings.seed_ratings(plan, seed=seed, today=today)
+            # The seed writes in bulk, past the services that keep these tables; the steps above keep them for
+            # the steps after them, and a last rebuild makes sure nothing written in bulk is left out.
+            figures.rebuild()
+            rebuild_filing()
         if connection.vendor == "postgresql":
             # Fresh statistics after a bulk load: without them the planner picks nested loops over
             # a million attendance rows and the first pages take seconds.
