@@ -284,7 +284,7 @@ class BranchViewSet(
         serializer = BranchWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = _valid(BranchForm(serializer.validated_data, user=request.user))
-        branch = _save(form, request.user, "成立支部")
+        branch = services.save_branch(form.save(commit=False), by=request.user, reason="成立支部")
         return self._detail(branch.pk, status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
@@ -292,7 +292,8 @@ class BranchViewSet(
         serializer = BranchWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = _form_data(branch, BranchForm._meta.fields, serializer.validated_data)
-        _save(_valid(BranchForm(data, instance=branch, user=request.user)), request.user)
+        form = _valid(BranchForm(data, instance=branch, user=request.user))
+        services.save_branch(form.save(commit=False), by=request.user)
         return self._detail(branch.pk)
 
     def destroy(self, request, pk=None):
@@ -681,7 +682,7 @@ class PartyGroupViewSet(
         data = dict(serializer.validated_data)
         data.pop("branch", None)
         form = _valid(PartyGroupForm(_form_data(group, ["name", "leader"], data), instance=group, branch=branch))
-        return form.save()
+        return services.save_party_group(form.save(commit=False))
 
     def create(self, request):
         serializer = PartyGroupWriteSerializer(data=request.data)
@@ -697,7 +698,7 @@ class PartyGroupViewSet(
         return self._answer(self._write(request, group.branch, group, partial=True))
 
     def destroy(self, request, pk=None):
-        _group_for_user(request.user, pk, write=True).delete()
+        services.delete_party_group(_group_for_user(request.user, pk, write=True))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

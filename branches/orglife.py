@@ -133,6 +133,14 @@ def _create_requirements(year: int) -> None:
         ]
         reason = "按默认要求生成"
     bulk_create_with_history(objs, MeetingRequirement, default_change_reason=reason)
+    _kept().refresh_year(year)
+
+
+def _kept():
+    # `branches.kept` is built on this module's `completion`; the write verbs here reach it at call time.
+    from . import kept
+
+    return kept
 
 
 def _require_gongwei(by) -> None:
@@ -157,7 +165,10 @@ def save_requirement(requirement: MeetingRequirement, *, by) -> MeetingRequireme
         raise OrgLifeError(f"{requirement.year}年已有{requirement.get_kind_display()}的要求。")
     requirement._history_user = by
     requirement._change_reason = "修改组织生活要求" if requirement.pk else "新增组织生活要求"
+    before = MeetingRequirement.objects.filter(pk=requirement.pk).values_list("year", flat=True).first()
     requirement.save()
+    for year in sorted({requirement.year, before} - {None}):
+        _kept().refresh_year(year)
     return requirement
 
 
@@ -171,6 +182,7 @@ def delete_requirement(requirement: MeetingRequirement, *, by) -> None:
     requirement._history_user = by
     requirement._change_reason = "删除组织生活要求"
     requirement.delete()
+    _kept().refresh_year(requirement.year)
 
 
 # --- periods -----------------------------------------------------------------------------
@@ -383,7 +395,7 @@ class BranchCompletion:
                     yield k.requirement, cell
 
 
-def _branches_with_counts(branches) -> list[Branch]:
+def branches_with_counts(branches) -> list[Branch]:
     """The branches with `term_size` (current committee) and `n_groups`, in the given order."""
     n_groups = (
         PartyGroup.objects.filter(branch=OuterRef("pk")).order_by().values("branch").annotate(c=Count("pk")).values("c")
@@ -460,7 +472,7 @@ def completion(
     if requirements is None:
         requirements = requirements_for_year(year)
     rules = OrganisationRules.for_year(year)
-    branch_list = _branches_with_counts(branches)
+    branch_list = branches_with_counts(branches)
     ids = [b.pk for b in branch_list]
     held, groups_met = _held_counts(ids, requirements, year)
     exemptions = _exemptions(ids, year)
@@ -677,6 +689,7 @@ def grant_exemption(
     exemption._history_user = by
     exemption._change_reason = f"批准豁免：{reason}"
     exemption.save()
+    _kept().refresh([branch], range(starts_on.year, ends_on.year + 1))
     return exemption
 
 
@@ -687,6 +700,7 @@ def revoke_exemption(exemption: RequirementExemption, *, by) -> None:
     exemption._history_user = by
     exemption._change_reason = "撤销豁免"
     exemption.delete()
+    _kept().refresh([exemption.branch_id], range(exemption.starts_on.year, exemption.ends_on.year + 1))
 
 
 # --- training hours (学时) ----------------------------------------------------------------

@@ -168,7 +168,7 @@ def branch_create(request: HttpRequest) -> HttpResponse:
         initial["organ"] = get_organ_for_manager(request.user, int(request.GET["organ"]))
     form = BranchForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
-        branch = _save(form, request.user, "成立支部")
+        branch = services.save_branch(form.save(commit=False), by=request.user, reason="成立支部")
         messages.success(request, f"已成立 {branch.name}。")
         return redirect(branch)
     return _form_page(
@@ -187,7 +187,7 @@ def branch_edit(request: HttpRequest, pk: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, pk, write=True)
     form = BranchForm(request.POST or None, instance=branch, user=request.user)
     if request.method == "POST" and form.is_valid():
-        branch = _save(form, request.user)
+        branch = services.save_branch(form.save(commit=False), by=request.user)
         messages.success(request, "支部信息已保存。")
         return redirect(branch)
     return _form_page(
@@ -410,7 +410,7 @@ def group_edit(request: HttpRequest, branch_pk: int, pk: int | None = None) -> H
     group = get_object_or_404(PartyGroup, pk=pk, branch=branch) if pk else PartyGroup(branch=branch)
     form = PartyGroupForm(request.POST or None, instance=group, branch=branch)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_party_group(form.save(commit=False))
         messages.success(request, f"党小组 {form.instance.name} 已保存。")
         return redirect(branch)
     return _form_page(
@@ -433,7 +433,7 @@ def group_delete(request: HttpRequest, branch_pk: int, pk: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, branch_pk, write=True)
     group = get_object_or_404(PartyGroup, pk=pk, branch=branch)
     n = group.members.count()
-    group.delete()
+    services.delete_party_group(group)
     messages.success(request, f"已删除党小组 {group.name}" + (f"，{n} 名党员改为未分组。" if n else "。"))
     return redirect(branch)
 
@@ -504,7 +504,7 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             rules.pk, rules.year = None, latest.year + 1
     form = OrganisationRulesForm(request.POST or None, instance=rules)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_rules(form.save(commit=False))
         messages.success(request, f"{form.instance.year} 年起适用的组织设置规则已保存。")
         return redirect("branches:rules_list")
     return _form_page(
