@@ -15,9 +15,11 @@ from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.urls import reverse
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from rest_framework.test import APIClient
 
 from branches import kept, meetings, orglife, services
 from branches.choices import CommitteePost, MeetingKind, Period, RequirementScope
@@ -407,3 +409,144 @@ def test_the_kept_rows_are_written_in_the_services_transaction(city, monkeypatch
 
     assert not Meeting.objects.filter(kind=MeetingKind.LECTURE).exists()
     assert kept_rows(2026) == before
+
+
+# --- every way in goes through the refresh ------------------------------------------------------
+#
+# The pages, the API and the admin write through the same services; after each, the kept rows
+# equal a fresh computation.
+
+
+@pytest.fixture
+def gongwei_client(client, city):
+    user = UserFactory()
+    grant(user, Role.GONGWEI)
+    client.force_login(user)
+    return client
+
+
+def seats_post(members) -> dict:
+    data = {"seats-TOTAL_FORMS": str(len(members)), "seats-INITIAL_FORMS": "0"}
+    for i, (member, post) in enumerate(zip(members, POSTS, strict=False)):
+        data |= {f"seats-{i}-member": member.pk, f"seats-{i}-post": post}
+    return data
+
+
+def test_the_organisation_pages_keep_completion(gongwei_client, city):
+    steady, young = city
+    url = reverse("branches:branch_create")
+    data = {"organ": steady.organ_id, "name": "新成立党支部", "kind": "organ", "founded_on": "2026-02-01"}
+    assert gongwei_client.post(url, data).status_code == 302
+    assert_kept_equals_fresh()
+    data = {"organ": young.organ_id, "name": young.name, "kind": "organ", "founded_on": "2025-02-01", "note": ""}
+    assert gongwei_client.post(reverse("branches:branch_edit", args=[young.pk]), data).status_code == 302
+    assert_kept_equals_fresh()
+    url = reverse("branches:group_create", args=[young.pk])
+    assert gongwei_client.post(url, {"name": "第二党小组"}).status_code == 302
+    assert_kept_equals_fresh()
+    group = young.groups.get(name="第二党小组")
+    assert gongwei_client.post(reverse("branches:group_delete", args=[young.pk, group.pk])).status_code == 302
+    assert_kept_equals_fresh()
+    data = {"elected_on": "2026-03-01", "term_years": 3, "note": ""} | seats_post(steady.members.all()[:1])
+    assert gongwei_client.post(reverse("branches:term_create", args=[steady.pk]), data).status_code == 302
+    assert_kept_equals_fresh()
+    rules = {
+        "year": 2026, "min_full_members": 3, "committee_threshold": 7, "committee_min_size": 1,
+        "committee_max_size": 7, "no_committee_max_size": 2, "max_members": 50, "term_years": 3,
+        "max_attachment_mb": 20,
+    }  # fmt: skip
+    assert gongwei_client.post(reverse("branches:rules_create"), rules).status_code == 302
+    assert_kept_equals_fresh()
+    empty = Branch.objects.get(name="新成立党支部")
+    data = {"dissolved_on": "2026-06-30", "reason": "合并", "confirm": "on"}
+    assert gongwei_client.post(reverse("branches:branch_dissolve", args=[empty.pk]), data).status_code == 302
+    assert_kept_equals_fresh()
+    assert MeetingCompletion.objects.filter(branch=steady, kind=MeetingKind.COMMITTEE, year=2026, applies=True).count()
+
+
+def test_the_orglife_pages_keep_completion(gongwei_client, city):
+    _steady, young = city
+    lecture = MeetingRequirement.objects.get(year=2026, kind=MeetingKind.LECTURE)
+    data = {"period": Period.MONTH, "min_count": 1, "scope": RequirementScope.BRANCH, "source": ""}
+    assert gongwei_client.post(reverse("branches:requirement_edit", args=[lecture.pk]), data).status_code == 302
+    assert_kept_equals_fresh()
+    data = {"kind": "", "starts_on": "2026-01-01", "ends_on": "2026-03-31", "reason": "整顿"}
+    assert gongwei_client.post(reverse("branches:exemption_create", args=[young.pk]), data).status_code == 302
+    assert_kept_equals_fresh()
+    exemption = RequirementExemption.objects.get(reason="整顿")
+    assert gongwei_client.post(reverse("branches:exemption_delete", args=[exemption.pk])).status_code == 302
+    assert_kept_equals_fresh()
+    assert gongwei_client.post(reverse("branches:requirement_delete", args=[lecture.pk])).status_code == 302
+    assert_kept_equals_fresh()
+    assert not MeetingCompletion.objects.filter(kind=MeetingKind.LECTURE, year=2026).exists()
+
+
+def test_the_api_keeps_completion(city):
+    _steady, young = city
+    user = UserFactory()
+    grant(user, Role.GONGWEI)
+    api = APIClient()
+    api.force_login(user)
+    assert api.patch(f"/api/branches/{young.pk}/", {"founded_on": "2025-01-10"}, format="json").status_code == 200
+    assert_kept_equals_fresh()
+    created = api.post("/api/party-groups/", {"branch": young.pk, "name": "第三党小组"}, format="json")
+    assert created.status_code == 201
+    assert_kept_equals_fresh()
+    assert api.delete(f"/api/party-groups/{created.json()['id']}/").status_code == 204
+    assert_kept_equals_fresh()
+    members = list(young.members.order_by("pk"))
+    term = {
+        "branch": young.pk, "elected_on": "2026-01-05", "term_years": 3,
+        "seats": [{"member": m.pk, "post": p} for m, p in zip(members, POSTS, strict=False)],
+    }  # fmt: skip
+    assert api.post("/api/terms/", term, format="json").status_code == 201
+    assert_kept_equals_fresh()
+    meeting = {"branch": young.pk, "kind": MeetingKind.COMMITTEE, "held_on": "2026-02-03", "topic": "支委会"}
+    recorded = api.post("/api/meetings/", meeting, format="json")
+    assert recorded.status_code == 201
+    assert_kept_equals_fresh()
+    moved = api.patch(f"/api/meetings/{recorded.json()['id']}/", {"held_on": "2026-03-03", "topic": "支委会"})
+    assert moved.status_code == 200
+    assert_kept_equals_fresh()
+    assert api.delete(f"/api/meetings/{recorded.json()['id']}/").status_code == 204
+    assert_kept_equals_fresh()
+
+
+def test_the_admin_keeps_completion(client, city):
+    steady, young = city
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    added = client.post(reverse("admin:branches_partygroup_add"), {"branch": young.pk, "name": "后台党小组"})
+    assert added.status_code == 302
+    assert_kept_equals_fresh()
+    group = PartyGroup.objects.get(name="后台党小组")
+    moved = client.post(
+        reverse("admin:branches_partygroup_change", args=[group.pk]), {"branch": steady.pk, "name": "后台党小组"}
+    )
+    assert moved.status_code == 302
+    assert_kept_equals_fresh()
+    deleted = client.post(reverse("admin:branches_partygroup_delete", args=[group.pk]), {"post": "yes"})
+    assert deleted.status_code == 302
+    assert_kept_equals_fresh()
+    term = CommitteeTerm.objects.get(branch=young)
+    seats = list(term.seats.order_by("pk"))
+    data = {
+        "branch": young.pk, "elected_on": "2025-09-01", "term_years": 3, "note": "",
+        "seats-TOTAL_FORMS": str(len(seats)), "seats-INITIAL_FORMS": str(len(seats)),
+        "seats-MIN_NUM_FORMS": "0", "seats-MAX_NUM_FORMS": "1000",
+    }  # fmt: skip
+    for i, seat in enumerate(seats):
+        data |= {f"seats-{i}-id": seat.pk, f"seats-{i}-term": term.pk, f"seats-{i}-member": seat.member_id}
+        data |= {f"seats-{i}-post": seat.post, f"seats-{i}-DELETE": "on" if i else ""}
+    assert client.post(reverse("admin:branches_committeeterm_change", args=[term.pk]), data).status_code == 302
+    assert term.seats.count() == 1
+    assert_kept_equals_fresh()
+    data = {"year": 2025, "min_full_members": 3, "committee_threshold": 7, "committee_min_size": 1,
+            "committee_max_size": 7, "no_committee_max_size": 2, "max_members": 50, "term_years": 3,
+            "term_notice_days": "90,30", "training_hours_target": "32", "max_attachment_mb": 20}  # fmt: skip
+    assert client.post(reverse("admin:branches_organisationrules_add"), data).status_code == 302
+    assert_kept_equals_fresh()
+    rules = OrganisationRules.objects.get(year=2025)
+    deleted = client.post(reverse("admin:branches_organisationrules_delete", args=[rules.pk]), {"post": "yes"})
+    assert deleted.status_code == 302
+    assert_kept_equals_fresh()
