@@ -58,48 +58,53 @@ def _lock(branches: QuerySet) -> None:
     list(branches.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
 
 
-def _rows_of(results: dict[int, BranchCompletion], year: int) -> list[MeetingCompletion]:
-    """The rows for `orglife.completion`'s answer as of the year's last day (every period begun)."""
-    rows = []
-    for branch_id, bc in results.items():
-        mine = [
-            MeetingCompletion(
-                branch_id=branch_id,
-                year=year,
-                kind=kc.requirement.kind,
-                period=kc.requirement.period,
-                index=cell.span.index,
-                starts_on=cell.span.start,
-                ends_on=cell.span.end,
-                applies=cell.status != Status.NOT_APPLICABLE,
-                held=cell.held,
-                required=cell.required,
-                groups_met=cell.groups_met,
-                n_groups=cell.n_groups,
-                done=cell.status == Status.DONE,
-                exempt=cell.status == Status.EXEMPT,
-            )
-            for kc in bc.kinds
-            for cell in kc.cells
-        ]
-        # Nothing to keep for a year the branch did not exist in and held no meeting: no row reads so.
-        if any(r.applies or r.held for r in mine):
-            rows.extend(mine)
-    return rows
+def kept_q(year: int) -> Q:
+    """The branches whose completion is kept for `year`: those that existed during it, and any that held a
+    meeting in it. For any other branch every period is not applicable with nothing held, and the
+    readers answer so without rows."""
+    met = Meeting.objects.filter(held_on__gte=datetime.date(year, 1, 1), held_on__lte=datetime.date(year, 12, 31))
+    return orglife.active_in_year_q(year) | Q(pk__in=met.values("branch_id"))
 
 
-def fresh_rows(branches, year: int, requirements: list[MeetingRequirement] | None = None) -> list[MeetingCompletion]:
-    """What the kept rows of these branches and year should be, computed now by `orglife.completion`."""
-    if requirements is None:
-        requirements = list(MeetingRequirement.objects.filter(year=year))
+def _row(branch_id: int, year: int, requirement: MeetingRequirement, cell: Cell) -> MeetingCompletion:
+    return MeetingCompletion(
+        branch_id=branch_id,
+        year=year,
+        kind=requirement.kind,
+        period=requirement.period,
+        index=cell.span.index,
+        starts_on=cell.span.start,
+        ends_on=cell.span.end,
+        applies=cell.status != Status.NOT_APPLICABLE,
+        held=cell.held,
+        required=cell.required,
+        groups_met=cell.groups_met,
+        n_groups=cell.n_groups,
+        done=cell.status == Status.DONE,
+        exempt=cell.status == Status.EXEMPT,
+    )
+
+
+def fresh_rows(branches: QuerySet, year: int, kinds: Iterable[str] | None = None) -> list[MeetingCompletion]:
+    """What the kept rows of these branches for `year` (of `kinds`, default all) should be, computed now by
+    `orglife.completion` as of the year's last day, when every period has begun.
+
+    Each requirement's periods depend on that requirement alone, so some kinds can be computed without
+    the others (a requirement changed)."""
+    requirements = MeetingRequirement.objects.filter(year=year)
+    if kinds is not None:
+        requirements = requirements.filter(kind__in=list(kinds))
+    requirements = list(requirements)
     if not requirements:
         return []
-    last_day = datetime.date(year, 12, 31)
-    return _rows_of(orglife.completion(branches, year, last_day, requirements=requirements), year)
+    results = orglife.completion(
+        branches.filter(kept_q(year)).order_by("pk"), year, datetime.date(year, 12, 31), requirements=requirements
+    )
+    return [_row(pk, year, kc.requirement, cell) for pk, bc in results.items() for kc in bc.kinds for cell in kc.cells]
 
 
-def _replace(branches: QuerySet, year: int, old: QuerySet) -> int:
-    rows = fresh_rows(branches, year)
+def _replace(branches: QuerySet, year: int, old: QuerySet, kinds: Iterable[str] | None = None) -> int:
+    rows = fresh_rows(branches, year, kinds)
     old.delete()
     _rows.bulk_create(rows, batch_size=BATCH_SIZE)
     return len(rows)
@@ -119,18 +124,16 @@ def refresh(branches: Iterable, years: Iterable[int] | None = None) -> None:
             _replace(Branch.objects.filter(pk__in=ids), year, _rows.filter(year=year, branch_id__in=ids))
 
 
-def _candidates(year: int) -> QuerySet:
-    """Branches that can have rows in `year`: those that existed then, and any that held a meeting in it."""
-    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    met = Meeting.objects.filter(held_on__gte=first, held_on__lte=last).values("branch_id")
-    return orglife.active_in_year(Branch.objects.all(), year) | Branch.objects.filter(pk__in=met)
-
-
-def refresh_year(year: int) -> int:
-    """Recompute the kept completion of every branch for `year` (a requirement changed). Returns the rows kept."""
+def refresh_year(year: int, kinds: Iterable[str] | None = None) -> int:
+    """Recompute the kept completion of every branch for `year`, of `kinds` (default: all; a changed or
+    deleted requirement recomputes its own kind). Returns the number of rows written."""
     with transaction.atomic():
         _lock(Branch.objects.all())
-        return _replace(_candidates(year).order_by("pk"), year, _rows.filter(year=year))
+        old = _rows.filter(year=year)
+        if kinds is not None:
+            kinds = list(kinds)
+            old = old.filter(kind__in=kinds)
+        return _replace(Branch.objects.all(), year, old, kinds)
 
 
 def refresh_years_from(year: int) -> None:

@@ -603,7 +603,7 @@ class MeetingCompletion(models.Model):
     and seats, a branch's dates, the organisation rules), in the same transaction; `manage.py
     rebuild_completion` recomputes them all. Nothing here depends on "today": the status as of a
     day is derived from `applies`, `done`, `exempt` and the period's dates (see the QuerySet).
-    A branch-year in which every period is not applicable and no meeting was held has no rows.
+    Only branches that existed during a year or held a meeting in it have rows for it (`kept.kept_q`).
     """
 
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+", verbose_name="支部")

@@ -111,8 +111,13 @@ def requirements_for_year(year: int) -> list[MeetingRequirement]:
 
 def active_in_year(qs, year: int):
     """Branches that existed at some point of the year (a branch dissolved in June still owed Q1)."""
-    return qs.filter(founded_on__lte=datetime.date(year, 12, 31)).filter(
-        Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=datetime.date(year, 1, 1))
+    return qs.filter(active_in_year_q(year))
+
+
+def active_in_year_q(year: int, prefix: str = "") -> Q:
+    """`active_in_year` as a filter, on a branch reached through `prefix` (e.g. "branch__")."""
+    return Q(**{f"{prefix}founded_on__lte": datetime.date(year, 12, 31)}) & (
+        Q(**{f"{prefix}dissolved_on__isnull": True}) | Q(**{f"{prefix}dissolved_on__gte": datetime.date(year, 1, 1)})
     )
 
 
@@ -165,10 +170,11 @@ def save_requirement(requirement: MeetingRequirement, *, by) -> MeetingRequireme
         raise OrgLifeError(f"{requirement.year}年已有{requirement.get_kind_display()}的要求。")
     requirement._history_user = by
     requirement._change_reason = "修改组织生活要求" if requirement.pk else "新增组织生活要求"
-    before = MeetingRequirement.objects.filter(pk=requirement.pk).values_list("year", flat=True).first()
+    before = MeetingRequirement.objects.filter(pk=requirement.pk).values_list("year", "kind").first()
     requirement.save()
-    for year in sorted({requirement.year, before} - {None}):
-        _kept().refresh_year(year)
+    # The periods of the changed requirement, in the year it is (and was) in; the other kinds stay.
+    for year, kind in {(requirement.year, requirement.kind), before or (requirement.year, requirement.kind)}:
+        _kept().refresh_year(year, kinds=[kind])
     return requirement
 
 
@@ -182,7 +188,7 @@ def delete_requirement(requirement: MeetingRequirement, *, by) -> None:
     requirement._history_user = by
     requirement._change_reason = "删除组织生活要求"
     requirement.delete()
-    _kept().refresh_year(requirement.year)
+    _kept().refresh_year(requirement.year, kinds=[requirement.kind])
 
 
 # --- periods -----------------------------------------------------------------------------
