@@ -259,7 +259,8 @@ def missed_any(year: int, today: datetime.date, kind: str | None = None) -> Exis
 def organ_summaries(
     branches: QuerySet, year: int, today: datetime.date, requirements: list[MeetingRequirement]
 ) -> list[OrganSummary]:
-    """`orglife.organ_summaries` of these branches, in SQL: two grouped queries, whatever the number of branches.
+    """`orglife.organ_summaries` of these branches from the kept rows: two grouped queries and the organs'
+    names, whatever the number of branches.
 
     Organs come in the branches' order (organ sort order, then name), as the completion page lists them.
     """
