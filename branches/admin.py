@@ -20,15 +20,16 @@ class KeepsCompletion:
         return found
 
     def save_model(self, request, obj, form, change):
+        # Also what a history revert (SimpleHistoryAdmin) saves.
         before = self._branches([obj])
-        super().save_model(request, obj, form, change)
-        obj._kept_before = before
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            kept.refresh(before | self._branches([obj]))
 
     def save_related(self, request, form, formsets, change):
-        # After the inlines (a term's seats) are saved.
         super().save_related(request, form, formsets, change)
-        obj = form.instance
-        kept.refresh(getattr(obj, "_kept_before", set()) | self._branches([obj]))
+        if formsets:  # inlines (a term's seats) are saved after the object
+            kept.refresh(self._branches([form.instance]))
 
     def delete_model(self, request, obj):
         before = self._branches([obj])

@@ -550,3 +550,22 @@ def test_the_admin_keeps_completion(client, city):
     deleted = client.post(reverse("admin:branches_organisationrules_delete", args=[rules.pk]), {"post": "yes"})
     assert deleted.status_code == 302
     assert_kept_equals_fresh()
+
+
+def test_reverting_a_branch_in_the_admin_history_keeps_completion(client, city):
+    _steady, young = city
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    first = young.history.earliest("history_date")
+    young.founded_on = D(2024, 1, 1)
+    services.save_branch(young, by=admin)
+    assert_kept_equals_fresh()
+    data = {"organ": young.organ_id, "name": young.name, "kind": young.kind, "founded_on": first.founded_on}
+    data |= {"dissolved_on": "", "dissolution_reason": "", "note": ""}
+
+    reverted = client.post(reverse("admin:branches_branch_simple_history", args=[young.pk, first.history_id]), data)
+
+    assert reverted.status_code == 302
+    young.refresh_from_db()
+    assert young.founded_on == D(2025, 8, 1)
+    assert_kept_equals_fresh()
