@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.scope import scope_of
 from accounts.selectors import gongwei_users
-from branches import orglife
+from branches import kept, orglife
 from branches.choices import CommitteePost
 from branches.models import Branch, CommitteeMember, Member
 from core.errors import DomainError, IllegalTransition
@@ -274,7 +274,8 @@ def _milestones(ids, year, as_of) -> dict[int, Measure]:
 
 def _meetings(branches, year, as_of) -> dict[int, Measure]:
     # Periods ending on the cut-off day count as over.
-    found = orglife.completion(branches, year, as_of + datetime.timedelta(days=1))
+    today = as_of + datetime.timedelta(days=1)
+    found = kept.tallies(branches, year, today, orglife.requirements_for_year(year))
     result = {}
     for branch_id, summary in found.items():
         text = f"完成 {summary.n_done}/{summary.n_due} 期" if summary.n_due else "无应开展的组织生活"

@@ -1,13 +1,63 @@
 from django.contrib import admin
+from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import figures, services
+from . import figures, kept, services
 from .models import Branch, CommitteeMember, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup
+
+
+class KeepsCompletion:
+    """An admin whose objects completion depends on: every save and delete refreshes the kept
+    completion (`branches.kept`) of the branches involved, before and after the change."""
+
+    branch_field = "branch_id"
+
+    def _branches(self, objs) -> set[int]:
+        found = {getattr(o, self.branch_field) for o in objs}
+        # The stored value too: a change may move the object to another branch.
+        pks = [o.pk for o in objs if o.pk is not None]
+        found |= set(self.model.objects.filter(pk__in=pks).values_list(self.branch_field, flat=True))
+        return found
+
+    def save_model(self, request, obj, form, change):
+        # Also what a history revert (SimpleHistoryAdmin) saves.
+        before = self._branches([obj])
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            kept.refresh(before | self._branches([obj]))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if formsets:  # inlines (a term's seats) are saved after the object
+            kept.refresh(self._branches([form.instance]))
+
+    def delete_model(self, request, obj):
+        before = self._branches([obj])
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            kept.refresh(before)
+
+    def delete_queryset(self, request, queryset):
+        before = self._branches(list(queryset))
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            kept.refresh(before)
 
 
 @admin.register(OrganisationRules)
 class OrganisationRulesAdmin(admin.ModelAdmin):
     list_display = ["year", "min_full_members", "committee_threshold", "max_members", "term_years"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_rules(obj)
+
+    def delete_model(self, request, obj):
+        services.delete_rules(obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for rules in queryset:
+                services.delete_rules(rules)
 
 
 @admin.register(Organ)
@@ -17,7 +67,9 @@ class OrganAdmin(admin.ModelAdmin):
 
 
 @admin.register(Branch)
-class BranchAdmin(SimpleHistoryAdmin):
+class BranchAdmin(KeepsCompletion, SimpleHistoryAdmin):
+    branch_field = "pk"
+
     list_display = ["name", "organ", "kind", "founded_on", "dissolved_on"]
     list_filter = ["kind", "organ"]
     search_fields = ["name"]
@@ -28,7 +80,7 @@ class BranchAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PartyGroup)
-class PartyGroupAdmin(admin.ModelAdmin):
+class PartyGroupAdmin(KeepsCompletion, admin.ModelAdmin):
     list_display = ["name", "branch"]
     raw_id_fields = ["branch", "leader"]
 
@@ -60,7 +112,7 @@ class SeatInline(admin.TabularInline):
 
 
 @admin.register(CommitteeTerm)
-class CommitteeTermAdmin(SimpleHistoryAdmin):
+class CommitteeTermAdmin(KeepsCompletion, SimpleHistoryAdmin):
     """The seats are saved after the term: the branches' figures are refreshed once both are."""
 
     list_display = ["branch", "elected_on", "term_years", "ends_on"]

@@ -672,7 +672,7 @@ class PartyGroupViewSet(
         data = dict(serializer.validated_data)
         data.pop("branch", None)
         form = _valid(PartyGroupForm(_form_data(group, ["name", "leader"], data), instance=group, branch=branch))
-        return form.save()
+        return services.save_party_group(form.save(commit=False))
 
     def create(self, request):
         serializer = PartyGroupWriteSerializer(data=request.data)
@@ -688,7 +688,7 @@ class PartyGroupViewSet(
         return self._answer(self._write(request, group.branch, group, partial=True))
 
     def destroy(self, request, pk=None):
-        _group_for_user(request.user, pk, write=True).delete()
+        services.delete_party_group(_group_for_user(request.user, pk, write=True))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

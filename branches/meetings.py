@@ -25,6 +25,7 @@ from accounts.scope import scope_of
 from core.errors import DomainError
 from core.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
 
+from . import kept
 from .choices import MeetingKind, MemberStatus
 from .models import Attendance, Branch, CommitteeTerm, Meeting, MeetingAttachment, Member, OrganisationRules, PartyGroup
 
@@ -313,6 +314,7 @@ def record_meeting(
                 for member, present, reason in rows
             )
             _store_files(meeting, checked, by, stored)
+            kept.refresh([branch], [meeting.held_on.year])
     except BaseException:
         # The rows rolled back; files written before the failure must go too.
         discard_files(stored)
@@ -377,6 +379,7 @@ def update_meeting(
             if not (edited or changed_rows or checked or remove):
                 # Saving an unchanged form leaves no empty entry in the history.
                 return meeting
+            moved_from = meeting.held_on
             for name in edited:
                 setattr(meeting, name, fields[name])
             reason = "修改会议记录"
@@ -389,6 +392,9 @@ def update_meeting(
             meeting._history_user = by
             meeting._change_reason = reason
             meeting.save()
+            if "held_on" in edited:
+                # Completion of the year it left and of the year it moved to.
+                kept.refresh([branch], {moved_from.year, meeting.held_on.year})
             # Removed files are deleted only once the removal is committed.
             transaction.on_commit(lambda: discard_files(removed_names))
     except BaseException:
@@ -408,4 +414,5 @@ def delete_meeting(meeting: Meeting, *, by, today: datetime.date | None = None) 
     meeting._history_user = by
     meeting._change_reason = "删除会议记录"
     meeting.delete()
+    kept.refresh([meeting.branch_id], [meeting.held_on.year])
     transaction.on_commit(lambda: discard_files(names))

@@ -621,3 +621,82 @@ class TrainingRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.title} {self.hours}学时"
+
+
+class MeetingCompletionQuerySet(models.QuerySet):
+    """The status of kept periods as of a day, in SQL (the same rules as `orglife._cell`)."""
+
+    def begun(self, today: datetime.date) -> "MeetingCompletionQuerySet":
+        """Periods that have begun by `today`: the ones `orglife.completion` lists."""
+        return self.filter(starts_on__lte=today)
+
+    @staticmethod
+    def done_q() -> Q:
+        return Q(applies=True, done=True)
+
+    @staticmethod
+    def missing_q(today: datetime.date) -> Q:
+        """Over (ended before `today`), not done and not exempt."""
+        return Q(applies=True, done=False, exempt=False, ends_on__lt=today)
+
+    @staticmethod
+    def upcoming_q(today: datetime.date) -> Q:
+        return Q(applies=True, done=False, exempt=False, ends_on__gte=today)
+
+    @staticmethod
+    def exempt_q() -> Q:
+        return Q(applies=True, done=False, exempt=True)
+
+    def missing(self, today: datetime.date) -> "MeetingCompletionQuerySet":
+        return self.filter(self.missing_q(today))
+
+
+class MeetingCompletion(models.Model):
+    """One period of one year's meeting requirement for one branch, as the recorded meetings make it.
+
+    Kept, not typed: `branches.kept` writes these rows from `orglife.completion` whenever a service
+    changes what completion depends on (meetings, requirements, exemptions, 党小组, committee terms
+    and seats, a branch's dates, the organisation rules), in the same transaction; `manage.py
+    rebuild_completion` recomputes them all. Nothing here depends on "today": the status as of a
+    day is derived from `applies`, `done`, `exempt` and the period's dates (see the QuerySet).
+    Only branches that existed during a year or held a meeting in it have rows for it (`kept.kept_q`).
+    """
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+", verbose_name="支部")
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("会议类型", max_length=16, choices=MeetingKind.choices)
+    period = models.CharField("频次", max_length=8, choices=Period.choices)
+    index = models.PositiveSmallIntegerField("期次", help_text="月份 1–12、季度 1–4，全年为 1")
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
+    applies = models.BooleanField("适用", help_text="否：支部尚未成立或已撤销、未设支委会、未设党小组")
+    held = models.PositiveIntegerField("召开次数")
+    required = models.PositiveIntegerField("要求次数", help_text="不适用时为 0；按党小组计时为每组次数 × 党小组数")
+    groups_met = models.PositiveIntegerField("达到要求的党小组数", default=0)
+    n_groups = models.PositiveIntegerField("党小组数", default=0, help_text="仅“每个党小组”的要求，其余为 0")
+    done = models.BooleanField("已完成")
+    exempt = models.BooleanField("已豁免", help_text="未完成且豁免覆盖本期最后一天")
+
+    objects = MeetingCompletionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "组织生活完成情况（统计）"
+        verbose_name_plural = "组织生活完成情况（统计）"
+        ordering = ["year", "branch", "kind", "index"]
+        constraints = [
+            # Leading with the year: every reader asks for one year, most for many branches.
+            models.UniqueConstraint(fields=["year", "branch", "kind", "index"], name="one_completion_per_period"),
+            models.CheckConstraint(name="completion_index_range", condition=Q(index__gte=1, index__lte=12)),
+            models.CheckConstraint(name="completion_dates_ordered", condition=Q(ends_on__gte=models.F("starts_on"))),
+            models.CheckConstraint(name="completion_done_applies", condition=Q(done=False) | Q(applies=True)),
+            models.CheckConstraint(
+                name="completion_exempt_only_when_not_done",
+                condition=Q(exempt=False) | Q(applies=True, done=False),
+            ),
+            models.CheckConstraint(
+                name="completion_groups_met_within_groups", condition=Q(groups_met__lte=models.F("n_groups"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.year}年 {self.get_kind_display()} 第{self.index}期"

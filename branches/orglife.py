@@ -111,8 +111,13 @@ def requirements_for_year(year: int) -> list[MeetingRequirement]:
 
 def active_in_year(qs, year: int):
     """Branches that existed at some point of the year (a branch dissolved in June still owed Q1)."""
-    return qs.filter(founded_on__lte=datetime.date(year, 12, 31)).filter(
-        Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=datetime.date(year, 1, 1))
+    return qs.filter(active_in_year_q(year))
+
+
+def active_in_year_q(year: int, prefix: str = "") -> Q:
+    """`active_in_year` as a filter, on a branch reached through `prefix` (e.g. "branch__")."""
+    return Q(**{f"{prefix}founded_on__lte": datetime.date(year, 12, 31)}) & (
+        Q(**{f"{prefix}dissolved_on__isnull": True}) | Q(**{f"{prefix}dissolved_on__gte": datetime.date(year, 1, 1)})
     )
 
 
@@ -133,6 +138,14 @@ def _create_requirements(year: int) -> None:
         ]
         reason = "按默认要求生成"
     bulk_create_with_history(objs, MeetingRequirement, default_change_reason=reason)
+    _kept().refresh_year(year)
+
+
+def _kept():
+    # `branches.kept` is built on this module's `completion`; the write verbs here reach it at call time.
+    from . import kept
+
+    return kept
 
 
 def _require_gongwei(by) -> None:
@@ -157,7 +170,11 @@ def save_requirement(requirement: MeetingRequirement, *, by) -> MeetingRequireme
         raise OrgLifeError(f"{requirement.year}年已有{requirement.get_kind_display()}的要求。")
     requirement._history_user = by
     requirement._change_reason = "修改组织生活要求" if requirement.pk else "新增组织生活要求"
+    before = MeetingRequirement.objects.filter(pk=requirement.pk).values_list("year", "kind").first()
     requirement.save()
+    # The periods of the changed requirement, in the year it is (and was) in; the other kinds stay.
+    for year, kind in {(requirement.year, requirement.kind), before or (requirement.year, requirement.kind)}:
+        _kept().refresh_year(year, kinds=[kind])
     return requirement
 
 
@@ -171,6 +188,7 @@ def delete_requirement(requirement: MeetingRequirement, *, by) -> None:
     requirement._history_user = by
     requirement._change_reason = "删除组织生活要求"
     requirement.delete()
+    _kept().refresh_year(requirement.year, kinds=[requirement.kind])
 
 
 # --- periods -----------------------------------------------------------------------------
@@ -383,7 +401,7 @@ class BranchCompletion:
                     yield k.requirement, cell
 
 
-def _branches_with_counts(branches) -> list[Branch]:
+def branches_with_counts(branches) -> list[Branch]:
     """The branches with `term_size` (current committee) and `n_groups`, in the given order."""
     n_groups = (
         PartyGroup.objects.filter(branch=OuterRef("pk")).order_by().values("branch").annotate(c=Count("pk")).values("c")
@@ -460,7 +478,7 @@ def completion(
     if requirements is None:
         requirements = requirements_for_year(year)
     rules = OrganisationRules.for_year(year)
-    branch_list = _branches_with_counts(branches)
+    branch_list = branches_with_counts(branches)
     ids = [b.pk for b in branch_list]
     held, groups_met = _held_counts(ids, requirements, year)
     exemptions = _exemptions(ids, year)
@@ -578,9 +596,9 @@ def calendar_context(branch: Branch, year: int, today: datetime.date) -> dict:
     """Context for templates/branches/_meeting_calendar.html: {"calendar": Calendar}.
 
     Rows are the year's requirements, columns the twelve months; a quarterly or yearly
-    requirement's cell spans its months. Six queries.
+    requirement's cell spans its months. Read from the kept completion: four queries.
     """
-    summary = completion([branch], year, today)[branch.pk]
+    summary = _kept().completion([branch], year, today)[branch.pk]
     rows = []
     for kc in summary.kinds:
         done = {c.span.index: c for c in kc.cells}
@@ -677,6 +695,7 @@ def grant_exemption(
     exemption._history_user = by
     exemption._change_reason = f"批准豁免：{reason}"
     exemption.save()
+    _kept().refresh([branch], range(starts_on.year, ends_on.year + 1))
     return exemption
 
 
@@ -687,6 +706,7 @@ def revoke_exemption(exemption: RequirementExemption, *, by) -> None:
     exemption._history_user = by
     exemption._change_reason = "撤销豁免"
     exemption.delete()
+    _kept().refresh([exemption.branch_id], range(exemption.starts_on.year, exemption.ends_on.year + 1))
 
 
 # --- training hours (学时) ----------------------------------------------------------------

@@ -17,8 +17,8 @@ from notifications.reminders import (
     reminder_source,
 )
 
-from . import orglife
-from .models import Branch, OrganisationRules
+from . import kept, orglife
+from .models import Branch, MeetingCompletion, OrganisationRules
 
 # --- 换届 (committee terms) ----------------------------------------------------------------------------
 
@@ -72,7 +72,8 @@ def meeting_reminders(today: datetime.date, rules: RulesByYear | None = None) ->
     """After a period ends (a month, a quarter, the year), each branch that missed a required meeting in it
     hears once which ones; after the grace, the organ hears once which of its branches are still short.
 
-    Completion (with exemptions and what does not apply) is `branches.orglife.completion`'s answer.
+    Completion (with exemptions and what does not apply) is `branches.orglife.completion`'s answer, read
+    from the kept rows: only the missed periods that ended in the window are fetched.
     """
 
     rules = rules or RulesByYear()
@@ -81,13 +82,22 @@ def meeting_reminders(today: datetime.date, rules: RulesByYear | None = None) ->
     # (branch, period end) → the missed (requirement, cell) pairs of the periods that ended that day.
     missed: dict[tuple[int, datetime.date], list] = defaultdict(list)
     by_id = {b.pk: b for b in branches}
-    for year in sorted({since.year, today.year}):
-        if not branches:
-            break
-        for branch_id, result in orglife.completion(branches, year, today).items():
-            for requirement, cell in result.cells(orglife.Status.MISSING):
-                if since < cell.span.end < today:
-                    missed[branch_id, cell.span.end].append((requirement, cell))
+    if branches:
+        years = sorted({since.year, today.year})
+        requirements = {year: orglife.requirements_for_year(year) for year in years}
+        order = {(year, r.kind): i for year, reqs in requirements.items() for i, r in enumerate(reqs)}
+        position = {b.pk: i for i, b in enumerate(branches)}
+        rows = MeetingCompletion.objects.filter(
+            branch__in=Branch.objects.active(), year__in=years, ends_on__gt=since, ends_on__lt=today
+        ).missing(today)
+        # In the order the branches, requirements and periods come (year by year), as the notices list them.
+        found = sorted(
+            (r for r in rows if r.branch_id in position and (r.year, r.kind) in order),
+            key=lambda r: (r.year, position[r.branch_id], order[r.year, r.kind], r.index),
+        )
+        for row in found:
+            requirement = requirements[row.year][order[row.year, row.kind]]
+            missed[row.branch_id, row.ends_on].append((requirement, kept.cell_of(row, today)))
     reminders = []
     late: dict[tuple[int, datetime.date], list] = defaultdict(list)
     for (branch_id, ended), items in missed.items():

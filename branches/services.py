@@ -1,7 +1,9 @@
 """Writes to the organisation: each verb checks its rule, runs in one transaction, records who.
 
 Every verb that changes what a branch's kept figures count (members, terms, seats, the branch itself)
-refreshes them before it returns (see `branches.figures`).
+refreshes them before it returns (see `branches.figures`). A branch's dates, its 党小组, its committee
+terms and seats and the organisation rules also decide which required meetings apply to it, so the
+verbs that write them refresh the kept completion (`branches.kept`) in the same transaction too.
 """
 
 import datetime
@@ -11,9 +13,9 @@ from django.db import transaction
 
 from core.errors import DomainError
 
-from . import figures
+from . import figures, kept
 from .choices import CommitteePost
-from .models import Branch, CommitteeMember, CommitteeTerm, Member
+from .models import Branch, CommitteeMember, CommitteeTerm, Member, OrganisationRules, PartyGroup
 
 
 class OrganisationError(DomainError):
@@ -32,12 +34,14 @@ def save_branch(branch: Branch, *, by, reason: str = "") -> Branch:
     """Found a branch or save its edited details (name, kind, founding date, organ, note)."""
     _recorded(branch, by, reason).save()
     figures.refresh([branch.pk])
+    kept.refresh([branch])
     return branch
 
 
 @transaction.atomic
 def dissolve_branch(branch: Branch, *, on: datetime.date, reason: str, by) -> Branch:
-    branch = Branch.objects.select_for_update().get(pk=branch.pk)
+    # NO KEY UPDATE, as the completion refresh takes: a meeting being recorded does not block it.
+    branch = Branch.objects.select_for_update(no_key=True).get(pk=branch.pk)
     if branch.dissolved_on is not None:
         raise OrganisationError("该支部已撤销。")
     if on < branch.founded_on:
@@ -50,6 +54,7 @@ def dissolve_branch(branch: Branch, *, on: datetime.date, reason: str, by) -> Br
     _recorded(branch, by, f"撤销支部：{reason}")
     branch.save(update_fields=["dissolved_on", "dissolution_reason"])
     figures.refresh([branch.pk])
+    kept.refresh([branch])
     return branch
 
 
@@ -66,6 +71,7 @@ def delete_empty_branch(branch: Branch, *, by) -> None:
     if branch_has_records(branch):
         raise OrganisationError("该支部已有党员或届次记录，不能删除；如支部不再存在，请办理撤销。")
     branch._history_user = by
+    # Its kept completion goes with it (on_delete=CASCADE).
     branch.delete()
 
 
@@ -118,6 +124,8 @@ def save_committee_term(term: CommitteeTerm, seats: list[tuple], *, by) -> Commi
         seat._history_user = by
         seat.save()
     figures.refresh([term.branch_id], roster=False)
+    # Whether 支委会 meetings were due in a period depends on the seats of the term then in office.
+    kept.refresh([term.branch_id])
     return term
 
 
@@ -128,3 +136,39 @@ def delete_committee_term(term: CommitteeTerm, *, by) -> None:
     term._history_user = by
     term.delete()
     figures.refresh([branch_id], roster=False)
+    kept.refresh([branch_id])
+
+
+@transaction.atomic
+def save_party_group(group: PartyGroup) -> PartyGroup:
+    """Create or rename a 党小组 (党小组会 are due per group)."""
+    group.save()
+    kept.refresh([group.branch_id])
+    return group
+
+
+@transaction.atomic
+def delete_party_group(group: PartyGroup) -> None:
+    """Remove a 党小组; its members become ungrouped. A group that has met is kept (its meetings protect it)."""
+    group.delete()
+    kept.refresh([group.branch_id])
+
+
+@transaction.atomic
+def save_rules(rules: OrganisationRules) -> OrganisationRules:
+    """Create or change the organisation rules in force from a year on.
+
+    The committee's minimum size decides whether a branch has a committee, hence whether 支委会
+    meetings are due: every year the rules reach is recomputed when it or the rules' year changes.
+    """
+    before = OrganisationRules.objects.filter(pk=rules.pk).values_list("year", "committee_min_size").first()
+    rules.save()
+    if before != (rules.year, rules.committee_min_size):
+        kept.refresh_years_from(min(rules.year, before[0]) if before else rules.year)
+    return rules
+
+
+@transaction.atomic
+def delete_rules(rules: OrganisationRules) -> None:
+    rules.delete()
+    kept.refresh_years_from(rules.year)

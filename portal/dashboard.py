@@ -2,22 +2,22 @@
 
 Every section is one or two aggregate queries over the same scoped querysets the linked lists use
 (`visible_to(user)` narrowed to the dashboard's organs), so a figure and the list it links to count
-the same rows. Meeting completion is the exception: its period rules live in `branches.orglife`,
-whose result is rolled up and cached (see `partybuild.figures`). The number of queries does not
-depend on the amount of data.
+the same rows. Meeting completion, whose period rules live in `branches.orglife`, is read from the rows
+kept by the services that change it (`branches.kept`) and grouped in SQL. The number of queries does
+not depend on the amount of data.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from accounts.scope import scope_of
@@ -25,8 +25,8 @@ from assessments import reports
 from assessments.choices import ProblemStatus, RunStatus, Tier
 from assessments.ledger import WORKING
 from assessments.models import DutyFiling, DutyReportPeriod, Problem, RatingResult, RatingRun
-from branches import orglife
-from branches.models import Branch, Organ, OrganisationRules
+from branches import kept, orglife
+from branches.models import Branch, MeetingCompletion, Organ, OrganisationRules
 from branches.rules import WARNING_KINDS, current_warning_counts, warning_counts
 from projects.choices import Direction, Grade, ProjectStatus
 from projects.models import Project
@@ -266,7 +266,7 @@ class BranchRollup:
 
 @dataclass(frozen=True)
 class Rollup:
-    """Branch rollups summed (an organ's, or the dashboard's): what the figures and the heat map read."""
+    """Completion summed over branches (an organ's, or the dashboard's): what the figures and the heat map read."""
 
     n_branches: int
     n_missing: int  # branches that missed a period
@@ -274,20 +274,6 @@ class Rollup:
     n_due: int
     kinds: tuple[tuple[int, int, int], ...]  # per requirement: done, due, branches that missed it
     months: tuple[tuple[int, int], ...]
-
-    @classmethod
-    def of_branches(cls, rows: list[BranchRollup], n_kinds: int) -> Rollup:
-        return cls(
-            len(rows),
-            sum(1 for r in rows if r.n_missing),
-            sum(r.n_done for r in rows),
-            sum(r.n_due for r in rows),
-            tuple(
-                (sum(r.kinds[i][0] for r in rows), sum(r.kinds[i][1] for r in rows), sum(r.kinds[i][2] for r in rows))
-                for i in range(n_kinds)
-            ),
-            tuple((sum(r.months[m][0] for r in rows), sum(r.months[m][1] for r in rows)) for m in range(len(MONTHS))),
-        )
 
     @classmethod
     def combined(cls, parts: list[Rollup], n_kinds: int) -> Rollup:
@@ -301,49 +287,97 @@ class Rollup:
         )
 
 
-def _organ_rollups(year: int, today: datetime.date) -> dict:
-    """`_rollup` summed per organ: a city dashboard reads ninety of these, not 755 branches."""
-    data = _rollup(year, today)
-    by_organ: dict[int, list[BranchRollup]] = {}
-    for row in data["branches"].values():
-        by_organ.setdefault(row.organ_id, []).append(row)
-    n_kinds = len(data["kinds"])
-    return {"kinds": data["kinds"], "organs": {pk: Rollup.of_branches(rows, n_kinds) for pk, rows in by_organ.items()}}
+def _kinds(requirements) -> list[tuple[str, str, str]]:
+    return [(r.kind, r.get_kind_display(), f"{r.get_period_display()}{r.min_count}次") for r in requirements]
 
 
-def _rollup(year: int, today: datetime.date) -> dict:
-    """`orglife.completion` for every branch of the year, reduced to `BranchRollup`s."""
-    requirements = orglife.requirements_for_year(year)
-    branches = orglife.active_in_year(Branch.objects.all(), year).order_by("pk")
-    branch_ids = list(branches.values_list("pk", flat=True))
-    rows = {
-        pk: _branch_rollup(bc)
-        for pk, bc in orglife.completion(
-            Branch.objects.filter(pk__in=branch_ids), year, today, requirements=requirements
-        ).items()
-    }
-    return {
-        "kinds": [(r.kind, r.get_kind_display(), f"{r.get_period_display()}{r.min_count}次") for r in requirements],
-        "branches": {pk: rows[pk] for pk in branch_ids},
-    }
+def _branches_of_year(year: int, organ_ids: list[int] | None) -> QuerySet:
+    branches = orglife.active_in_year(Branch.objects.all(), year)
+    return branches if organ_ids is None else branches.filter(organ_id__in=organ_ids)
 
 
-def _branch_rollup(bc) -> BranchRollup:
-    months = [[0, 0] for _ in MONTHS]
-    for _req, cell in bc.cells():
-        if cell.status == orglife.Status.DONE:
-            months[cell.span.end.month - 1][0] += 1
-            months[cell.span.end.month - 1][1] += 1
-        elif cell.status == orglife.Status.MISSING:
-            months[cell.span.end.month - 1][1] += 1
-    return BranchRollup(
-        bc.branch.organ_id,
-        bc.n_done,
-        bc.n_due,
-        bc.n_missing,
-        tuple((k.n_done, k.n_due, k.n_missing > 0) for k in bc.kinds),
-        tuple((d, n) for d, n in months),
+def _kept_periods(year: int, today: datetime.date, organ_ids: list[int] | None) -> QuerySet:
+    """The kept periods that have begun by `today` of the branches `_branches_of_year` counts (what
+    `orglife.completion` lists for them). A join, not a subquery: PostgreSQL then joins the branches once."""
+    rows = MeetingCompletion.objects.filter(orglife.active_in_year_q(year, "branch__"), year=year).begun(today)
+    return rows if organ_ids is None else rows.filter(branch__organ_id__in=organ_ids)
+
+
+def _per_kind_and_month(rows: QuerySet, key: str, today: datetime.date):
+    """Rows grouped by `key` and kind (done, missed periods, branches that missed), and by `key` and the
+    month each period ends in (done, due): two grouped queries."""
+    done, missing = MeetingCompletion.objects.done_q(), MeetingCompletion.objects.missing_q(today)
+    by_kind = (
+        rows.order_by()
+        .values(key, "kind")
+        .annotate(
+            n_done=Count("pk", filter=done),
+            n_missing=Count("pk", filter=missing),
+            n_missed=Count("branch_id", distinct=True, filter=missing),
+        )
+        .values_list(key, "kind", "n_done", "n_missing", "n_missed")
     )
+    by_month = (
+        rows.filter(done | missing)
+        .order_by()
+        .values(key, month=ExtractMonth("ends_on"))
+        .annotate(n_done=Count("pk", filter=done), n_due=Count("pk"))
+        .values_list(key, "month", "n_done", "n_due")
+    )
+    kinds: dict[int, dict[str, tuple[int, int, int]]] = defaultdict(dict)
+    for pk, kind, n_done, n_missing, n_missed in by_kind:
+        kinds[pk][kind] = (n_done, n_done + n_missing, n_missed)
+    months: dict[int, list[tuple[int, int]]] = defaultdict(lambda: [(0, 0)] * len(MONTHS))
+    for pk, month, n_done, n_due in by_month:
+        months[pk][month - 1] = (n_done, n_due)
+    return kinds, months
+
+
+def _organ_rollups(year: int, today: datetime.date, organ_ids: list[int] | None = None) -> dict:
+    """Completion summed per organ (of `organ_ids`, or every organ) from the kept rows: three grouped
+    queries and the year's requirements, however many branches."""
+    requirements = orglife.requirements_for_year(year)
+    branches = _branches_of_year(year, organ_ids)
+    sizes = (
+        branches.order_by()
+        .values("organ_id")
+        .annotate(n=Count("pk"), n_missing=Count("pk", filter=Q(kept.missed_any(year, today))))
+        .values_list("organ_id", "n", "n_missing")
+    )
+    kinds, months = _per_kind_and_month(_kept_periods(year, today, organ_ids), "branch__organ_id", today)
+    organs = {}
+    for organ_id, n, n_missing in sizes:
+        per_kind = [kinds[organ_id].get(r.kind, (0, 0, 0)) for r in requirements]
+        organs[organ_id] = Rollup(
+            n,
+            n_missing,
+            sum(k[0] for k in per_kind),
+            sum(k[1] for k in per_kind),
+            tuple(per_kind),
+            tuple(months[organ_id]),
+        )
+    return {"kinds": _kinds(requirements), "organs": organs}
+
+
+def _rollup(year: int, today: datetime.date, organ_ids: list[int] | None = None) -> dict:
+    """Each branch's completion of the year (branches of `organ_ids`, or all) reduced to a `BranchRollup`,
+    from the kept rows: three queries and the year's requirements."""
+    requirements = orglife.requirements_for_year(year)
+    branches = _branches_of_year(year, organ_ids).order_by("pk")
+    organ_of = dict(branches.values_list("pk", "organ_id"))
+    kinds, months = _per_kind_and_month(_kept_periods(year, today, organ_ids), "branch_id", today)
+    rows = {}
+    for pk, organ_id in organ_of.items():
+        per_kind = [kinds[pk].get(r.kind, (0, 0, 0)) for r in requirements]
+        rows[pk] = BranchRollup(
+            organ_id,
+            sum(k[0] for k in per_kind),
+            sum(k[1] for k in per_kind),
+            sum(k[1] - k[0] for k in per_kind),
+            tuple((done, due, missed > 0) for done, due, missed in per_kind),
+            tuple(months[pk]),
+        )
+    return {"kinds": _kinds(requirements), "branches": rows}
 
 
 @dataclass
@@ -388,9 +422,9 @@ def orglife_section(frame: Frame, organs: list[Organ]) -> OrglifeSection:
     """Completion by kind and a heat map (organ × month; branch × month for one organ).
 
     Counts the branches the completion page counts for the same year and organ: those the user
-    sees that existed during the year. No query when cached.
+    sees that existed during the year. Grouped queries over the kept completion (`branches.kept`).
     """
-    data = _organ_rollups(frame.year, frame.today)
+    data = _organ_rollups(frame.year, frame.today, frame.organ_ids)
     organ_ids = None if frame.organ_ids is None else set(frame.organ_ids)
     scope = scope_of(frame.user)
     mine = {
@@ -401,7 +435,8 @@ def orglife_section(frame: Frame, organs: list[Organ]) -> OrglifeSection:
     total = Rollup.combined(list(mine.values()), len(data["kinds"]))
     by_branch = {}
     if frame.organ is not None:
-        by_branch = {pk: r for pk, r in _rollup(frame.year, frame.today)["branches"].items() if r.organ_id in mine}
+        rollups = _rollup(frame.year, frame.today, frame.organ_ids)["branches"]
+        by_branch = {pk: r for pk, r in rollups.items() if r.organ_id in mine}
 
     def link(**params) -> str:
         return url("branches:completion", year=frame.year, organ=frame.organ_param, **params)

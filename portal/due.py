@@ -14,8 +14,8 @@ from accounts.scope import scope_of
 from assessments.ledger import WORKING
 from assessments.models import DutyReport, DutyReportPeriod, Problem
 from assessments.reports import FILED_STATUSES, ensure_periods
-from branches import orglife
-from branches.models import Branch, Member
+from branches import kept, orglife
+from branches.models import Branch, MeetingCompletion, Member
 from notifications.reminders import REPORT_LOOKBACK_DAYS
 from projects.choices import ProjectStatus, SupervisionKind
 from projects.models import RUNNING_STATUSES, Milestone, Supervision
@@ -117,26 +117,36 @@ def _due_dubans(branch_ids, today) -> list[DueItem]:
 def _due_meetings(branch_ids, today, end) -> list[DueItem]:
     """Required meetings not yet held in the periods under way (this month, quarter, year)."""
 
-    branches = Branch.objects.filter(pk__in=branch_ids).active().order_by("pk")
+    requirements = orglife.requirements_for_year(today.year)
+    order = {r.kind: i for i, r in enumerate(requirements)}
+    # The kept periods under way today that are neither done nor exempt (`Status.UPCOMING`).
+    rows = (
+        MeetingCompletion.objects.filter(
+            branch__in=Branch.objects.filter(pk__in=branch_ids).active(),
+            year=today.year,
+            starts_on__lte=today,
+            kind__in=list(order),
+        )
+        .filter(MeetingCompletion.objects.upcoming_q(today))
+        .select_related("branch")
+    )
     items = []
-    for result in orglife.completion(branches, today.year, today).values():
-        for requirement, cell in result.cells(orglife.Status.UPCOMING):
-            if not cell.span.start <= today <= cell.span.end:
-                continue
-            if cell.per_group:
-                detail = f"{cell.n_groups} 个党小组中已有 {cell.groups_met} 个达到要求"
-            else:
-                detail = f"应开 {cell.required} 次，已开 {cell.held} 次"
-            items.append(
-                DueItem(
-                    category="组织生活",
-                    title=f"{requirement.get_kind_display()}（{cell.span.label}，{detail}）",
-                    where=result.branch.name,
-                    due_on=cell.span.end,
-                    url=reverse("branches:branch_calendar", args=[result.branch.pk]) + f"?year={today.year}",
-                    days_left=(cell.span.end - today).days,
-                )
+    for row in sorted(rows, key=lambda r: (r.branch_id, order[r.kind], r.index)):
+        requirement, cell = requirements[order[row.kind]], kept.cell_of(row, today)
+        if cell.per_group:
+            detail = f"{cell.n_groups} 个党小组中已有 {cell.groups_met} 个达到要求"
+        else:
+            detail = f"应开 {cell.required} 次，已开 {cell.held} 次"
+        items.append(
+            DueItem(
+                category="组织生活",
+                title=f"{requirement.get_kind_display()}（{cell.span.label}，{detail}）",
+                where=row.branch.name,
+                due_on=cell.span.end,
+                url=reverse("branches:branch_calendar", args=[row.branch_id]) + f"?year={today.year}",
+                days_left=(cell.span.end - today).days,
             )
+        )
     return items
 
 

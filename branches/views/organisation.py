@@ -398,7 +398,7 @@ def group_edit(request: HttpRequest, branch_pk: int, pk: int | None = None) -> H
     group = get_object_or_404(PartyGroup, pk=pk, branch=branch) if pk else PartyGroup(branch=branch)
     form = PartyGroupForm(request.POST or None, instance=group, branch=branch)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_party_group(form.save(commit=False))
         messages.success(request, f"党小组 {form.instance.name} 已保存。")
         return redirect(branch)
     return _form_page(
@@ -421,7 +421,7 @@ def group_delete(request: HttpRequest, branch_pk: int, pk: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, branch_pk, write=True)
     group = get_object_or_404(PartyGroup, pk=pk, branch=branch)
     n = group.members.count()
-    group.delete()
+    services.delete_party_group(group)
     messages.success(request, f"已删除党小组 {group.name}" + (f"，{n} 名党员改为未分组。" if n else "。"))
     return redirect(branch)
 
@@ -492,7 +492,7 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             rules.pk, rules.year = None, latest.year + 1
     form = OrganisationRulesForm(request.POST or None, instance=rules)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_rules(form.save(commit=False))
         messages.success(request, f"{form.instance.year} 年起适用的组织设置规则已保存。")
         return redirect("branches:rules_list")
     return _form_page(

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 
-from .. import orglife
+from .. import kept, orglife
 from ..access import get_branch_for_user, get_member_for_user
 from ..forms.orglife import (
     CompletionFilterForm,
@@ -76,28 +76,20 @@ def completion(request: HttpRequest) -> HttpResponse:
     branches = orglife.active_in_year(Branch.objects.visible_to(request.user), year).select_related("organ")
     if organ is not None:
         branches = branches.filter(organ=organ)
-    branches = branches.order_by("organ__sort_order", "organ__name", "name")
+    branches = branches.order_by("organ__sort_order", "organ__name", "name", "pk")
     requirements = orglife.requirements_for_year(year)
-    # Every visible branch is computed (a fixed number of queries) so that the organ summary
-    # and the "有未完成" filter see all of them; only the page's rows are rendered.
-    results = list(orglife.completion(branches, year, today, requirements=requirements).values())
-    summaries = orglife.organ_summaries(results)
+    # The organ summary and the "有未完成" filter count every visible branch from the kept rows in
+    # SQL; only the page's rows are read per kind.
+    summaries = kept.organ_summaries(branches, year, today, requirements)
     # ?kind= narrows the state to one kind of meeting (the dashboards link "未完成支部" per kind).
     kind = request.GET.get("kind", "")
-    if kind in orglife.KIND_ORDER:
-
-        def missed(r):
-            return any(k.n_missing for k in r.kinds if k.requirement.kind == kind)
-    else:
-
-        def missed(r):
-            return r.n_missing
-
+    missed = kept.missed_any(year, today, kind if kind in orglife.KIND_ORDER else None)
     if state == "missing":
-        results = [r for r in results if missed(r)]
+        branches = branches.filter(missed)
     elif state == "complete":
-        results = [r for r in results if not missed(r)]
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        branches = branches.exclude(missed)
+    page = Paginator(branches, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(kept.tallies(list(page.object_list), year, today, requirements).values())
     return render(
         request,
         "branches/orglife_completion.html",

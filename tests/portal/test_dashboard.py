@@ -1,18 +1,19 @@
 """The 工委 and 机关党委 dashboards: every figure equals the list it links to, the page costs the
 same number of queries however much data there is, a 机关党委 never sees another organ, and the
-cached meeting completion follows every change."""
+kept meeting completion follows every change."""
 
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from branches.choices import MeetingKind
-from branches.models import Branch, Meeting, MeetingRequirement, RequirementExemption
+from branches import kept, meetings, orglife, services
+from branches.choices import CommitteePost, MeetingKind
+from branches.models import Branch, CommitteeTerm, Meeting, MeetingRequirement, PartyGroup
 from portal import dashboard as selectors
-from tests.factories import CommitteeMemberFactory, CommitteeTermFactory, PartyGroupFactory
+from tests.factories import MemberFactory
 from tests.portal.conftest import TODAY, YEAR, populate
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +198,9 @@ def test_queries_do_not_grow_with_the_data(client_for, request, organ_a, organ_b
 
 
 # --- completion follows every change ------------------------------------------------------
+#
+# The dashboard reads the completion the services keep (`branches.kept`): each change below goes
+# through the service a page or the API calls, and the next read shows it.
 
 
 def rollup_totals():
@@ -209,60 +213,64 @@ def rollup_totals():
 def cached_city(organ_a, recorder):
     branches = populate(organ_a, 2, recorder=recorder)
     before = rollup_totals()
-    assert rollup_totals() == before  # served from the cache now
+    assert rollup_totals() == before  # read from the kept rows now
     return branches, before
 
 
-def test_a_new_meeting_shows_at_once(cached_city, recorder):
+def test_a_new_meeting_shows_at_once(cached_city, gongwei_staff):
     (branch, _), (done, due, _n, _) = cached_city
-    Meeting.objects.create(
-        branch=branch, kind=MeetingKind.THEME_DAY, held_on=datetime.date(YEAR, 4, 2), topic="主题党日",
-        recorded_by=recorder,
-    )  # fmt: skip
+    meetings.record_meeting(
+        branch,
+        {"kind": MeetingKind.THEME_DAY, "held_on": datetime.date(YEAR, 4, 2), "topic": "主题党日"},
+        by=gongwei_staff,
+    )
     assert rollup_totals()[:2] == (done + 1, due)
 
 
-def test_a_deleted_meeting_shows_at_once(cached_city):
+def test_a_deleted_meeting_shows_at_once(cached_city, gongwei_staff):
     (branch, _), (done, due, _n, _) = cached_city
-    Meeting.objects.filter(branch=branch, kind=MeetingKind.THEME_DAY).get().delete()
+    meetings.delete_meeting(Meeting.objects.filter(branch=branch, kind=MeetingKind.THEME_DAY).get(), by=gongwei_staff)
     assert rollup_totals()[:2] == (done - 1, due)
 
 
-def test_an_exemption_shows_at_once(cached_city, recorder):
+def test_an_exemption_shows_at_once(cached_city, gongwei_staff):
     (branch, _), (done, due, _n, _) = cached_city
-    RequirementExemption.objects.create(
-        branch=branch, kind=MeetingKind.THEME_DAY, starts_on=datetime.date(YEAR, 4, 1),
-        ends_on=datetime.date(YEAR, 4, 30), reason="新组建", granted_by=recorder,
+    orglife.grant_exemption(
+        branch, kind=MeetingKind.THEME_DAY, starts_on=datetime.date(YEAR, 4, 1),
+        ends_on=datetime.date(YEAR, 4, 30), reason="新组建", by=gongwei_staff,
     )  # fmt: skip
     assert rollup_totals()[:2] == (done, due - 1)
 
 
-def test_a_changed_requirement_shows_at_once(cached_city):
+def test_a_changed_requirement_shows_at_once(cached_city, gongwei_staff):
     _, (_done, _due, _n, n_kinds) = cached_city
-    MeetingRequirement.objects.get(year=YEAR, kind=MeetingKind.LECTURE).delete()
+    orglife.delete_requirement(MeetingRequirement.objects.get(year=YEAR, kind=MeetingKind.LECTURE), by=gongwei_staff)
     assert rollup_totals()[3] == n_kinds - 1
 
 
-def test_a_committee_change_shows_at_once(cached_city):
+def test_a_committee_change_shows_at_once(cached_city, gongwei_staff):
     (branch, _), (_done, due, _n, _) = cached_city
     # A new term with no seats yet: the branch has no committee, 支委会 is no longer due.
-    term = CommitteeTermFactory(branch=branch, elected_on=datetime.date(YEAR, 1, 2))
+    term = services.save_committee_term(
+        CommitteeTerm(branch=branch, elected_on=datetime.date(YEAR, 1, 2), term_years=3), [], by=gongwei_staff
+    )
     after_term = rollup_totals()[1]
     assert after_term < due
-    for _ in range(3):
-        CommitteeMemberFactory(term=term)
+    posts = [CommitteePost.SECRETARY, CommitteePost.ORGANISATION, CommitteePost.PUBLICITY]
+    seats = list(zip(MemberFactory.create_batch(3, branch=branch), posts, strict=True))
+    services.save_committee_term(term, seats, by=gongwei_staff)
     assert rollup_totals()[1] == due
 
 
-def test_party_groups_and_a_moved_founding_date_show_at_once(cached_city):
+def test_party_groups_and_a_moved_founding_date_show_at_once(cached_city, gongwei_staff):
     (branch, other), (_done, due, n, _) = cached_city
     # Without a 党小组 the monthly 党小组会 is no longer due.
-    branch.groups.get().delete()
+    services.delete_party_group(branch.groups.get())
     assert rollup_totals()[1] < due
-    PartyGroupFactory(branch=branch)
+    services.save_party_group(PartyGroup(branch=branch, name="第二党小组"))
     assert rollup_totals()[1] == due
     other.founded_on = datetime.date(YEAR + 1, 1, 1)
-    other.save()
+    services.save_branch(other, by=gongwei_staff)
     assert rollup_totals()[2] == n - 1
 
 
@@ -276,8 +284,12 @@ def test_a_meeting_moved_to_another_branch_changes_both(cached_city):
     (branch, other), _ = cached_city
     before = selectors._rollup(YEAR, TODAY)["branches"]
     meeting = Meeting.objects.filter(branch=branch, kind=MeetingKind.THEME_DAY).get()
+    # No page or API moves a meeting to another branch (the branch stays as recorded); a write that
+    # did would refresh both branches, as this one does.
     meeting.branch, meeting.held_on = other, datetime.date(YEAR, 4, 2)  # a month the other had no 主题党日
-    meeting.save()
+    with transaction.atomic():
+        meeting.save()
+        kept.refresh([branch, other], [YEAR])
     after = selectors._rollup(YEAR, TODAY)["branches"]
     assert after[branch.pk].n_done == before[branch.pk].n_done - 1
     assert after[other.pk].n_done == before[other.pk].n_done + 1

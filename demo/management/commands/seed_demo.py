@@ -2,6 +2,7 @@
 
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -67,6 +68,9 @@ class Command(BaseCommand):
             organisation.create_demo_accounts(plan)
             seeded_projects = projects.seed_projects(plan, seed=seed, today=today)
             seeded_orglife = orglife.seed_orglife(plan, seed=seed, today=today, years=years)
+            # The demo writes in bulk, past the services that keep completion: compute it once, before
+            # the rating runs read it.
+            call_command("rebuild_completion", stdout=self.stdout)
             duties = reports.seed_assessments(plan, seed=seed, today=today, years=years)
             seeded_ratings = ratings.seed_ratings(plan, seed=seed, today=today)
             # The seed writes in bulk, past the services that keep these tables; the steps above keep them for
