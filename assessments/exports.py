@@ -2,11 +2,18 @@
 
 import datetime
 
-from core.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.utils import timezone
+
+from accounts.scope import scope_of
+from core.excel import XLSX_CONTENT_TYPE, local, text, workbook_bytes, xlsx_attachment
+from maintenance.models import ExportKind, record_export
 
 from .ledger import WORKING
 from .models import DutyReportPeriod, Problem
 from .reports import FILING_CHOICES
+from .selectors import overview_query
 
 CONTENT_TYPE = XLSX_CONTENT_TYPE
 COLUMNS = [
@@ -69,3 +76,22 @@ def export_rows(problem: Problem, today: datetime.date) -> list:
 def export_problems(queryset, today: datetime.date) -> bytes:
     rows = (export_rows(problem, today) for problem in queryset.iterator(chunk_size=1000))
     return workbook_bytes("问题整改台账", EXPORT_COLUMNS, rows, freeze="D2")
+
+
+def overview_export(request) -> HttpResponse:
+    """Exactly the rows of the 一岗双责 overview for the same query string, every page, as the page's export and
+    the API's `?format=xlsx` both answer; the export is logged."""
+    if not scope_of(request.user).is_staff_or_committee:
+        raise PermissionDenied("只有支部书记、支委和上级党组织工作人员可以导出报告情况。")
+    today = timezone.localdate()
+    _, period, _, rows = overview_query(request, today)
+    rows = rows.select_related("branch__organ").order_by(
+        "branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk"
+    )
+    content = export_roster(period, rows)
+    record_export(request, kind=ExportKind.DUTY_REPORTS, row_count=rows.count(), full_id_numbers=False)
+    return xlsx_attachment(
+        content,
+        f"一岗双责报告-{period.year}-{period.half}-{today:%Y%m%d}.xlsx",
+        f"duty-reports-{period.year}-{period.half}.xlsx",
+    )

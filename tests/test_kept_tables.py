@@ -278,6 +278,9 @@ def test_any_sequence_of_writes_keeps_the_tables_equal_to_a_fresh_computation():
             max_examples=30,
             stateful_step_count=15,
             deadline=None,
+            # The same examples on every CI run, so that a red run is reproducible; explore more locally by
+            # setting HYPOTHESIS_PROFILE or raising max_examples.
+            derandomize=True,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),

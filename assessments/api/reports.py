@@ -16,13 +16,13 @@ from core.api import ERRORS, TRANSITION_ERRORS, wants_xlsx
 from core.excel import XLSX_CONTENT_TYPE
 
 from .. import reports
+from ..exports import overview_export
 from ..models import (
     DutyReport,
     DutyReportPeriod,
 )
 from ..reports import FILING_CHOICES, TEXT_FIELDS
-from ..views.reports import overview_query
-from ..views.reports import report_export as report_export_page
+from ..selectors import overview_query
 from .base import XLSX_RENDERERS, XLSX_RESPONSE, Viewset, _label, _require, _state
 
 
@@ -242,7 +242,7 @@ class DutyReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixi
         )
         if wants_xlsx(request):
             # The page's own export: the same query string gives the same rows.
-            return report_export_page(request._request)
+            return overview_export(request._request)
         _, _, _, rows = overview_query(request._request, timezone.localdate())
         rows = rows.select_related("branch__organ").order_by(
             "branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk"

@@ -2,7 +2,6 @@
 overview with its Excel export, and the periods' due dates."""
 
 import datetime
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,17 +16,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import scope_of
-from branches.models import Member, Organ
+from branches.models import Member
 from core.errors import DomainError
 from core.history import history_of
-from maintenance.models import ExportKind, record_export
 
-from .. import reports
+from .. import exports, reports
 from ..choices import ReportStatus
-from ..exports import CONTENT_TYPE, export_roster
-from ..forms.reports import DutyReportForm, OverviewForm, PeriodForm, ReviewForm
+from ..forms.reports import DutyReportForm, PeriodForm, ReviewForm
 from ..models import DutyReport, DutyReportPeriod
 from ..reports import FILING_CHOICES, TEXT_FIELDS, ReportError
+from ..selectors import overview_query
 
 PAGE_SIZE = 30
 SUMMARY_PAGE_SIZE = 30
@@ -253,36 +251,6 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the staff overview and its export --------------------------------------------------
 
 
-def overview_query(request: HttpRequest, today: datetime.date):
-    """(form, period, rows before the status filter, rows) for the overview, its export and the API alike."""
-    default = reports.default_period(today)
-    data = request.GET.copy()
-    data.setdefault("period", str(default.pk))
-    # Periods not started yet have nothing to show; the default is always among the choices.
-    periods = DutyReportPeriod.objects.filter(Q(starts_on__lte=today) | Q(pk=default.pk))
-    form = OverviewForm(data, periods=periods, organs=Organ.objects.visible_to(request.user))
-    cleaned = form.cleaned_data if form.is_valid() else {}
-    period = cleaned.get("period") or default
-    members = Member.objects.visible_to(request.user)
-    if cleaned.get("organ"):
-        members = members.filter(branch__organ=cleaned["organ"])
-    if cleaned.get("q"):
-        members = members.filter(name__icontains=cleaned["q"].strip())
-    branch = request.GET.get("branch", "")
-    if branch.isdigit():
-        # The dashboards link a branch's leaders here (its row in 支部一览).
-        members = members.filter(branch_id=int(branch))
-    base = reports.roster_for(period, members)
-    rows = base.filter(filing=cleaned["status"]) if cleaned.get("status") else base
-    # Groups of states the dashboards count: filed in any state, and filed late in any state.
-    filing = request.GET.get("filing", "")
-    if filing == "filed":
-        rows = rows.filter(filing__in=(reports.FILING_SUBMITTED, reports.FILING_LATE, reports.FILING_ACCEPTED))
-    elif filing == "late_any":
-        rows = rows.filter(report_late=True)
-    return form, period, base, rows
-
-
 def organ_summary(base) -> list[dict]:
     """Per organ: how many owe, and how many are in each filing state; one grouped query."""
     counts = {state: Count("pk", filter=Q(filing=state)) for state, _ in FILING_CHOICES}
@@ -342,22 +310,7 @@ def report_overview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def report_export(request: HttpRequest) -> HttpResponse:
-    """Exactly the rows of the overview for the same query string, every page."""
-    _require(_is_staff(request.user), "只有支部书记、支委和上级党组织工作人员可以导出报告情况。")
-    today = timezone.localdate()
-    _, period, _, rows = overview_query(request, today)
-    rows = rows.select_related("branch__organ").order_by(
-        "branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk"
-    )
-    content = export_roster(period, rows)
-    record_export(request, kind=ExportKind.DUTY_REPORTS, row_count=rows.count(), full_id_numbers=False)
-    filename = f"一岗双责报告-{period.year}-{period.half}-{today:%Y%m%d}.xlsx"
-    response = HttpResponse(content, content_type=CONTENT_TYPE)
-    # RFC 6266/5987: old clients take the ASCII name, the others the Chinese one.
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"duty-reports-{period.year}-{period.half}.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return response
+    return exports.overview_export(request)
 
 
 # --- periods and due dates ------------------------------------------------------------

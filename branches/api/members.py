@@ -13,7 +13,7 @@ from accounts.scope import scope_of
 from core.api import ERRORS, XlsxFallbackMixin, XlsxRenderer, wants_xlsx
 from core.validators import mask_id_number
 
-from .. import orglife, services
+from .. import orglife, roster, services
 from ..access import get_member_for_user
 from ..choices import (
     ETHNICITY_CHOICES,
@@ -27,8 +27,7 @@ from ..models import (
     Member,
     TrainingRecord,
 )
-from ..views.organisation import member_queryset
-from ..views.roster import roster_export
+from ..selectors import member_queryset
 from .base import LIST_ERRORS, YEAR_PARAM, _form_data, _require_staff_or_committee, _valid, _year
 
 MEMBER_FIELDS = MemberForm._meta.fields
@@ -152,7 +151,7 @@ class MemberViewSet(
         _require_staff_or_committee(request.user)
         if wants_xlsx(request):
             # The page's own export, for the same query string (filters) and the same scope.
-            return roster_export(request._request)
+            return roster.export_response(request._request)
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, pk=None):

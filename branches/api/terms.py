@@ -24,7 +24,7 @@ from ..models import (
     CommitteeTerm,
     Organ,
 )
-from ..views.organisation import POST_ORDER
+from ..selectors import POST_ORDER
 from .base import LIST_ERRORS, _form_data, _valid
 
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Prefetch, When
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +19,6 @@ from core.validators import mask_id_number
 
 from .. import orglife, services
 from ..access import get_branch_for_user, get_member_for_user, get_organ_for_manager, get_term_for_user
-from ..choices import CommitteePost
 from ..filters import BranchFilter, MemberFilter
 from ..forms.organisation import (
     BranchForm,
@@ -33,11 +32,10 @@ from ..forms.organisation import (
 from ..models import Branch, CommitteeMember, CommitteeTerm, Meeting, Member, Organ, OrganisationRules, PartyGroup
 from ..panels import branch_panels
 from ..rules import WARNING_KINDS, describe_warnings, warning_counts, warning_filter
+from ..selectors import POST_ORDER, member_queryset
 from ..tables import BranchTable, MemberTable
 
 PAGE_SIZE = 30
-# 书记 first, then 副书记 and the 委员 in the order the choices list them.
-POST_ORDER = Case(*[When(post=post, then=i) for i, post in enumerate(CommitteePost.values)])
 SEAT_ROWS = 7
 
 
@@ -264,11 +262,6 @@ def member_list(request: HttpRequest) -> HttpResponse:
             "breadcrumbs": [("党员名册", None)],
         },
     )
-
-
-def member_queryset(user):
-    """The roster rows a user may see, ready for the list, the filter and the export."""
-    return Member.objects.visible_to(user).select_related("branch__organ", "organ", "party_group")
 
 
 @login_required

@@ -18,12 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 from core.excel import XLSX_CONTENT_TYPE, xlsx_attachment
-from maintenance.models import ExportKind, record_export
 
 from .. import roster
 from ..access import writable_branches
-from ..filters import MemberFilter
-from .organisation import member_queryset
 
 UPLOAD_DIR = "roster-imports"
 SESSION_KEY = "roster_import"
@@ -106,16 +103,7 @@ def roster_template(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def roster_export(request: HttpRequest) -> HttpResponse:
-    """Exactly the rows of the member list for the same query string, every page, in pinyin order."""
-    _require_roster_access(request.user)
-    filterset = MemberFilter(request.GET, queryset=member_queryset(request.user), user=request.user)
-    mask_ids = not scope_of(request.user).can_see_full_id_numbers()
-    members = filterset.qs.order_by("name_pinyin", "pk")
-    content = roster.export_members(members, mask_ids=mask_ids)
-    # Personal data leaves the portal: log who took what (the API's Excel list comes through here too).
-    record_export(request, kind=ExportKind.ROSTER, row_count=members.count(), full_id_numbers=not mask_ids)
-    today = timezone.localdate()
-    return xlsx_attachment(content, f"党员名册-{today:%Y%m%d}.xlsx", f"roster-{today:%Y%m%d}.xlsx")
+    return roster.export_response(request)
 
 
 @login_required

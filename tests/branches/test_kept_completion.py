@@ -290,6 +290,9 @@ def test_kept_completion_equals_a_fresh_computation_after_any_writes():
             max_examples=30,
             stateful_step_count=15,
             deadline=None,
+            # The same examples on every CI run, so that a red run is reproducible; explore more locally by
+            # setting HYPOTHESIS_PROFILE or raising max_examples.
+            derandomize=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         ),
     )
