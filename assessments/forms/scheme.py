@@ -190,7 +190,7 @@ class ScoreCellForm(forms.Form):
     note = forms.CharField(label="说明", required=False, max_length=200)
 
     def __init__(self, *args, branch: Branch, indicator: Indicator, **kwargs):
-        kwargs.setdefault("prefix", f"c{branch.pk}-{indicator.pk}")
+        kwargs.setdefault("prefix", self.prefix_for(branch, indicator))
         super().__init__(*args, **kwargs)
         label = f"{branch.name} {indicator.name}"
         self.fields["score"].widget.attrs.update(
@@ -208,6 +208,10 @@ class ScoreCellForm(forms.Form):
         self.fields["note"].widget.attrs.update(
             {"class": "form-control form-control-sm", "placeholder": "说明", "aria-label": f"{label} 说明"}
         )
+
+    @staticmethod
+    def prefix_for(branch: Branch, indicator: Indicator) -> str:
+        return f"c{branch.pk}-{indicator.pk}"
 
     @staticmethod
     def initial_for(record) -> dict:

@@ -413,20 +413,53 @@ def adjustment_item_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @dataclass
 class Cell:
+    """One grid cell. The page writes its inputs itself: a Django form per cell costs milliseconds each, and
+    an organ's grid has hundreds of cells. `form` is only there after a refused save, for its data and errors."""
+
     branch: Branch
     indicator: Indicator
-    form: ScoreCellForm
     record: IndicatorScore | None = None
+    form: ScoreCellForm | None = None
     saved: bool = False
 
     @property
     def done(self) -> bool:
         return self.record is not None and (self.record.score is not None or self.record.not_applicable)
 
+    @property
+    def prefix(self) -> str:
+        return ScoreCellForm.prefix_for(self.branch, self.indicator)
+
+    @property
+    def values(self) -> dict:
+        if self.form is not None:
+            data = self.form.data
+            return {
+                "score": data.get(f"{self.prefix}-score", ""),
+                "not_applicable": bool(data.get(f"{self.prefix}-not_applicable")),
+                "note": data.get(f"{self.prefix}-note", ""),
+            }
+        initial = ScoreCellForm.initial_for(self.record)
+        score = initial.get("score")
+        return {
+            "score": "" if score is None else str(score),
+            "not_applicable": bool(initial.get("not_applicable")),
+            "note": initial.get("note") or "",
+        }
+
+    @property
+    def score_url(self) -> str:
+        return reverse("assessments:score_cell", args=[self.branch.pk, self.indicator.pk])
+
+    @property
+    def errors(self) -> list[str]:
+        if self.form is None:
+            return []
+        return [error for errors in self.form.errors.values() for error in errors]
+
 
 def _cell(branch: Branch, indicator: Indicator, record: IndicatorScore | None) -> Cell:
-    form = ScoreCellForm(initial=ScoreCellForm.initial_for(record), branch=branch, indicator=indicator)
-    return Cell(branch, indicator, form, record)
+    return Cell(branch, indicator, record)
 
 
 def _pick_organ(request: HttpRequest, organs: list):
@@ -521,7 +554,7 @@ def score_cell(request: HttpRequest, branch_pk: int, indicator_pk: int) -> HttpR
         cell.saved = True
     else:
         current = IndicatorScore.objects.filter(branch=branch, year=year, lineage=indicator.lineage).first()
-        cell = Cell(branch, indicator, form, current)
+        cell = Cell(branch, indicator, current, form)
     return render(request, "assessments/scheme/_score_cell.html", {"cell": cell})
 
 
