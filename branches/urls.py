@@ -6,6 +6,7 @@ app_name = "branches"
 
 urlpatterns = [
     path("tree/", organisation.tree, name="tree"),
+    path("tree/organs/<int:pk>/", organisation.tree_organ, name="tree_organ"),
     path("branches/", organisation.branch_list, name="branch_list"),
     path("branches/new/", organisation.branch_create, name="branch_create"),
     path("branches/<int:pk>/", organisation.branch_detail, name="branch_detail"),

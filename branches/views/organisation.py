@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from accounts.access import can_manage_accounts
@@ -55,24 +56,63 @@ def _form_page(request, form, *, title: str, nav: str, cancel_url: str, breadcru
 
 @login_required
 def tree(request: HttpRequest) -> HttpResponse:
+    """The organs with their branch and member counts; an organ's branches load when it is opened.
+
+    A province has thousands of branches: the page lists its organs (one grouped query) and each organ's
+    branches come from `tree_organ` when the reader opens it, so the page costs the same at any scale.
+    Up to three organs (a 机关党委, a secretary) are shown open, their branches in the page itself.
+    """
     _require_staff_or_committee(request.user)
     organs = list(Organ.objects.visible_to(request.user))
-    branches = (
-        Branch.objects.visible_to(request.user)
+    counts = {
+        row["organ_id"]: row
+        for row in Branch.objects.visible_to(request.user)
         .active()
+        .order_by()
+        .values("organ_id")
+        .annotate(n_branches=Count("pk"), n_members=Coalesce(Sum("figures__n_members"), Value(0)))
+    }
+    open_all = len(organs) <= 3
+    inline = _tree_branches(request.user, [o.pk for o in organs]) if open_all else {}
+    rows = [
+        (
+            organ,
+            counts.get(organ.pk, {}).get("n_branches", 0),
+            counts.get(organ.pk, {}).get("n_members", 0),
+            inline.get(organ.pk, []),
+        )
+        for organ in organs
+    ]
+    return render(
+        request,
+        "branches/tree.html",
+        {"nav": "tree", "rows": rows, "breadcrumbs": [("组织架构", None)], "open_all": open_all},
+    )
+
+
+def _tree_branches(user, organ_ids: list[int]) -> dict[int, list]:
+    branches = (
+        Branch.objects.visible_to(user)
+        .active()
+        .filter(organ_id__in=organ_ids)
         .with_stats()
-        .prefetch_related(Prefetch("groups", queryset=PartyGroup.objects.annotate(n=Count("members"))))
-        .order_by("name")
+        .prefetch_related(Prefetch("groups", queryset=PartyGroup.objects.annotate(n=Count("members")).order_by("name")))
+        .order_by("name", "pk")
     )
     by_organ: dict[int, list] = {}
     for branch in branches:
         by_organ.setdefault(branch.organ_id, []).append(branch)
-    rows = [(organ, by_organ.get(organ.pk, [])) for organ in organs]
-    return render(
-        request,
-        "branches/tree.html",
-        {"nav": "tree", "rows": rows, "breadcrumbs": [("组织架构", None)], "open_all": len(organs) <= 3},
-    )
+    return by_organ
+
+
+@login_required
+@require_GET
+def tree_organ(request: HttpRequest, pk: int) -> HttpResponse:
+    """One organ's branches and 党小组 in the tree (loaded when the organ is opened)."""
+    _require_staff_or_committee(request.user)
+    organ = get_object_or_404(Organ.objects.visible_to(request.user), pk=pk)
+    branches = _tree_branches(request.user, [organ.pk]).get(organ.pk, [])
+    return render(request, "branches/_tree_branches.html", {"branches": branches, "organ": organ})
 
 
 @login_required

@@ -200,6 +200,7 @@ def build_world(people: dict, branch_a, branch_b) -> dict:
         "leader": leader,
         "secretary_role": secretary_role,
         "branch": branch_a,
+        "organ": branch_a.organ,
         "term": term,
         "group": group,
         "member": member,
