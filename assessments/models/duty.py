@@ -9,7 +9,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
-from branches.models import Branch, Member
+from branches.models import Branch, Member, branch_scope_q
 
 from ..choices import Filing, ProblemSource, ProblemStatus, ReportStatus
 
@@ -137,7 +137,7 @@ class DutyFiling(models.Model):
 
 class ProblemQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ProblemQuerySet":
-        return self.filter(branch__in=Branch.objects.visible_to(user))
+        return self.filter(branch_scope_q(user))
 
     def overdue(self, today: datetime.date) -> "ProblemQuerySet":
         return self.filter(deadline__lt=today, status__in=(ProblemStatus.OPEN, ProblemStatus.IN_PROGRESS))

@@ -10,7 +10,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from accounts.scope import scope_of
-from branches.models import Branch, Member
+from branches.models import Branch, Member, branch_scope_q
 from core.uploads import StoredFile
 
 from ..choices import AppraisalGrade, AppraisalStatus, PointEntryStatus, SecretaryGrade, SecretaryReportStatus
@@ -19,7 +19,7 @@ from .scheme import SCORE
 
 class BranchScopedQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(branch__in=Branch.objects.visible_to(user))
+        return self.filter(branch_scope_q(user))
 
 
 class Appraisal(models.Model):

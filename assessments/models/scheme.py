@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from branches.models import Branch
+from branches.models import Branch, branch_scope_q
 
 from ..choices import AdjustmentKind, IndicatorSource, Metric, SchemeStatus, TierMode
 
@@ -225,7 +225,7 @@ class AdjustmentItem(models.Model):
 
 class ScoreQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ScoreQuerySet":
-        return self.filter(branch__in=Branch.objects.visible_to(user))
+        return self.filter(branch_scope_q(user))
 
 
 class IndicatorScore(models.Model):
@@ -276,7 +276,7 @@ class IndicatorScore(models.Model):
 
 class AdjustmentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "AdjustmentQuerySet":
-        return self.filter(branch__in=Branch.objects.visible_to(user))
+        return self.filter(branch_scope_q(user))
 
 
 class Adjustment(models.Model):
