@@ -4,6 +4,8 @@ Each page belongs to one branch and one year; the branch comes through `get_bran
 so a branch outside the user's scope is a 404 and the rules of who may write live in the services.
 """
 
+from collections import Counter, defaultdict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -34,7 +36,7 @@ from ..forms.members import (
     SecretaryListForm,
     SecretaryReportForm,
 )
-from ..models import Appraisal, PointEntry, PointRule, SecretaryReport, SecretaryReportAttachment
+from ..models import Appraisal, AppraisalEntry, PointEntry, PointRule, SecretaryReport, SecretaryReportAttachment
 
 NAV = "member_assessments"
 PAGE_SIZE = 30
@@ -200,19 +202,24 @@ def appraisal_list(request: HttpRequest) -> HttpResponse:
     """Staff overview of a year: each branch's appraisal status and grade counts."""
     _require(scope_of(request.user).is_staff_or_committee, "您的账号无权查看民主评议情况。")
     year = _year_param(request)
-    per_grade = {
-        f"n_{grade}": Count("appraisals__entries", filter=Q(appraisals__year=year, appraisals__entries__grade=grade))
-        for grade in appraisals.G.values
-    }
     branches = (
         Branch.objects.visible_to(request.user)
         .active()
         .select_related("organ")
         .annotate(this_year=FilteredRelation("appraisals", condition=Q(appraisals__year=year)))
-        .annotate(appraisal_status=F("this_year__status"), held_on=F("this_year__held_on"), **per_grade)
+        .annotate(appraisal_status=F("this_year__status"), held_on=F("this_year__held_on"))
         .order_by("organ__sort_order", "organ__name", "name")
     )
     page = Paginator(branches, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Grade counts for the page's branches only: counted over every branch before paging, they cost
+    # a join of every appraisal entry of the city.
+    grades = AppraisalEntry.objects.filter(appraisal__year=year, appraisal__branch__in=[b.pk for b in page])
+    counts = defaultdict(Counter)
+    for row in grades.order_by().values("appraisal__branch_id", "grade").annotate(n=Count("pk")):
+        counts[row["appraisal__branch_id"]][row["grade"]] = row["n"]
+    for branch in page:
+        for grade in appraisals.G.values:
+            setattr(branch, f"n_{grade}", counts[branch.pk][grade])
     return render(
         request,
         "assessments/members/appraisal_list.html",
