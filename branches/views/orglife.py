@@ -28,6 +28,7 @@ from ..forms.orglife import (
 )
 from ..models import Branch, MeetingRequirement, Member, OrganisationRules, RequirementExemption, TrainingRecord
 
+SUMMARY_PAGE_SIZE = 30
 PAGE_SIZE = 30
 
 
@@ -90,6 +91,8 @@ def completion(request: HttpRequest) -> HttpResponse:
         branches = branches.exclude(missed)
     page = Paginator(branches, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(kept.tallies(list(page.object_list), year, today, requirements).values())
+    # A province has hundreds of organs: the summary pages like the branches below it, the totals count them all.
+    summary_page = Paginator(summaries, SUMMARY_PAGE_SIZE).get_page(request.GET.get("opage"))
     return render(
         request,
         "branches/orglife_completion.html",
@@ -100,7 +103,9 @@ def completion(request: HttpRequest) -> HttpResponse:
             "today": today,
             "requirements": requirements,
             "page": page,
-            "summaries": [(s, s.kind_cells(requirements)) for s in summaries],
+            "n_summaries": len(summaries),
+            "summary_page": summary_page,
+            "summaries": [(s, s.kind_cells(requirements)) for s in summary_page.object_list],
             "totals": orglife.total_of(summaries),
             "is_gongwei": scope_of(request.user).is_gongwei,
             "breadcrumbs": [("组织生活完成情况", None)],

@@ -20,6 +20,7 @@ from tests.factories import (
     BranchFactory,
     CommitteeMemberFactory,
     CommitteeTermFactory,
+    OrganFactory,
     PartyGroupFactory,
     UserFactory,
 )
@@ -757,3 +758,22 @@ def test_a_calendar_cell_leads_to_exactly_that_periods_meetings(client_for, secr
     assert listing.status_code == 200
     body = listing.content.decode()
     assert "一季度党员大会" in body and "二季度党员大会" not in body
+
+
+def test_the_organ_summary_pages_and_its_totals_count_every_organ(client_for, gongwei_staff, monkeypatch):
+    from branches.views import orglife as orglife_views
+
+    monkeypatch.setattr(orglife_views, "SUMMARY_PAGE_SIZE", 2)
+    organs = [OrganFactory(name=f"汇总机关{i}", sort_order=i) for i in range(5)]
+    for organ in organs:
+        BranchFactory(organ=organ, founded_on=D(2015, 1, 1))
+    client = client_for(gongwei_staff)
+
+    first = client.get(reverse("branches:completion"))
+    last = client.get(reverse("branches:completion"), {"opage": 3})
+
+    assert [s.organ_id for s, _ in first.context["summaries"]] == [organs[0].pk, organs[1].pk]
+    assert [s.organ_id for s, _ in last.context["summaries"]] == [organs[4].pk]
+    assert first.context["totals"].n_branches == last.context["totals"].n_branches == 5
+    assert "按机关汇总（5 个机关）" in first.content.decode()
+    assert "第 3 / 3 页" in last.content.decode()
