@@ -61,4 +61,5 @@ urlpatterns = [
     # Search-as-you-type behind the forms' branch and member fields (core.search)
     path("search/branches/", search.branch_search, name="branch_search"),
     path("search/members/", search.member_search, name="member_search"),
+    path("search/groups/", search.group_options, name="group_options"),
 ]

@@ -158,6 +158,7 @@ URL_QUERY = {
     "assessments:problem_create": "branch=branch",
     "branches:branch_search": "purpose=visible",
     "branches:member_search": "purpose=unlinked",
+    "branches:group_options": "branch=branch",
 }
 
 # POST bodies for views that validate their input before they check who asks: an empty POST
@@ -181,6 +182,7 @@ MATRIX: dict[str, str] = {
     "branches:toggle_active": "302 405 405 405 405 405 405 | 302 403 403 403 404  ok  ok",
     "branches:branch_search": "302 403 200 200 200 200 200",
     "branches:member_search": "302 403 200 200 200 200 200",
+    "branches:group_options": "302 403 200 200 200 200 200",
     "branches:tree": "302 403 200 200 200 200 200",
     "branches:tree_organ": "302 403 404 200 404 200 200",
     "branches:branch_list": "302 403 200 200 200 200 200",

@@ -3,16 +3,18 @@
 from django import forms
 from django.db.models import Q
 from django.forms import formset_factory
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.scope import scope_of
 from core.forms import DATE_WIDGET
+from core.search import QuickSelect
 from core.validators import id_number_birth_date, mask_id_number, normalize_id_number
 
 from ..access import manageable_organs, writable_branches
 from ..choices import CommitteePost, MemberStatus
-from ..filters import branch_label
 from ..models import Branch, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup, add_years
+from ..search import BranchChoiceField
 
 
 class BranchForm(forms.ModelForm):
@@ -58,33 +60,58 @@ class DissolveForm(forms.Form):
 
 
 class MemberForm(forms.ModelForm):
+    # A 工委 may write thousands of branches: the branch is searched for, and the 党小组 select offers the
+    # chosen branch's groups only (fetched again when the branch changes, `branches:group_options`).
+    branch = BranchChoiceField(label="所在支部", purpose="writable")
+
     class Meta:
         model = Member
         fields = [
             "name", "gender", "ethnicity", "birth_date", "id_number", "education", "organ", "post", "phone",
             "branch", "party_group", "status", "joined_on", "confirmed_on", "is_leader", "is_party_worker",
         ]  # fmt: skip
-        widgets = {"birth_date": DATE_WIDGET, "joined_on": DATE_WIDGET, "confirmed_on": DATE_WIDGET}
+        widgets = {
+            "birth_date": DATE_WIDGET,
+            "joined_on": DATE_WIDGET,
+            "confirmed_on": DATE_WIDGET,
+            "organ": QuickSelect,
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         scope = scope_of(user)
         branches = writable_branches(user)
-        self.fields["branch"].queryset = branches
-        self.fields["branch"].label_from_instance = branch_label
+        self.fields["branch"].queryset = branches.select_related("organ")
         organs = Organ.objects.visible_to(user)
         if self.instance.pk:
             # A seconded cadre may work in another organ; editing must not reject the stored value.
             organs = Organ.objects.filter(Q(pk__in=organs.values("pk")) | Q(pk=self.instance.organ_id))
         self.fields["organ"].queryset = organs
-        self.fields["party_group"].queryset = PartyGroup.objects.filter(branch__in=branches).select_related("branch")
-        self.fields["party_group"].label_from_instance = lambda g: f"{g.branch.name} · {g.name}"
+        groups = PartyGroup.objects.filter(branch__in=branches)
+        self.fields["party_group"].queryset = groups
+        self.fields["party_group"].widget.choices = group_options(groups, self._chosen_branch())
+        self.fields["party_group"].widget.attrs.update(
+            {
+                "data-hx-get": reverse("branches:group_options"),
+                "data-hx-trigger": "change from:(select[name=branch])",
+                "data-hx-include": "select[name=branch]",
+                "data-hx-target": "this",
+                "data-hx-swap": "innerHTML",
+            }
+        )
         self.fields["id_number"].help_text = "选填；填写后自动校验校验位和出生日期"
         self.fields["phone"].widget.attrs["inputmode"] = "tel"
         self.show_full_id = scope.can_see_full_id_numbers()
         if self.instance.pk and self.instance.id_number and not self.show_full_id:
             # Others see the number masked; leaving the masked value keeps the stored one.
             self.initial["id_number"] = mask_id_number(self.instance.id_number)
+
+    def _chosen_branch(self) -> int | None:
+        raw = self.data.get(self.add_prefix("branch")) if self.is_bound else self.initial.get("branch")
+        if raw is None and not self.is_bound:
+            raw = self.instance.branch_id
+        raw = getattr(raw, "pk", raw)
+        return int(raw) if str(raw or "").isdigit() else None
 
     def clean_id_number(self):
         value = normalize_id_number(self.cleaned_data.get("id_number", ""))
@@ -97,6 +124,14 @@ class MemberForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         return validate_member_data(self, data)
+
+
+def group_options(groups, branch_id: int | None) -> list[tuple]:
+    """The 党小组 choices of one branch (none chosen yet: only the prompt)."""
+    if branch_id is None:
+        return [("", "请先选择支部")]
+    rows = groups.filter(branch_id=branch_id).order_by("name", "pk").values_list("pk", "name")
+    return [("", "（不编入党小组）"), *rows]
 
 
 def validate_member_data(form, data: dict) -> dict:

@@ -9,12 +9,16 @@ import re
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.html import format_html_join
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.scope import scope_of
 from core.search import RESULT_LIMIT, search_results
 
+from ..access import writable_branches
+from ..forms.organisation import group_options as group_options_for
+from ..models import PartyGroup
 from ..search import BRANCH_PURPOSES, MEMBER_PURPOSES, Purpose, match_branches, match_member_rows
 
 # Longer text matches nothing anyway; it is cut so that a pasted page does not reach the database.
@@ -61,3 +65,19 @@ def member_search(request: HttpRequest) -> HttpResponse:
         members = members.filter(branch_id=int(branch))
     members = match_member_rows(members, _term(request))
     return search_results(list(members[: RESULT_LIMIT + 1]), label=purpose.label, noun="党员", unit="名")
+
+
+@login_required
+@require_GET
+@never_cache
+def group_options(request: HttpRequest) -> HttpResponse:
+    """The 党小组 <option>s of the branch chosen in a member form (`branch`), among the branches the user may write."""
+    if not scope_of(request.user).is_staff_or_committee:
+        raise PermissionDenied("您的账号无权查找支部和党员。")
+    raw = request.GET.get("branch", "")
+    branch = int(raw) if PK.fullmatch(raw) else None
+    groups = PartyGroup.objects.filter(branch__in=writable_branches(request.user))
+    if branch is not None and not writable_branches(request.user).filter(pk=branch).exists():
+        branch = None
+    options = format_html_join("", '<option value="{}">{}</option>', group_options_for(groups, branch))
+    return HttpResponse(options)

@@ -106,3 +106,52 @@ def test_a_secretarys_forms_keep_plain_selects(client_for, secretary_of_branch_a
     page = client_for(secretary_of_branch_a).get(reverse("branches:member_list")).content.decode()
     assert not SEARCH_BOX.search(page)
     assert f'<option value="{branch_a.pk}">市发改委 · 综合处党支部</option>' in page
+
+
+def test_the_member_form_searches_for_the_branch_and_offers_that_branch_s_groups(
+    client_for, gongwei_staff, organ_a, branch_a, branch_b
+):
+    from tests.factories import PartyGroupFactory
+
+    many_branches(organ_a, LIST_LIMIT)
+    mine = PartyGroupFactory(branch=branch_a, name="第一党小组")
+    PartyGroupFactory(branch=branch_b, name="别家党小组")
+    client = client_for(gongwei_staff)
+    page = client.get(reverse("branches:member_create")).content.decode()
+    assert f"{reverse('branches:branch_search')}?purpose=writable" in page
+    # No branch chosen: no group is offered, and choosing one fetches its groups
+    assert "第一党小组" not in page and "请先选择支部" in page
+    assert f'data-hx-get="{reverse("branches:group_options")}"' in page
+    page = client.get(reverse("branches:member_create"), {"branch": branch_a.pk}).content.decode()
+    assert "第一党小组" in page and "别家党小组" not in page
+    answer = client.get(reverse("branches:group_options"), {"branch": branch_a.pk}).content.decode()
+    assert options(answer) == [str(mine.pk)] and "（不编入党小组）" in answer
+
+
+def test_group_options_never_show_a_branch_the_user_may_not_write(client_for, secretary_of_branch_a, branch_b):
+    from tests.factories import PartyGroupFactory
+
+    PartyGroupFactory(branch=branch_b, name="别家党小组")
+    answer = client_for(secretary_of_branch_a).get(reverse("branches:group_options"), {"branch": branch_b.pk})
+    assert answer.status_code == 200
+    assert "别家党小组" not in answer.content.decode() and options(answer.content.decode()) == []
+
+
+def test_a_member_cannot_be_put_in_another_branch_s_group(client_for, gongwei_staff, branch_a, branch_b):
+    from tests.factories import PartyGroupFactory
+
+    other = PartyGroupFactory(branch=branch_b)
+    response = client_for(gongwei_staff).post(
+        reverse("branches:member_create"),
+        {
+            "name": "新党员",
+            "gender": "男",
+            "branch": branch_a.pk,
+            "party_group": other.pk,
+            "status": "full",
+            "joined_on": "2010-07-01",
+            "organ": branch_a.organ_id,
+        },
+    )
+    assert response.status_code == 200
+    assert "所选党小组不属于该支部" in response.content.decode()
