@@ -11,7 +11,8 @@ is asked for twice.
 Only GET requests are made. Left out: logout, the admin, the API, static and media files, what the
 view name calls an export or a download, any URL that a `<form method="post">` on a crawled page
 posts to, and a page that turns out not to be text/html (a file). A page whose own form posts back
-to itself is a form page (create, edit, change password): it is left out as a POST target too. A
+to itself (create, edit, change password) is timed like any other: its GET is what a user waits for
+before filling it in, and a form that offers thousands of choices is a slow page. A
 redirect within the site is followed to the page it lands on (a menu entry such as 我的积分 leads to
 the person's own page). A page that answers anything but 200 (403, 404, 500, a redirect to the
 log-in page) stays in the list as an error, with its status.
@@ -204,10 +205,8 @@ def crawl_role(client, role: str, *, start: str = "/") -> tuple[list[CrawledPage
         parser.feed(response.content.decode(response.charset or "utf-8", "replace"))
         links_of[page.url] = parser
         for target in parser.post_targets:
-            post_targets.add(urlsplit(target).path)
-        if page.url != start and urlsplit(page.url).path in {urlsplit(t).path for t in parser.post_targets}:
-            skipped.append(Skipped(role, page.url, page.view_name, "form page (posts to itself)"))
-            return False
+            if urlsplit(target).path != urlsplit(page.url).path:
+                post_targets.add(urlsplit(target).path)
         return True
 
     home = candidate(start, level="nav", found_on="")
