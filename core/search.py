@@ -148,6 +148,11 @@ class SearchChoiceField(forms.ModelChoiceField):
             self._listed_for = self.queryset
         return self._listed
 
+    def search_only(self) -> None:
+        """Search without counting the choices first: for a field narrowed by another field that searches
+        (the members of any of a city's branches), where even the count costs a scan of them all."""
+        self._listed, self._listed_for = None, self.queryset
+
     @property
     def searches(self) -> bool:
         """Whether the field renders as a search (a layout may give it more room)."""

@@ -204,6 +204,9 @@ class ProjectForm(forms.ModelForm):
         self.fields["topic"].queryset = topic_choices(branches, years)
         self.fields["direction"].required = False
         self.fields["responsible"].queryset = committee_choices(branches, keep=self.instance.responsible_id)
+        if self.fields["branch"].searches:
+            # The 负责支委 of thousands of branches are found through the chosen branch, never listed.
+            self.fields["responsible"].search_only()
 
     def clean(self):
         data = super().clean()
