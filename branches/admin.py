@@ -31,17 +31,24 @@ class KeepsCompletion:
         if formsets:  # inlines (a term's seats) are saved after the object
             kept.refresh(self._branches([form.instance]))
 
+    @staticmethod
+    def _organs(branch_ids: set[int]) -> set[int]:
+        # Read before a delete: a deleted branch's organ rollup is recounted without it.
+        return set(Branch.objects.filter(pk__in=branch_ids).values_list("organ_id", flat=True))
+
     def delete_model(self, request, obj):
         before = self._branches([obj])
         with transaction.atomic():
+            organs = self._organs(before)
             super().delete_model(request, obj)
-            kept.refresh(before)
+            kept.refresh(before, organs=organs)
 
     def delete_queryset(self, request, queryset):
         before = self._branches(list(queryset))
         with transaction.atomic():
+            organs = self._organs(before)
             super().delete_queryset(request, queryset)
-            kept.refresh(before)
+            kept.refresh(before, organs=organs)
 
 
 @admin.register(OrganisationRules)

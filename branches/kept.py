@@ -19,7 +19,28 @@ created the table end with it.
 
 Readers. `completion` gives `orglife.completion`'s answer with the cells (the branch calendar);
 `tallies` gives the counts per branch and kind (the completion page's rows, the rating); the
-dashboard, the organ summary, the reminders and "本月待办" filter and group the rows in SQL.
+reminders and "本月待办" filter the rows in SQL.
+
+Organ rollups. Grouping a province's rows (≈345,000 a year) by organ costs 200–700 ms a page, so the
+figures of whole organs are kept a second time, summed per organ, over the rows of the branches
+active in the year (`orglife.active_in_year_q`, the filter every organ reader applies):
+
+- `OrganCompletion`: per organ, year, kind and period index, the period's dates (the same for every
+  branch: `orglife.spans`) and how many rows are done, pending (applies, not done, not exempt),
+  exempt and not applicable. As of `today`, over the periods begun (starts_on <= today): missing is
+  n_pending where ends_on < today, upcoming n_pending where ends_on >= today.
+- `OrganFirstPending`: per organ, year, kind ("" for any kind) and day, how many branches have their
+  earliest pending period ending on that day. A branch missed a period by `today` exactly when that
+  day is before `today` (`missed_any`), so the branches that missed are a sum over the days before it.
+
+They are recounted from the kept rows, never adjusted by differences: `refresh` recounts the organs of
+the branches it refreshed (and `organs`, where a moved or deleted branch was counted before),
+`refresh_year` and `rebuild` every organ. Recounting is an INSERT … SELECT … GROUP BY per table, run
+after the organs are locked (FOR NO KEY UPDATE, in key order, after the branches): two transactions
+that refresh different branches of one organ then recount one after the other, and the second's
+statement (READ COMMITTED) sees the rows the first committed. The readers of whole organs read them
+(`organ_period_counts`, `organ_missed_counts`; the dashboard, `organ_summaries`); a reader narrowed to
+some branches of an organ (a secretary, a branch list) groups the kept rows.
 """
 
 from __future__ import annotations
@@ -29,16 +50,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, ExtractMonth
 
 from . import orglife
-from .models import Branch, Meeting, MeetingCompletion, MeetingRequirement, Organ
+from .models import Branch, Meeting, MeetingCompletion, MeetingRequirement, Organ, OrganCompletion, OrganFirstPending
 from .orglife import BranchCompletion, Cell, KindCompletion, OrganSummary, Status, spans
 
 BATCH_SIZE = 2000
 
 _rows = MeetingCompletion.objects
+ANY_KIND = OrganFirstPending.ANY_KIND
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -110,11 +133,13 @@ def _replace(branches: QuerySet, year: int, old: QuerySet, kinds: Iterable[str] 
     return len(rows)
 
 
-def refresh(branches: Iterable, years: Iterable[int] | None = None) -> None:
+def refresh(branches: Iterable, years: Iterable[int] | None = None, *, organs: Iterable[int] = ()) -> None:
     """Recompute the kept completion of `branches` (objects or ids) for `years` (default: every year
-    with requirements), in the caller's transaction."""
+    with requirements), in the caller's transaction, and recount their organs' rollups, and those of
+    `organs`: where branches were counted before they moved to another organ or were deleted."""
     ids = _ids(branches)
-    if not ids:
+    organ_ids = set(organs) - {None}
+    if not ids and not organ_ids:
         return
     with transaction.atomic():
         _lock(Branch.objects.filter(pk__in=ids))
@@ -122,18 +147,27 @@ def refresh(branches: Iterable, years: Iterable[int] | None = None) -> None:
         wanted = known if years is None else sorted(set(years) & set(known))
         for year in wanted:
             _replace(Branch.objects.filter(pk__in=ids), year, _rows.filter(year=year, branch_id__in=ids))
+        organ_ids |= set(Branch.objects.filter(pk__in=ids).values_list("organ_id", flat=True))
+        _lock_organs(Organ.objects.filter(pk__in=organ_ids))
+        for year in wanted:
+            recount(year, sorted(organ_ids))
 
 
-def refresh_year(year: int, kinds: Iterable[str] | None = None) -> int:
+def refresh_year(year: int, kinds: Iterable[str] | None = None, *, rollups: bool = True) -> int:
     """Recompute the kept completion of every branch for `year`, of `kinds` (default: all; a changed or
-    deleted requirement recomputes its own kind). Returns the number of rows written."""
+    deleted requirement recomputes its own kind), and the organ rollups. Returns the number of rows
+    written. `rollups=False`: the rows alone (the migration that created them predates the rollups)."""
     with transaction.atomic():
         _lock(Branch.objects.all())
         old = _rows.filter(year=year)
         if kinds is not None:
             kinds = list(kinds)
             old = old.filter(kind__in=kinds)
-        return _replace(Branch.objects.all(), year, old, kinds)
+        n = _replace(Branch.objects.all(), year, old, kinds)
+        if rollups:
+            _lock_organs(Organ.objects.all())
+            recount(year, kinds=kinds)
+        return n
 
 
 def refresh_years_from(year: int) -> None:
@@ -144,11 +178,106 @@ def refresh_years_from(year: int) -> None:
 
 
 @transaction.atomic
-def rebuild() -> dict[int, int]:
-    """Recompute every kept row from scratch; returns the number of rows per year."""
+def rebuild(*, rollups: bool = True) -> dict[int, int]:
+    """Recompute every kept row (and, unless `rollups=False`, every organ rollup) from scratch; returns
+    the number of rows per year."""
     years = requirement_years()
     _rows.exclude(year__in=years).delete()
-    return {year: refresh_year(year) for year in years}
+    if rollups:
+        OrganCompletion.objects.exclude(year__in=years).delete()
+        OrganFirstPending.objects.exclude(year__in=years).delete()
+    return {year: refresh_year(year, rollups=rollups) for year in years}
+
+
+# --- the organ rollups ---------------------------------------------------------------------------
+
+
+def _lock_organs(organs: QuerySet) -> None:
+    # After the branches, in key order, as every refresh does: no two refreshes wait for each other in a cycle.
+    list(organs.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
+
+
+def _counted_rows(year: int, organ_ids: list[int] | None) -> QuerySet:
+    """The kept rows an organ rollup sums: those of the branches active in `year` (of `organ_ids`)."""
+    rows = _rows.filter(orglife.active_in_year_q(year, "branch__"), year=year)
+    return rows if organ_ids is None else rows.filter(branch__organ_id__in=organ_ids)
+
+
+PERIOD_COLUMNS = [
+    "organ_id", "year", "kind", "index", "starts_on", "ends_on",
+    "n_rows", "n_done", "n_pending", "n_exempt", "n_not_applicable",
+]  # fmt: skip
+FIRST_PENDING_COLUMNS = ["organ_id", "year", "kind", "first_pending_on", "n_branches"]
+
+
+def period_counts(rows: QuerySet) -> QuerySet:
+    """`rows` grouped into `OrganCompletion`'s columns (`PERIOD_COLUMNS`, in that order)."""
+    # Aliases, not field names: the SELECT is inserted by position, and an alias cannot clash with a field.
+    return (
+        rows.order_by()
+        .values(o=F("branch__organ_id"), y=F("year"), k=F("kind"), i=F("index"), s=F("starts_on"), e=F("ends_on"))
+        .annotate(
+            n_rows=Count("pk"),
+            n_done=Count("pk", filter=_rows.done_q()),
+            n_pending=Count("pk", filter=_rows.pending_q()),
+            n_exempt=Count("pk", filter=_rows.exempt_q()),
+            n_not_applicable=Count("pk", filter=Q(applies=False)),
+        )
+    )
+
+
+def first_pending(rows: QuerySet, per_kind: bool) -> QuerySet:
+    """Each branch's earliest end of a pending period (per kind, or of any kind) with its organ."""
+    keys = {"o": F("branch__organ_id"), "b": F("branch_id")} | ({"k": F("kind")} if per_kind else {})
+    return rows.filter(_rows.pending_q()).order_by().values(**keys).annotate(first_on=Min("ends_on"))
+
+
+def _insert(model, columns: list[str], select: str, params) -> None:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(c).column) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({names}) {select}", params)
+
+
+def recount(year: int, organ_ids: list[int] | None = None, kinds: list[str] | None = None) -> None:
+    """Rewrite the rollups of `year` for `organ_ids` (default: every organ) and `kinds` (default: all;
+    the any-kind counts are always recounted) from the kept rows, in new statements, so that they see
+    the rows other transactions committed before the caller locked the organs."""
+    periods = OrganCompletion.objects.filter(year=year)
+    firsts = OrganFirstPending.objects.filter(year=year)
+    rows = _counted_rows(year, organ_ids)
+    if organ_ids is not None:
+        periods, firsts = periods.filter(organ_id__in=organ_ids), firsts.filter(organ_id__in=organ_ids)
+    by_kind = rows if kinds is None else rows.filter(kind__in=kinds)
+    if kinds is not None:
+        periods, firsts = periods.filter(kind__in=kinds), firsts.filter(kind__in=[*kinds, ANY_KIND])
+    periods.delete()
+    firsts.delete()
+    _insert(OrganCompletion, PERIOD_COLUMNS, *period_counts(by_kind).query.sql_with_params())
+    kind_sql, kind_params = first_pending(by_kind, per_kind=True).query.sql_with_params()
+    any_sql, any_params = first_pending(rows, per_kind=False).query.sql_with_params()
+    select = (
+        f"SELECT t.o, %s, t.k, t.first_on, COUNT(*) FROM ({kind_sql}) t GROUP BY t.o, t.k, t.first_on"
+        f" UNION ALL SELECT t.o, %s, %s, t.first_on, COUNT(*) FROM ({any_sql}) t GROUP BY t.o, t.first_on"
+    )
+    _insert(OrganFirstPending, FIRST_PENDING_COLUMNS, select, (year, *kind_params, year, ANY_KIND, *any_params))
+
+
+def rollup_differences(year: int) -> tuple[int, int]:
+    """How many kept rollup rows of `year` differ from a fresh count of the kept rows (periods, first
+    pending), for `manage.py rebuild_completion --check`."""
+    rows = _counted_rows(year, None)
+    fresh_periods = set(period_counts(rows).values_list("o", "y", "k", "i", "s", "e", *PERIOD_COLUMNS[6:]))
+    kept_periods = set(OrganCompletion.objects.filter(year=year).values_list(*PERIOD_COLUMNS))
+    fresh_firsts: dict[tuple, int] = defaultdict(int)
+    for per_kind in (True, False):
+        for row in first_pending(rows, per_kind):
+            fresh_firsts[row["o"], year, row.get("k", ANY_KIND), row["first_on"]] += 1
+    kept_firsts = set(OrganFirstPending.objects.filter(year=year).values_list(*FIRST_PENDING_COLUMNS))
+    return (
+        len(fresh_periods ^ kept_periods),
+        len({(*key, n) for key, n in fresh_firsts.items()} ^ kept_firsts),
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -256,39 +385,122 @@ def missed_any(year: int, today: datetime.date, kind: str | None = None) -> Exis
     return Exists(rows)
 
 
+def _organ_periods(year: int, today: datetime.date, organ_ids: Iterable[int] | None) -> QuerySet:
+    periods = OrganCompletion.objects.filter(year=year, starts_on__lte=today)
+    return periods if organ_ids is None else periods.filter(organ_id__in=list(organ_ids))
+
+
+def _missing_sum(today: datetime.date) -> Coalesce:
+    return Coalesce(Sum("n_pending", filter=Q(ends_on__lt=today)), 0)
+
+
+def organ_kind_counts(
+    year: int, today: datetime.date, organ_ids: Iterable[int] | None = None
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """(organ, kind) → (periods done, periods missed) by `today` over the periods begun, of the branches
+    active in `year` of whole organs (`organ_ids`, default every organ). One query on the rollup."""
+    grouped = (
+        _organ_periods(year, today, organ_ids)
+        .order_by()
+        .values("organ_id", "kind")
+        .annotate(done=Coalesce(Sum("n_done"), 0), missing=_missing_sum(today))
+        .values_list("organ_id", "kind", "done", "missing")
+    )
+    return {(organ_id, kind): (done, missing) for organ_id, kind, done, missing in grouped}
+
+
+def organ_month_counts(
+    year: int, today: datetime.date, organ_ids: Iterable[int] | None = None
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """(organ, month a period ends in) → (periods done, periods due: done or missed) by `today`, as
+    `organ_kind_counts`. One query on the rollup."""
+    grouped = (
+        _organ_periods(year, today, organ_ids)
+        .order_by()
+        .values("organ_id", month=ExtractMonth("ends_on"))
+        .annotate(done=Coalesce(Sum("n_done"), 0), missing=_missing_sum(today))
+        .values_list("organ_id", "month", "done", "missing")
+    )
+    return {(organ_id, month): (done, done + missing) for organ_id, month, done, missing in grouped}
+
+
+def organ_missed_counts(
+    year: int, today: datetime.date, organ_ids: Iterable[int] | None = None
+) -> dict[tuple[int, str], int]:
+    """(organ, kind, or `ANY_KIND`) → how many of the organ's branches active in `year` missed a period
+    (of that kind, of any kind) by `today`: `missed_any` counted from the rollup in one query."""
+    firsts = OrganFirstPending.objects.filter(year=year, first_pending_on__lt=today)
+    if organ_ids is not None:
+        firsts = firsts.filter(organ_id__in=list(organ_ids))
+    grouped = firsts.order_by().values("organ_id", "kind").annotate(n=Sum("n_branches"))
+    return {(organ_id, kind): n for organ_id, kind, n in grouped.values_list("organ_id", "kind", "n")}
+
+
+def _whole_organs(sizes: dict[int, tuple[int, int]], year: int) -> set[int]:
+    """The organs of which `sizes` ({organ: (branches, of them active in `year`)}) counts every branch
+    active in `year`, and no other: those the rollups answer for."""
+    everyone = dict(
+        Branch.objects.filter(orglife.active_in_year_q(year), organ_id__in=list(sizes))
+        .order_by()
+        .values("organ_id")
+        .annotate(n=Count("pk"))
+        .values_list("organ_id", "n")
+    )
+    return {organ_id for organ_id, (n, n_active) in sizes.items() if n == n_active == everyone.get(organ_id)}
+
+
 def organ_summaries(
     branches: QuerySet, year: int, today: datetime.date, requirements: list[MeetingRequirement]
 ) -> list[OrganSummary]:
-    """`orglife.organ_summaries` of these branches from the kept rows: two grouped queries and the organs'
-    names, whatever the number of branches.
+    """`orglife.organ_summaries` of these branches from the kept completion, whatever their number.
 
-    Organs come in the branches' order (organ sort order, then name), as the completion page lists them.
+    An organ all of whose branches active in the year are among `branches` is read from the organ
+    rollups; the others (a secretary's branch, a user who sees a few branches of an organ) from the
+    kept rows of those branches. Organs come in the branches' order (organ sort order, then name), as
+    the completion page lists them.
     """
     per_organ = (
         branches.order_by()
         .values("organ_id")
-        .annotate(n=Count("pk"), n_missing=Count("pk", filter=Q(missed_any(year, today))))
-        .values_list("organ_id", "n", "n_missing")
+        .annotate(n=Count("pk"), n_active=Count("pk", filter=orglife.active_in_year_q(year)))
+        .values_list("organ_id", "n", "n_active")
     )
-    sizes = {organ_id: (n, n_missing) for organ_id, n, n_missing in per_organ}
+    sizes = {organ_id: (n, n_active) for organ_id, n, n_active in per_organ}
+    whole = _whole_organs(sizes, year) if sizes else set()
+    partial = sorted(set(sizes) - whole)
     kinds = {r.kind for r in requirements}
+    n_missing: dict[int, int] = {}
     by_kind: dict[int, dict[str, list[int]]] = defaultdict(dict)
-    grouped = (
-        _rows.filter(branch__in=branches.order_by().values("pk"), year=year)
-        .begun(today)
-        .order_by()
-        .values("branch__organ_id", "kind")
-        .annotate(n_done=Count("pk", filter=_rows.done_q()), n_missing=Count("pk", filter=_rows.missing_q(today)))
-        .values_list("branch__organ_id", "kind", "n_done", "n_missing")
-    )
-    for organ_id, kind, done, missing in grouped:
-        if kind in kinds:
-            by_kind[organ_id][kind] = [done, done + missing]
+    if whole:
+        for (organ_id, kind), n in organ_missed_counts(year, today, sorted(whole)).items():
+            if kind == ANY_KIND:
+                n_missing[organ_id] = n
+        for (organ_id, kind), (done, missing) in organ_kind_counts(year, today, sorted(whole)).items():
+            if kind in kinds:
+                by_kind[organ_id][kind] = [done, done + missing]
+    if partial:
+        some = branches.filter(organ_id__in=partial).order_by()
+        n_missing.update(
+            some.values("organ_id")
+            .annotate(n_missing=Count("pk", filter=Q(missed_any(year, today))))
+            .values_list("organ_id", "n_missing")
+        )
+        grouped = (
+            _rows.filter(branch__in=some.values("pk"), year=year)
+            .begun(today)
+            .order_by()
+            .values("branch__organ_id", "kind")
+            .annotate(n_done=Count("pk", filter=_rows.done_q()), n_missing=Count("pk", filter=_rows.missing_q(today)))
+            .values_list("branch__organ_id", "kind", "n_done", "n_missing")
+        )
+        for organ_id, kind, done, missing in grouped:
+            if kind in kinds:
+                by_kind[organ_id][kind] = [done, done + missing]
     organs = Organ.objects.filter(pk__in=list(sizes)).order_by("sort_order", "name")
     summaries = []
     for organ in organs:
-        n, n_missing = sizes[organ.pk]
-        summary = OrganSummary(organ.pk, organ.display_short, n_branches=n, n_complete=n - n_missing)
+        n = sizes[organ.pk][0]
+        summary = OrganSummary(organ.pk, organ.display_short, n_branches=n, n_complete=n - n_missing.get(organ.pk, 0))
         # Every requirement appears, as `orglife.organ_summaries` lists each kind of each branch.
         summary.by_kind = {r.kind: by_kind[organ.pk].get(r.kind, [0, 0]) for r in requirements}
         summary.n_done = sum(done for done, _ in summary.by_kind.values())

@@ -651,13 +651,18 @@ class MeetingCompletionQuerySet(models.QuerySet):
         return Q(applies=True, done=True)
 
     @staticmethod
+    def pending_q() -> Q:
+        """Not done and not exempt: missing once the period is over, upcoming until then."""
+        return Q(applies=True, done=False, exempt=False)
+
+    @staticmethod
     def missing_q(today: datetime.date) -> Q:
         """Over (ended before `today`), not done and not exempt."""
-        return Q(applies=True, done=False, exempt=False, ends_on__lt=today)
+        return MeetingCompletionQuerySet.pending_q() & Q(ends_on__lt=today)
 
     @staticmethod
     def upcoming_q(today: datetime.date) -> Q:
-        return Q(applies=True, done=False, exempt=False, ends_on__gte=today)
+        return MeetingCompletionQuerySet.pending_q() & Q(ends_on__gte=today)
 
     @staticmethod
     def exempt_q() -> Q:
@@ -716,3 +721,78 @@ class MeetingCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id} {self.year}年 {self.get_kind_display()} 第{self.index}期"
+
+
+class OrganCompletion(models.Model):
+    """One period of one year's meeting requirement summed over an organ's branches active in that year.
+
+    Kept from the kept rows (`MeetingCompletion`) by `branches.kept` in the same transaction that writes
+    them, so that the dashboard and the completion page count whole organs without grouping every
+    branch's rows. A period's dates are the same for every branch (`orglife.spans`); `n_pending` rows
+    are missing once `ends_on` is past and upcoming until then.
+    """
+
+    organ = models.ForeignKey(Organ, on_delete=models.CASCADE, related_name="+", verbose_name="机关")
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("会议类型", max_length=16, choices=MeetingKind.choices)
+    index = models.PositiveSmallIntegerField("期次")
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
+    n_rows = models.PositiveIntegerField("支部期数")
+    n_done = models.PositiveIntegerField("已完成")
+    n_pending = models.PositiveIntegerField("未完成且未豁免")
+    n_exempt = models.PositiveIntegerField("已豁免")
+    n_not_applicable = models.PositiveIntegerField("不适用")
+
+    class Meta:
+        verbose_name = "机关组织生活完成情况（统计）"
+        verbose_name_plural = "机关组织生活完成情况（统计）"
+        ordering = ["year", "organ", "kind", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "organ", "kind", "index"], name="one_organ_completion_per_period"),
+            models.CheckConstraint(
+                name="organ_completion_counts_add_up",
+                condition=Q(
+                    n_rows=models.F("n_done")
+                    + models.F("n_pending")
+                    + models.F("n_exempt")
+                    + models.F("n_not_applicable")
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organ_id} {self.year}年 {self.get_kind_display()} 第{self.index}期"
+
+
+class OrganFirstPending(models.Model):
+    """How many of an organ's branches active in a year have, as their earliest period left pending (not
+    done, not exempt) of one kind of meeting, or of any kind (`kind` empty), the period ending on a day.
+
+    A branch has missed a period by a day exactly when its earliest pending period ended before that
+    day, so the branches that missed any period by `today` are the sum over the days before it. Kept
+    by `branches.kept` with `OrganCompletion`.
+    """
+
+    ANY_KIND = ""
+
+    organ = models.ForeignKey(Organ, on_delete=models.CASCADE, related_name="+", verbose_name="机关")
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField(
+        "会议类型", max_length=16, choices=MeetingKind.choices, blank=True, help_text="空：任一类型"
+    )
+    first_pending_on = models.DateField("最早未完成期次的结束日期")
+    n_branches = models.PositiveIntegerField("支部数")
+
+    class Meta:
+        verbose_name = "机关未完成支部（统计）"
+        verbose_name_plural = "机关未完成支部（统计）"
+        ordering = ["year", "organ", "kind", "first_pending_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "organ", "kind", "first_pending_on"], name="one_first_pending_per_organ_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organ_id} {self.year}年 {self.kind or '任一类型'} {self.first_pending_on}"

@@ -32,9 +32,11 @@ def _recorded(obj, by, reason: str = ""):
 @transaction.atomic
 def save_branch(branch: Branch, *, by, reason: str = "") -> Branch:
     """Found a branch or save its edited details (name, kind, founding date, organ, note)."""
+    # A move to another organ takes the branch out of its old organ's completion rollup too.
+    moved_from = Branch.objects.filter(pk=branch.pk).values_list("organ_id", flat=True).first()
     _recorded(branch, by, reason).save()
     figures.refresh([branch.pk])
-    kept.refresh([branch])
+    kept.refresh([branch], organs=[moved_from])
     return branch
 
 
@@ -71,8 +73,10 @@ def delete_empty_branch(branch: Branch, *, by) -> None:
     if branch_has_records(branch):
         raise OrganisationError("该支部已有党员或届次记录，不能删除；如支部不再存在，请办理撤销。")
     branch._history_user = by
-    # Its kept completion goes with it (on_delete=CASCADE).
+    # Its kept completion goes with it (on_delete=CASCADE); its organ's rollup is recounted without it.
+    organ_id = branch.organ_id
     branch.delete()
+    kept.refresh([], organs=[organ_id])
 
 
 @transaction.atomic

@@ -334,27 +334,34 @@ def _per_kind_and_month(rows: QuerySet, key: str, today: datetime.date):
 
 
 def _organ_rollups(year: int, today: datetime.date, organ_ids: list[int] | None = None) -> dict:
-    """Completion summed per organ (of `organ_ids`, or every organ) from the kept rows: three grouped
-    queries and the year's requirements, however many branches."""
+    """Completion summed per organ (of `organ_ids`, or every organ): the branches counted, and the kept
+    organ rollups (`kept.organ_kind_counts` and its siblings), which sum whole organs' branches active
+    in the year, as `_branches_of_year` counts them. Four grouped queries and the year's requirements,
+    however many branches."""
     requirements = orglife.requirements_for_year(year)
-    branches = _branches_of_year(year, organ_ids)
     sizes = (
-        branches.order_by()
+        _branches_of_year(year, organ_ids)
+        .order_by()
         .values("organ_id")
-        .annotate(n=Count("pk"), n_missing=Count("pk", filter=Q(kept.missed_any(year, today))))
-        .values_list("organ_id", "n", "n_missing")
+        .annotate(n=Count("pk"))
+        .values_list("organ_id", "n")
     )
-    kinds, months = _per_kind_and_month(_kept_periods(year, today, organ_ids), "branch__organ_id", today)
+    kinds = kept.organ_kind_counts(year, today, organ_ids)
+    missed = kept.organ_missed_counts(year, today, organ_ids)
+    months = kept.organ_month_counts(year, today, organ_ids)
     organs = {}
-    for organ_id, n, n_missing in sizes:
-        per_kind = [kinds[organ_id].get(r.kind, (0, 0, 0)) for r in requirements]
+    for organ_id, n in sizes:
+        per_kind = []
+        for r in requirements:
+            done, missing = kinds.get((organ_id, r.kind), (0, 0))
+            per_kind.append((done, done + missing, missed.get((organ_id, r.kind), 0)))
         organs[organ_id] = Rollup(
             n,
-            n_missing,
+            missed.get((organ_id, kept.ANY_KIND), 0),
             sum(k[0] for k in per_kind),
             sum(k[1] for k in per_kind),
             tuple(per_kind),
-            tuple(months[organ_id]),
+            tuple(months.get((organ_id, m), (0, 0)) for m in MONTHS),
         )
     return {"kinds": _kinds(requirements), "organs": organs}
 

@@ -19,9 +19,9 @@ from assessments import ratings, reports
 from assessments.choices import RunStatus
 from assessments.models import RatingResult, RatingRun
 from assessments.ratings import RunConflict
-from branches import figures, services
-from branches.choices import Gender
-from branches.models import Branch, Member
+from branches import figures, kept, meetings, orglife, services
+from branches.choices import Gender, MeetingKind
+from branches.models import Branch, Member, OrganCompletion
 from projects import services as project_services
 from projects.choices import ProjectStatus
 from projects.models import Project, ProjectEvent
@@ -193,3 +193,33 @@ def test_two_leaders_registered_at_once_are_both_counted(branch_a, gongwei_staff
     assert figures.kept(mine) == figures.fresh(mine)
     assert figures.kept(mine)[branch_a.pk]["n_members"] == 3
     assert reports.filing_differences() == []
+
+
+# --- two meetings recorded at once in two branches of one organ: its completion rollup counts both ---------
+
+
+def test_two_meetings_in_two_branches_of_one_organ_are_both_counted_in_its_rollup(branch_a, branch_a2, gongwei_staff):
+    from tests.branches.test_kept_completion import counted_rollups, kept_rollups
+
+    for branch in (branch_a, branch_a2):
+        MemberFactory.create_batch(2, branch=branch)  # someone to meet
+    orglife.requirements_for_year(YEAR)  # the year's completion is kept, and its rollups counted
+    day = datetime.date(YEAR, 3, 5)
+
+    def record(branch):
+        data = {"kind": MeetingKind.THEME_DAY, "held_on": day, "topic": "主题党日"}
+        return meetings.record_meeting(Branch.objects.get(pk=branch.pk), data, by=gongwei_staff)
+
+    # Both branches' kept rows are written before either recounts the organ.
+    def pause_then_lock(organs):
+        time.sleep(PAUSE)
+        return lock(organs)
+
+    lock = kept._lock_organs
+    with mock.patch.object(kept, "_lock_organs", pause_then_lock):
+        _, errors = run_together(lambda: record(branch_a), lambda: record(branch_a2))
+
+    assert errors == [None, None]
+    assert kept_rollups(YEAR) == counted_rollups(YEAR)
+    march = OrganCompletion.objects.get(organ=branch_a.organ, year=YEAR, kind=MeetingKind.THEME_DAY, index=3)
+    assert march.n_done == 2

@@ -9,11 +9,12 @@ import contextlib
 import datetime
 import importlib
 import io
+from collections import defaultdict
 
 import pytest
 from django.apps import apps as django_apps
-from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from hypothesis import HealthCheck, settings
@@ -31,11 +32,15 @@ from branches.models import (
     MeetingCompletion,
     MeetingRequirement,
     Member,
+    OrganCompletion,
+    OrganFirstPending,
     OrganisationRules,
     PartyGroup,
     RequirementExemption,
 )
 from core.errors import DomainError
+from portal import dashboard
+from tests.branches.test_kept_readers import old_rollups
 from tests.factories import BranchFactory, MemberFactory, OrganFactory, Role, UserFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +51,8 @@ YEARS = (2025, 2026)
 POSTS = [CommitteePost.SECRETARY, CommitteePost.ORGANISATION, CommitteePost.PUBLICITY, CommitteePost.DISCIPLINE]
 # Days on which the readers are compared with the fresh computation: a period's last day, its next, and today.
 READ_ON = (D(2025, 12, 31), D(2026, 4, 1), TODAY)
+# Days on which the organ figures are compared: the years' first and last days and their next, and today.
+ORGANS_READ_ON = (D(2025, 1, 1), D(2025, 12, 31), D(2026, 1, 1), D(2026, 4, 1), TODAY, D(2027, 1, 1))
 
 dates = st.dates(min_value=D(2025, 1, 1), max_value=TODAY)
 picks = st.integers(min_value=0, max_value=10_000)
@@ -104,6 +111,58 @@ def assert_kept_equals_fresh() -> None:
         assert kept_rows(year) == fresh_rows(year), year
 
 
+def counted_rollups(year: int) -> tuple[list[tuple], list[tuple]]:
+    """The organ rollups of `year` counted afresh in Python from the kept rows of the branches active in it."""
+    active = dict(orglife.active_in_year(Branch.objects.all(), year).values_list("pk", "organ_id"))
+    periods: dict[tuple, list[int]] = defaultdict(lambda: [0] * 5)
+    firsts: dict[tuple, datetime.date] = {}
+    for row in MeetingCompletion.objects.filter(year=year, branch_id__in=list(active)):
+        status = kept.status_of(row, datetime.date.min)  # pending rows read as upcoming
+        counts = periods[active[row.branch_id], year, row.kind, row.index, row.starts_on, row.ends_on]
+        counts[0] += 1
+        counts[1 + ["done", "upcoming", "exempt", "not_applicable"].index(status)] += 1
+        if status == orglife.Status.UPCOMING:
+            for kind in (row.kind, OrganFirstPending.ANY_KIND):
+                key = (active[row.branch_id], row.branch_id, kind)
+                firsts[key] = min(firsts.get(key, row.ends_on), row.ends_on)
+    branches_by_day: dict[tuple, int] = defaultdict(int)
+    for (organ_id, _branch_id, kind), day in firsts.items():
+        branches_by_day[organ_id, year, kind, day] += 1
+    return (
+        sorted((*key, *counts) for key, counts in periods.items()),
+        sorted((*key, n) for key, n in branches_by_day.items()),
+    )
+
+
+def kept_rollups(year: int) -> tuple[list[tuple], list[tuple]]:
+    return (
+        sorted(OrganCompletion.objects.filter(year=year).values_list(*kept.PERIOD_COLUMNS)),
+        sorted(OrganFirstPending.objects.filter(year=year).values_list(*kept.FIRST_PENDING_COLUMNS)),
+    )
+
+
+def assert_rollups_equal_fresh() -> None:
+    for year in YEARS:
+        assert kept_rollups(year) == counted_rollups(year), year
+    assert not OrganCompletion.objects.exclude(year__in=YEARS).exists()
+    assert not OrganFirstPending.objects.exclude(year__in=YEARS).exists()
+
+
+def assert_organ_figures_agree(today: datetime.date) -> None:
+    """The completion page's organ summaries and the dashboard's organ figures, read from the rollups, are
+    what `orglife.completion` gives, for every organ and for one."""
+    for year in YEARS:
+        requirements = orglife.requirements_for_year(year)
+        branches = orglife.active_in_year(Branch.objects.all(), year).order_by("organ__sort_order", "organ__name")
+        fresh = orglife.organ_summaries(orglife.completion(branches, year, today, requirements=requirements).values())
+        summary = lambda s: (s.organ_id, s.n_branches, s.n_complete, s.n_done, s.n_due, s.by_kind)  # noqa: E731
+        assert [summary(s) for s in kept.organ_summaries(branches, year, today, requirements)] == [
+            summary(s) for s in fresh
+        ], (year, today)
+        _rows, organs = old_rollups(year, today)
+        assert dashboard._organ_rollups(year, today)["organs"] == organs, (year, today)
+
+
 def assert_readers_agree(today: datetime.date) -> None:
     """`kept.completion` and `kept.tallies` answer as `orglife.completion` does, as of `today`."""
     branches = list(Branch.objects.order_by("pk"))
@@ -126,6 +185,7 @@ class KeptCompletionMachine(RuleBasedStateMachine):
         self.by = UserFactory()
         grant(self.by, Role.GONGWEI)
         self.organ = OrganFactory()
+        self.other_organ = OrganFactory()
         old = BranchFactory(organ=self.organ, founded_on=D(2015, 7, 1))
         members = MemberFactory.create_batch(4, branch=old)
         group = PartyGroup.objects.create(branch=old, name="第一党小组")
@@ -262,6 +322,20 @@ class KeptCompletionMachine(RuleBasedStateMachine):
         with contextlib.suppress(IntegrityError):
             services.save_branch(branch, by=self.by)
 
+    @rule(i=picks)
+    def move_branch_to_another_organ(self, i):
+        branch = self.pick(self.branches(), i)
+        branch.organ = self.other_organ if branch.organ_id == self.organ.pk else self.organ
+        # Refused: a branch of that name is there already.
+        with contextlib.suppress(IntegrityError):
+            services.save_branch(branch, by=self.by)
+
+    @rule(i=picks)
+    def delete_empty_branch(self, i):
+        # Refused: it has members or terms, or meetings protect it.
+        with contextlib.suppress(DomainError, ProtectedError):
+            services.delete_empty_branch(self.pick(self.branches(), i), by=self.by)
+
     @rule(i=picks, on=dates)
     def dissolve_branch(self, i, on):
         # Refused: members left, already dissolved, or before its founding.
@@ -278,9 +352,17 @@ class KeptCompletionMachine(RuleBasedStateMachine):
     def read(self, today):
         assert_readers_agree(today)
 
+    @rule(today=st.sampled_from(ORGANS_READ_ON))
+    def read_organs(self, today):
+        assert_organ_figures_agree(today)
+
     @invariant()
     def kept_equals_fresh(self):
         assert_kept_equals_fresh()
+
+    @invariant()
+    def rollups_equal_a_fresh_count(self):
+        assert_rollups_equal_fresh()
 
 
 def test_kept_completion_equals_a_fresh_computation_after_any_writes():
@@ -392,6 +474,77 @@ def test_the_migration_fills_the_table_of_an_upgraded_database(city):
 
     for year in YEARS:
         assert kept_rows(year) == fresh_rows(year)
+
+
+def test_the_services_keep_the_organ_rollups(city):
+    assert OrganCompletion.objects.filter(n_done__gt=0).exists()
+    assert OrganFirstPending.objects.exists()
+    assert_rollups_equal_fresh()
+
+
+def test_rebuild_restores_the_organ_rollups_and_check_finds_what_was_wrong(city):
+    OrganCompletion.objects.filter(year=2026).update(
+        n_done=0, n_pending=models.F("n_rows") - models.F("n_exempt") - models.F("n_not_applicable")
+    )
+    OrganFirstPending.objects.filter(year=2025).delete()
+
+    with pytest.raises(CommandError, match=r"2025年机关汇总.*2026年机关汇总"):
+        call_command("rebuild_completion", "--check", stdout=io.StringIO())
+    rebuild()
+
+    assert_rollups_equal_fresh()
+    out = io.StringIO()
+    call_command("rebuild_completion", "--check", stdout=out)
+    assert "均与重新计算的结果一致" in out.getvalue()
+
+
+def test_check_finds_kept_rows_that_differ_and_writes_nothing(city):
+    MeetingCompletion.objects.filter(year=2026, done=True).update(held=99)
+
+    with pytest.raises(CommandError, match="2026年完成情况"):
+        call_command("rebuild_completion", "--check", "--year", "2026", stdout=io.StringIO())
+
+    assert MeetingCompletion.objects.filter(held=99).exists()
+
+
+def test_the_migration_fills_the_organ_rollups_from_the_kept_rows(city):
+    OrganCompletion.objects.all().delete()
+    OrganFirstPending.objects.all().delete()
+    migration = importlib.import_module("branches.migrations.0008_organ_completion_rollup")
+
+    migration.fill_organ_rollups(django_apps, None)
+
+    assert_rollups_equal_fresh()
+
+
+@pytest.mark.parametrize("today", ORGANS_READ_ON)
+def test_the_organ_figures_are_read_from_the_rollups_as_they_were_computed(city, today):
+    assert_organ_figures_agree(today)
+
+
+def test_a_branch_moved_to_another_organ_leaves_its_old_organs_rollup(city):
+    by = UserFactory()
+    grant(by, Role.GONGWEI)
+    branch, old_organ = city[0], city[0].organ_id
+    branch.organ = OrganFactory()
+
+    services.save_branch(branch, by=by)
+
+    assert OrganCompletion.objects.filter(organ_id=branch.organ_id).exists()
+    assert not OrganCompletion.objects.filter(organ_id=old_organ).exists()
+    assert_rollups_equal_fresh()
+
+
+def test_a_deleted_branch_leaves_its_organs_rollup(city):
+    by = UserFactory()
+    grant(by, Role.GONGWEI)
+    empty = BranchFactory(organ=city[0].organ, founded_on=D(2015, 7, 1))
+    services.save_branch(empty, by=by)
+    assert_rollups_equal_fresh()
+
+    services.delete_empty_branch(empty, by=by)
+
+    assert_rollups_equal_fresh()
 
 
 def test_the_kept_rows_are_written_in_the_services_transaction(city, monkeypatch):
