@@ -5,7 +5,6 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, FilteredRelation, Q
@@ -31,11 +30,6 @@ from ..selectors import overview_query
 PAGE_SIZE = 30
 SUMMARY_PAGE_SIZE = 30
 EDITABLE = (ReportStatus.DRAFT, ReportStatus.RETURNED)
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise PermissionDenied(message)
 
 
 def _is_staff(user) -> bool:
