@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from .models import Role, User
+from .permissions import MANAGE_ACCOUNTS
 from .scope import scope_of
 
 
@@ -27,8 +28,7 @@ def can_manage_account(manager, account: User) -> bool:
 
 
 def get_account_for_manager(manager, pk: int, *, write: bool = False) -> User:
-    if not can_manage_accounts(manager):
-        raise PermissionDenied("只有机关党委和工委工作人员可以管理账号。")
+    MANAGE_ACCOUNTS.require(manager)
     account = get_object_or_404(User.objects.visible_to(manager).select_related("member__branch__organ"), pk=pk)
     if write and not can_manage_account(manager, account):
         raise PermissionDenied("该账号的角色超出您的管理范围，请联系机关工委。")

@@ -27,6 +27,7 @@ from notifications.services import notify
 from . import ledger, schemes, scoring
 from .choices import AppraisalGrade, AppraisalStatus, ProblemSource
 from .models import Appraisal, AppraisalEntry, AssessmentScheme, Problem
+from .permissions import RECORD_APPRAISAL, REOPEN_APPRAISAL
 
 G = AppraisalGrade
 VOTE_FIELDS = ("peer_excellent", "peer_qualified", "peer_basic", "peer_unqualified")
@@ -177,8 +178,7 @@ def save_entries(appraisal: Appraisal, rows: Mapping[int, Mapping], *, by) -> li
     """Save the grid: `rows` maps an entry id to its fields. Every row is checked before any is
     written, so one bad row changes nothing. Returns the entries that changed."""
     appraisal = locked(appraisal, "branch__organ")
-    if not can_record(by, appraisal.branch):
-        raise PermissionDenied("只有本支部书记、支委或上级党组织可以录入民主评议结果。")
+    RECORD_APPRAISAL.require(by, appraisal.branch)
     if appraisal.status != AppraisalStatus.DRAFT:
         raise AppraisalError("评议结果已确定，不能修改；如需修改请由机关党委或工委退回。")
     entries = {e.pk: e for e in entries_of(appraisal)}
@@ -286,8 +286,7 @@ def finalize(
 def reopen(appraisal: Appraisal, *, reason: str, by) -> Appraisal:
     """Send a finalized appraisal back to the branch for correction (the ledger items stay)."""
     appraisal = locked(appraisal, "branch__organ")
-    if not can_reopen(by, appraisal.branch):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以退回民主评议结果。")
+    REOPEN_APPRAISAL.require(by, appraisal.branch)
     if appraisal.status != AppraisalStatus.FINALIZED:
         raise AppraisalError("评议尚未确定，无需退回。")
     reason = (reason or "").strip()

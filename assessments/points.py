@@ -26,6 +26,7 @@ from notifications.services import announce
 from . import schemes, scoring
 from .choices import PointEntryStatus
 from .models import AssessmentScheme, PointEntry, PointRule
+from .permissions import SET_POINT_RULES
 
 S = PointEntryStatus
 NOTE_MAX = PointEntry._meta.get_field("note").max_length
@@ -53,8 +54,7 @@ class PointsError(DomainError):
 
 
 def _require_gongwei(by) -> None:
-    if not scope_of(by).is_gongwei:
-        raise PermissionDenied("只有工委工作人员可以设置党员积分规则。")
+    SET_POINT_RULES.require(by)
 
 
 @transaction.atomic

@@ -56,6 +56,7 @@ from .models import (
     RatingRun,
     SecretaryReport,
 )
+from .permissions import RUN_RATINGS
 from .schemes import lock_scheme, scheme_for_year
 
 OPEN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.DRAFT)
@@ -124,8 +125,7 @@ def default_as_of(year: int, today: datetime.date) -> datetime.date:
 
 def request_run(year: int, *, by, as_of: datetime.date | None = None) -> RatingRun:
     """Queue a run for `year` with its current scheme (the page button); 工委 only."""
-    if not can_run(by):
-        raise PermissionDenied("只有机关工委可以开展星级评定。")
+    RUN_RATINGS.require(by)
     return start_run(year, by=by, as_of=as_of)
 
 

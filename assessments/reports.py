@@ -26,6 +26,7 @@ from notifications.services import announce
 
 from .choices import Filing, ReportStatus
 from .models import DutyFiling, DutyReport, DutyReportPeriod
+from .permissions import CHANGE_DUE_DATE, FILE_REPORT, REVIEW_REPORT, SUBMIT_REPORT
 
 # (half, starts (month, day), ends (month, day), due (years after, month, day)): the defaults a year
 # starts with; staff may then move a due date on the period page.
@@ -101,8 +102,7 @@ def default_period(today: datetime.date) -> DutyReportPeriod:
 @transaction.atomic
 def change_due_date(period: DutyReportPeriod, *, due_on: datetime.date, reason: str, by) -> DutyReportPeriod:
     """Move a period's due date (工委 only). Late marks of filed reports follow the new date."""
-    if not scope_of(by).is_gongwei:
-        raise PermissionDenied("只有工委工作人员可以调整报告截止日期。")
+    CHANGE_DUE_DATE.require(by)
     if due_on < period.ends_on:
         raise ReportError(f"报告截止日期不能早于报告期结束日期（{period.ends_on:%Y-%m-%d}）。")
     period = DutyReportPeriod.objects.select_for_update().get(pk=period.pk)
@@ -323,16 +323,14 @@ def get_report_for_user(user, pk: int) -> DutyReport:
 
 def get_report_for_reviewer(user, pk: int) -> DutyReport:
     report = get_report_for_user(user, pk)
-    if not can_review(user, report.member):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以审阅该报告。")
+    REVIEW_REPORT.require(user, report.member)
     return report
 
 
 def get_member_for_filing(user, pk: int) -> Member:
     """The leader whose report the user files: 404 outside scope, 403 when they may only look."""
     member = get_object_or_404(Member.objects.visible_to(user).select_related("branch__organ", "user"), pk=pk)
-    if not can_file(user, member):
-        raise PermissionDenied("只有本人或本支部书记、支委可以填报该报告。")
+    FILE_REPORT.require(user, member)
     return member
 
 
@@ -365,8 +363,7 @@ def save_draft(member: Member, period: DutyReportPeriod, *, data: dict, by, toda
     A returned report stays returned (with the reason visible) until it is submitted again.
     """
     today = today or timezone.localdate()
-    if not can_file(by, member):
-        raise PermissionDenied("只有本人或本支部书记、支委可以填报该报告。")
+    FILE_REPORT.require(by, member)
     report = DutyReport.objects.select_for_update().filter(member=member, period=period).first()
     if report is None:
         refusal = why_cannot_start(member, period, today)
@@ -398,8 +395,7 @@ def submit_report(report: DutyReport, *, by) -> DutyReport:
     the history.
     """
     report = locked(report, "member__branch__organ", "member__user", "period")
-    if not can_file(by, report.member):
-        raise PermissionDenied("只有本人或本支部书记、支委可以提交该报告。")
+    SUBMIT_REPORT.require(by, report.member)
     require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "只有草稿或被退回的报告可以提交")
     empty = [str(DutyReport._meta.get_field(name).verbose_name) for name in TEXT_FIELDS if not getattr(report, name)]
     if empty:
@@ -427,8 +423,7 @@ def submit_report(report: DutyReport, *, by) -> DutyReport:
 @transaction.atomic
 def accept_report(report: DutyReport, *, by) -> DutyReport:
     report = locked(report, "member__branch__organ", "member__user", "period")
-    if not can_review(by, report.member):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以审阅该报告。")
+    REVIEW_REPORT.require(by, report.member)
     require_state(report, (ReportStatus.SUBMITTED,), "只有待审阅的报告可以审阅通过")
     report.status = ReportStatus.ACCEPTED
     report.reviewed_by = by

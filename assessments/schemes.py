@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from core.workflow import record
 
 from .choices import AdjustmentKind, IndicatorSource, Metric, SchemeStatus
 from .models import AdjustmentItem, AssessmentScheme, Dimension, Indicator
+from .permissions import EDIT_SCHEMES
 
 
 class SchemeError(DomainError):
@@ -209,8 +210,7 @@ def can_view_schemes(user) -> bool:
 
 
 def _require_gongwei(by) -> None:
-    if not can_edit_schemes(by):
-        raise PermissionDenied("只有工委工作人员可以修改考核方案。")
+    EDIT_SCHEMES.require(by)
 
 
 def _raise_first(problems: Problems) -> None:

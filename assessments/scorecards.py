@@ -41,6 +41,7 @@ from notifications.services import notify
 
 from .choices import AdjustmentKind, IndicatorSource, JobStatus, RunStatus, TierMode
 from .models import AdjustmentItem, AssessmentScheme, Dimension, Indicator, RatingResult, RatingRun, ScorecardExport
+from .permissions import EXPORT_SCORECARDS
 from .ratings import visible_runs
 
 logger = logging.getLogger(__name__)
@@ -116,8 +117,7 @@ def _export_organ(run: RatingRun, by, organ: Organ | None) -> Organ | None:
     scope = scope_of(by)
     if scope.is_gongwei:
         return organ
-    if not scope.is_organ_staff:
-        raise PermissionDenied("只有工委和机关党委工作人员可以导出考核结果。")
+    EXPORT_SCORECARDS.require(by)
     if run.status != RunStatus.PUBLISHED:
         raise PermissionDenied("机关党委只能导出已发布的星级评定结果。")
     if organ is None:

@@ -21,6 +21,7 @@ from notifications.services import announce
 
 from .choices import AdjustmentKind
 from .models import Adjustment, Indicator, IndicatorScore
+from .permissions import SCORE_BRANCH, SELF_SCORE
 from .schemes import num
 
 CENT = Decimal("0.01")
@@ -50,6 +51,10 @@ def scoring_organs(user):
     scope = scope_of(user)
     organs = Organ.objects.order_by("sort_order", "name")
     return organs if scope.is_gongwei else organs.filter(pk__in=scope.organ_ids)
+
+
+def scores_some_organ(user) -> bool:
+    return scoring_organs(user).exists()
 
 
 def scoring_branches(user):
@@ -119,8 +124,7 @@ def save_score(
 
     A computed indicator's score comes from the records; staff may only exempt a branch from it.
     """
-    if not can_score(by, branch):
-        raise PermissionDenied("只有工委或本机关党委工作人员可以为该支部评分。")
+    SCORE_BRANCH.require(by, branch)
     _check_year(indicator, year)
     if not branch.is_active:
         raise ScoreError(f"{branch.name}已撤销，不再评分。")
@@ -156,8 +160,7 @@ def save_score(
 def _apply_self_score(
     branch: Branch, indicator: Indicator, *, year: int, self_score: Decimal | None, self_note: str, by
 ) -> tuple[IndicatorScore, bool]:
-    if not can_self_score(by, branch):
-        raise PermissionDenied("只有本支部的支部委员可以填写支部自评。")
+    SELF_SCORE.require(by, branch)
     _check_year(indicator, year)
     if not indicator.allow_self_score:
         raise ScoreError(f"“{indicator.name}”不设支部自评。")

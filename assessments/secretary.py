@@ -7,7 +7,6 @@ returned to draft with a reason. The grade feeds the `secretary_review` indicato
 
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +22,12 @@ from projects.services import config_for_year
 
 from .choices import SecretaryGrade, SecretaryReportStatus
 from .models import SecretaryReport, SecretaryReportAttachment
+from .permissions import (
+    EVALUATE_SECRETARY_REPORT,
+    RETURN_SECRETARY_REPORT,
+    SUBMIT_SECRETARY_REPORT,
+    WRITE_SECRETARY_REPORT,
+)
 
 S = SecretaryReportStatus
 MB = 1024 * 1024
@@ -94,8 +99,7 @@ def save_draft(
     by,
 ) -> SecretaryReport:
     """Write or correct the draft; uploads are checked by content before anything is stored."""
-    if not can_write(by, branch):
-        raise PermissionDenied("只有本支部书记、支委可以填写书记述职。")
+    WRITE_SECRETARY_REPORT.require(by, branch)
     text = (text or "").strip()
     stored: list[str] = []
     removed_names: list[str] = []
@@ -139,8 +143,7 @@ def save_draft(
 @transaction.atomic
 def submit(report: SecretaryReport, *, by) -> SecretaryReport:
     report = locked(report, "branch__organ")
-    if not can_write(by, report.branch):
-        raise PermissionDenied("只有本支部书记、支委可以提交书记述职。")
+    SUBMIT_SECRETARY_REPORT.require(by, report.branch)
     if report.status != S.DRAFT:
         raise SecretaryReportError(f"述职{report.get_status_display()}，不能再提交。")
     if not report.text.strip():
@@ -160,8 +163,7 @@ def submit(report: SecretaryReport, *, by) -> SecretaryReport:
 @transaction.atomic
 def evaluate(report: SecretaryReport, *, grade: str, evaluation: str, by) -> SecretaryReport:
     report = locked(report, "branch__organ")
-    if not can_evaluate(by, report.branch):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以评议书记述职。")
+    EVALUATE_SECRETARY_REPORT.require(by, report.branch)
     if report.status != S.SUBMITTED:
         raise SecretaryReportError(f"述职当前为“{report.get_status_display()}”，只有待评议的述职可以评议。")
     if grade not in SecretaryGrade.values:
@@ -187,8 +189,7 @@ def evaluate(report: SecretaryReport, *, grade: str, evaluation: str, by) -> Sec
 def return_report(report: SecretaryReport, *, reason: str, by) -> SecretaryReport:
     """Send a submitted report back to the branch to be completed."""
     report = locked(report, "branch__organ")
-    if not can_evaluate(by, report.branch):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以退回书记述职。")
+    RETURN_SECRETARY_REPORT.require(by, report.branch)
     if report.status != S.SUBMITTED:
         raise SecretaryReportError(f"述职当前为“{report.get_status_display()}”，只有待评议的述职可以退回。")
     reason = (reason or "").strip()

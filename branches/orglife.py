@@ -55,6 +55,7 @@ from .models import (
     RequirementExemption,
     TrainingRecord,
 )
+from .permissions import DELETE_TRAINING, GRANT_EXEMPTION, REVOKE_EXEMPTION, SET_REQUIREMENTS
 
 
 class OrgLifeError(DomainError):
@@ -149,8 +150,7 @@ def _kept():
 
 
 def _require_gongwei(by) -> None:
-    if not scope_of(by).is_gongwei:
-        raise OrgLifeError("只有工委工作人员可以设置组织生活要求。")
+    SET_REQUIREMENTS.require(by, error=OrgLifeError)
 
 
 def _check_scope(kind: str, scope: str) -> None:
@@ -680,8 +680,7 @@ def grant_exemption(
     branch: Branch, *, kind: str, starts_on: datetime.date, ends_on: datetime.date, reason: str, by
 ) -> RequirementExemption:
     """Excuse a branch from the requirements (of one kind, or all when `kind` is empty)."""
-    if not can_grant_exemption(by, branch):
-        raise OrgLifeError("只有本机关党委或工委工作人员可以批准豁免。")
+    GRANT_EXEMPTION.require(by, branch, error=OrgLifeError)
     reason = (reason or "").strip()
     if not reason:
         raise OrgLifeError("请填写豁免原因。")
@@ -701,8 +700,7 @@ def grant_exemption(
 
 @transaction.atomic
 def revoke_exemption(exemption: RequirementExemption, *, by) -> None:
-    if not can_grant_exemption(by, exemption.branch):
-        raise OrgLifeError("只有本机关党委或工委工作人员可以撤销豁免。")
+    REVOKE_EXEMPTION.require(by, exemption.branch, error=OrgLifeError)
     exemption._history_user = by
     exemption._change_reason = "撤销豁免"
     exemption.delete()
@@ -864,8 +862,7 @@ def record_training(
 @transaction.atomic
 def delete_training(record: TrainingRecord, *, by) -> None:
     """Remove a training entered by mistake (the history keeps it)."""
-    if not can_record_training(by, record.member):
-        raise OrgLifeError("您无权删除该学时记录。")
+    DELETE_TRAINING.require(by, record.member, error=OrgLifeError)
     record._history_user = by
     record._change_reason = "删除学时记录"
     record.delete()

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone, translation
@@ -39,6 +39,7 @@ from .choices import ETHNICITY_CHOICES, Education, Gender, MemberStatus
 from .filters import MemberFilter
 from .forms.organisation import validate_member_data
 from .models import Branch, Member, Organ, PartyGroup
+from .permissions import ROSTER_FILES
 from .pinyin import name_sort_key
 from .selectors import member_queryset
 
@@ -858,8 +859,7 @@ def import_roster(source, *, user) -> ImportResult:
 def export_response(request) -> HttpResponse:
     """Exactly the rows of the member list for the same query string, every page, in pinyin order, as the
     page's export and the API's `?format=xlsx` both answer; personal data leaving the portal is logged."""
-    if not scope_of(request.user).is_staff_or_committee:
-        raise PermissionDenied("您的账号无权导入或导出党员名册。")
+    ROSTER_FILES.require(request.user)
     filterset = MemberFilter(request.GET, queryset=member_queryset(request.user), user=request.user)
     mask_ids = not scope_of(request.user).can_see_full_id_numbers()
     members = filterset.qs.order_by("name_pinyin", "pk")

@@ -20,6 +20,7 @@ from notifications.services import notify
 from . import rules
 from .choices import Grade, ProjectStatus
 from .models import AcceptanceMark, AcceptanceReview, Project, ProjectEvent, ProjectYearConfig, RubricCriterion
+from .permissions import SET_YEAR_RULES
 from .services import IllegalTransition, ProjectError, _move, config_for_year
 
 CENT = Decimal("0.01")
@@ -324,8 +325,7 @@ def update_year_config(config: ProjectYearConfig, *, values: Mapping, criteria: 
 
     Returns the number of accepted projects whose grade changed under the new thresholds.
     """
-    if not rules.is_gongwei(by):
-        raise PermissionDenied("只有工委工作人员可以修改年度验收规则。")
+    SET_YEAR_RULES.require(by)
     config = ProjectYearConfig.objects.select_for_update().get(pk=config.pk)
     if not values["pass_min"] <= values["good_min"] <= values["excellent_min"]:
         raise ProjectError("分数线应满足：合格 ≤ 良好 ≤ 优秀。")

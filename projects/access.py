@@ -13,6 +13,7 @@ from branches.models import Organ
 
 from . import rules
 from .models import Evidence, Milestone, Project, Supervision, Task, Topic, TopicList
+from .permissions import EDIT_TOPICS, RESCHEDULE_MILESTONES, REVIEW_PROJECT
 
 
 def get_project_for_user(user, pk: int, *, write: bool = False) -> Project:
@@ -28,8 +29,7 @@ def get_project_for_user(user, pk: int, *, write: bool = False) -> Project:
 def get_project_for_reviewer(user, pk: int) -> Project:
     """机关党委 review (approve, return) is for the organ's staff and the 工委."""
     project = get_project_for_user(user, pk)
-    if not rules.is_organ_reviewer(user, project):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以审核该项目。")
+    REVIEW_PROJECT.require(user, project)
     return project
 
 
@@ -38,8 +38,8 @@ def get_milestone_for_user(user, pk: int, *, write: bool = False) -> Milestone:
         Milestone.objects.filter(project__in=Project.objects.visible_to(user)).select_related("project__branch__organ"),
         pk=pk,
     )
-    if write and not rules.is_branch_writer(user, milestone.project):
-        raise PermissionDenied("只有本支部书记或支委可以调整项目节点。")
+    if write:
+        RESCHEDULE_MILESTONES.require(user, milestone.project)
     return milestone
 
 
@@ -50,8 +50,8 @@ def topic_lists_for(user):
 
 def get_topic_list_for_user(user, pk: int, *, write: bool = False) -> TopicList:
     topic_list = get_object_or_404(topic_lists_for(user), pk=pk)
-    if write and not rules.can_publish_topics(user, topic_list.organ_id):
-        raise PermissionDenied("您无权修改该选题。")
+    if write:
+        EDIT_TOPICS.require(user, topic_list.organ_id)
     return topic_list
 
 
@@ -59,8 +59,8 @@ def get_topic_for_user(user, pk: int, *, write: bool = False) -> Topic:
     topic = get_object_or_404(
         Topic.objects.filter(topic_list__in=topic_lists_for(user)).select_related("topic_list__organ"), pk=pk
     )
-    if write and not rules.can_publish_topics(user, topic.topic_list.organ_id):
-        raise PermissionDenied("您无权修改该选题。")
+    if write:
+        EDIT_TOPICS.require(user, topic.topic_list.organ_id)
     return topic
 
 
@@ -80,6 +80,10 @@ def can_publish_any_topics(user) -> bool:
 def filing_branches(user):
     """Active branches the user may file a project for."""
     return writable_branches(user)
+
+
+def has_filing_branches(user) -> bool:
+    return filing_branches(user).exists()
 
 
 def can_file_projects(user) -> bool:

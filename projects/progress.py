@@ -29,6 +29,7 @@ from .models import (
     Supervision,
     Task,
 )
+from .permissions import ANSWER_SUPERVISION, DELETE_TASK, EDIT_TASK, REPORT_PROGRESS, SUPERVISE, UPDATE_TASK_PROGRESS
 from .services import IllegalTransition, ProjectError, config_for_year
 
 # Once acceptance is requested the record of what was done is frozen for the reviewers.
@@ -71,6 +72,11 @@ def is_branch_committee(user, project: Project) -> bool:
 def is_assignee(user, task: Task) -> bool:
     member_id = scope_of(user).member_id
     return member_id is not None and any(m.pk == member_id for m in task.assignees.all())
+
+
+def can_update_task(user, task: Task) -> bool:
+    """Progress on a task is its assignees' to report, or the branch committee's on their behalf."""
+    return is_assignee(user, task) or rules.is_branch_writer(user, task.project)
 
 
 def _member_users(members) -> list:
@@ -125,8 +131,7 @@ def file_progress(
         with transaction.atomic():
             milestone = Milestone.objects.select_for_update().select_related("project__branch").get(pk=milestone.pk)
             project = milestone.project
-            if not rules.is_branch_writer(by, project):
-                raise PermissionDenied("只有本支部书记或支委可以填报节点进展。")
+            REPORT_PROGRESS.require(by, project)
             _require_running(project, "填报节点进展")
             text = (text or "").strip()
             if not text:
@@ -208,8 +213,7 @@ def create_task(project: Project, *, by, title: str, description: str, assignees
 def update_task(task: Task, *, by, title: str, description: str, assignees, due_on: datetime.date) -> Task:
     task = Task.objects.select_for_update().select_related("project__branch").get(pk=task.pk)
     project = task.project
-    if not rules.is_branch_writer(by, project):
-        raise PermissionDenied("只有本支部书记或支委可以修改任务。")
+    EDIT_TASK.require(by, project)
     _require_not_frozen(project, "任务不能再修改")
     title, assignees = _clean_task_fields(project, title=title, assignees=assignees, due_on=due_on)
     before = set(task.assignees.values_list("pk", flat=True))
@@ -233,8 +237,7 @@ def update_task(task: Task, *, by, title: str, description: str, assignees, due_
 @transaction.atomic
 def delete_task(task: Task, *, by) -> None:
     task = Task.objects.select_for_update().select_related("project__branch").get(pk=task.pk)
-    if not rules.is_branch_writer(by, task.project):
-        raise PermissionDenied("只有本支部书记或支委可以删除任务。")
+    DELETE_TASK.require(by, task.project)
     _require_not_frozen(task.project, "任务不能再删除")
     task._history_user = by
     task._change_reason = "删除任务"
@@ -246,8 +249,7 @@ def update_task_progress(task: Task, *, by, status: str, note: str = "", today: 
     """An assignee (or the branch committee) marks how far a task has come."""
     task = Task.objects.select_for_update().select_related("project__branch").get(pk=task.pk)
     project = task.project
-    if not (is_assignee(by, task) or rules.is_branch_writer(by, project)):
-        raise PermissionDenied("只有任务责任人或本支部书记、支委可以更新任务进展。")
+    UPDATE_TASK_PROGRESS.require(by, task)
     _require_not_frozen(project, "任务进展不能再修改")
     if status not in TaskStatus.values:
         raise ProjectError("请选择任务状态。")
@@ -293,8 +295,7 @@ def add_supervision(
     """A supervision note, or a 督办 that the branch must answer by a date."""
     today = _today(today)
     project = Project.objects.select_for_update().select_related("branch").get(pk=project.pk)
-    if not rules.is_organ_reviewer(by, project):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以督查督办。")
+    SUPERVISE.require(by, project)
     _require_running(project, "督查督办")
     text = (text or "").strip()
     if not text:
@@ -336,8 +337,7 @@ def answer_duban(supervision: Supervision, *, by, answer: str) -> Supervision:
         Supervision.objects.select_for_update().select_related("project__branch", "author").get(pk=supervision.pk)
     )
     project = supervision.project
-    if not is_branch_committee(by, project):
-        raise PermissionDenied("只有本支部书记或支委可以答复督办。")
+    ANSWER_SUPERVISION.require(by, project)
     if supervision.kind != SupervisionKind.DUBAN:
         raise ProjectError("督查意见无需答复。")
     if supervision.answered_at is not None:

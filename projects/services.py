@@ -18,6 +18,7 @@ from core.workflow import locked, require_state
 from . import notices, rules
 from .choices import ProjectStatus
 from .models import Milestone, Project, ProjectEvent, ProjectYearConfig, RubricCriterion, TopicList
+from .permissions import FILE_PROJECT, RESCHEDULE_MILESTONES, RETURN_AT_FILING, REVIEW_PROJECT
 
 DEFAULT_RUBRIC = [
     ("实效性", 50, "解决业务难题的实际成效"),
@@ -155,8 +156,7 @@ def submit_project(project: Project, *, by, today: datetime.date | None = None) 
 @transaction.atomic
 def approve_project(project: Project, *, by, note: str = "") -> Project:
     project = locked(project, "branch__organ")
-    if not rules.is_organ_reviewer(by, project):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以审核项目。")
+    REVIEW_PROJECT.require(by, project)
     require_state(project, (ProjectStatus.SUBMITTED,), "只有待审核的项目可以审核通过")
     project = _move(
         project, to=ProjectStatus.APPROVED, action="审核通过", by=by, reason=note, approved_at=timezone.now()
@@ -175,8 +175,7 @@ def return_project(project: Project, *, by, reason: str) -> Project:
         if not rules.is_organ_reviewer(by, project):
             raise PermissionDenied("只有本机关党委或工委工作人员可以退回项目。")
     elif project.status == ProjectStatus.APPROVED:
-        if not rules.is_gongwei(by):
-            raise PermissionDenied("只有工委工作人员可以在备案时退回项目。")
+        RETURN_AT_FILING.require(by)
     else:
         raise IllegalTransition(f"只有待审核或待备案的项目可以退回（当前状态：{project.get_status_display()}）")
     project = _move(
@@ -194,8 +193,7 @@ def return_project(project: Project, *, by, reason: str) -> Project:
 @transaction.atomic
 def file_project(project: Project, *, by, note: str = "") -> Project:
     project = locked(project, "branch__organ")
-    if not rules.is_gongwei(by):
-        raise PermissionDenied("只有工委工作人员可以备案。")
+    FILE_PROJECT.require(by)
     require_state(project, (ProjectStatus.APPROVED,), "只有机关党委审核通过的项目可以备案")
     project = _move(project, to=ProjectStatus.FILED, action="工委备案", by=by, reason=note, filed_at=timezone.now())
     notices.filed(project, by)
@@ -207,8 +205,7 @@ def change_milestone_date(milestone: Milestone, *, planned_on: datetime.date, re
     """Planned dates are promises once a project is approved: moving one needs a reason on record."""
     milestone = Milestone.objects.select_for_update().select_related("project__branch").get(pk=milestone.pk)
     project = milestone.project
-    if not rules.is_branch_writer(by, project):
-        raise PermissionDenied("只有本支部书记或支委可以调整节点。")
+    RESCHEDULE_MILESTONES.require(by, project)
     if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.ACCEPTANCE_REQUESTED):
         raise IllegalTransition("项目已申请验收，节点不能再调整。")
     if milestone.completed_on is not None:

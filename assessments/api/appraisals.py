@@ -9,7 +9,6 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.scope import scope_of
 from branches.access import get_branch_for_user
 from core.api import ERRORS
 
@@ -19,7 +18,8 @@ from ..models import (
     Appraisal,
     AppraisalEntry,
 )
-from .base import Viewset, _label, _require, _state
+from ..permissions import RECORD_APPRAISAL, REOPEN_APPRAISAL, SEE_APPRAISALS
+from .base import Viewset, _label, _state
 
 
 class AppraisalEntrySerializer(serializers.ModelSerializer):
@@ -104,7 +104,7 @@ class AppraisalViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     def get_queryset(self):
         if self.action == "list":
-            _require(scope_of(self.request.user).is_staff_or_committee, "您的账号无权查看民主评议情况。")
+            SEE_APPRAISALS.require(self.request.user)
         return (
             Appraisal.objects.visible_to(self.request.user)
             .select_related("branch")
@@ -143,10 +143,7 @@ class AppraisalViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin
     @action(detail=True, methods=["post"])
     def entries(self, request, pk=None):
         appraisal = self.get_object()
-        _require(
-            appraisals.can_record(request.user, appraisal.branch),
-            "只有本支部书记、支委或上级党组织可以录入民主评议结果。",
-        )
+        RECORD_APPRAISAL.require(request.user, appraisal.branch)
         data = self.valid(AppraisalEntriesSerializer)
         current = {e.pk: e for e in appraisal.entries.all()}
         rows = {}
@@ -177,9 +174,7 @@ class AppraisalViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         appraisal = self.get_object()
-        _require(
-            appraisals.can_reopen(request.user, appraisal.branch), "只有本机关党委或工委工作人员可以退回民主评议结果。"
-        )
+        REOPEN_APPRAISAL.require(request.user, appraisal.branch)
         data = self.valid(ReasonSerializer)
         appraisals.reopen(appraisal, reason=data["reason"], by=request.user)
         return self._answer(appraisal)

@@ -11,7 +11,6 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.scope import scope_of
 from branches.access import get_branch_for_user
 from branches.models import Branch, Member
 from core.api import ERRORS, TRANSITION_ERRORS, wants_xlsx
@@ -26,7 +25,8 @@ from ..ledger import get_problem_for_user, get_problem_for_verifier, problems_fo
 from ..models import (
     Problem,
 )
-from .base import XLSX_RENDERERS, XLSX_RESPONSE, Viewset, _label, _require, _state
+from ..permissions import SEE_LEDGER
+from .base import XLSX_RENDERERS, XLSX_RESPONSE, Viewset, _label, _state
 
 
 class ApiProblemFilter(ProblemFilter):
@@ -129,7 +129,7 @@ class ProblemViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            _require(scope_of(user).is_staff_or_committee, "您的账号无权查看问题整改台账。")
+            SEE_LEDGER.require(user)
             base = Problem.objects.visible_to(user)
             return ledger.in_ledger_order(base.select_related("branch__organ", "responsible"), timezone.localdate())
         return problems_for(user).select_related("branch__organ", "responsible")

@@ -19,6 +19,7 @@ from ..models import (
     PointEntry,
     PointRule,
 )
+from ..permissions import SET_POINT_RULES
 from .appraisals import ReasonSerializer
 from .base import NO_BODY, Viewset, _label, _require, _state
 
@@ -73,11 +74,11 @@ class PointRuleViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin
     def get_object(self):
         rule = super().get_object()
         if self.action != "retrieve":
-            _require(scope_of(self.request.user).is_gongwei, "只有工委工作人员可以设置党员积分规则。")
+            SET_POINT_RULES.require(self.request.user)
         return rule
 
     def create(self, request):
-        _require(scope_of(request.user).is_gongwei, "只有工委工作人员可以设置党员积分规则。")
+        SET_POINT_RULES.require(request.user)
         data = self.valid(PointRuleSerializer)
         rule = points.save_rule(data["year"], _rule_data(data), by=request.user)
         return Response(PointRuleSerializer(rule).data, status=status.HTTP_201_CREATED)

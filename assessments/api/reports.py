@@ -11,7 +11,6 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.scope import scope_of
 from core.api import ERRORS, TRANSITION_ERRORS, wants_xlsx
 from core.excel import XLSX_CONTENT_TYPE
 
@@ -21,9 +20,10 @@ from ..models import (
     DutyReport,
     DutyReportPeriod,
 )
+from ..permissions import CHANGE_DUE_DATE, FILE_REPORT, SEE_REPORT_OVERVIEW, SEE_REPORT_PERIODS, SUBMIT_REPORT
 from ..reports import FILING_CHOICES, TEXT_FIELDS
 from ..selectors import overview_query
-from .base import XLSX_RENDERERS, XLSX_RESPONSE, Viewset, _label, _require, _state
+from .base import XLSX_RENDERERS, XLSX_RESPONSE, Viewset, _label, _state
 
 
 class DutyReportPeriodSerializer(serializers.ModelSerializer):
@@ -54,7 +54,7 @@ class DutyReportPeriodViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMod
     ordering = ["-year", "-half"]
 
     def get_queryset(self):
-        _require(scope_of(self.request.user).is_staff_or_committee, "您的账号无权查看报告期设置。")
+        SEE_REPORT_PERIODS.require(self.request.user)
         if self.action == "list":
             today = timezone.localdate()
             reports.ensure_periods([today.year, today.year + 1])
@@ -68,7 +68,7 @@ class DutyReportPeriodViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMod
     @action(detail=True, methods=["post"], url_path="due-date")
     def due_date(self, request, pk=None):
         period = self.get_object()
-        _require(scope_of(request.user).is_gongwei, "只有工委工作人员可以调整报告截止日期。")
+        CHANGE_DUE_DATE.require(request.user)
         data = self.valid(DutyReportPeriodDueDateSerializer)
         period = reports.change_due_date(period, due_on=data["due_on"], reason=data["reason"], by=request.user)
         return Response(DutyReportPeriodSerializer(period).data)
@@ -179,7 +179,7 @@ class DutyReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     def partial_update(self, request, pk=None):
         report = self.get_object()
-        _require(reports.can_file(request.user, report.member), "只有本人或本支部书记、支委可以填报该报告。")
+        FILE_REPORT.require(request.user, report.member)
         data = self.valid(DutyReportEditSerializer)
         merged = {name: data.get(name, getattr(report, name)) for name in TEXT_FIELDS}
         report = reports.save_draft(report.member, report.period, data=merged, by=request.user)
@@ -189,7 +189,7 @@ class DutyReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         report = self.get_object()
-        _require(reports.can_file(request.user, report.member), "只有本人或本支部书记、支委可以提交该报告。")
+        SUBMIT_REPORT.require(request.user, report.member)
         reports.submit_report(report, by=request.user)
         return Response(DutyReportSerializer(self.get_object()).data)
 
@@ -236,10 +236,7 @@ class DutyReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixi
         serializer_class=DutyReportFilingSerializer,
     )
     def overview(self, request):
-        _require(
-            scope_of(request.user).is_staff_or_committee,
-            "只有支部书记、支委和上级党组织工作人员可以查看报告情况。",
-        )
+        SEE_REPORT_OVERVIEW.require(request.user)
         if wants_xlsx(request):
             # The page's own export: the same query string gives the same rows.
             return overview_export(request._request)

@@ -19,7 +19,8 @@ from ..models import (
     Dimension,
     Indicator,
 )
-from .base import NO_BODY, Viewset, _label, _require, _state
+from ..permissions import EDIT_SCHEMES, SEE_SCHEMES
+from .base import NO_BODY, Viewset, _label, _state
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -95,11 +96,11 @@ class SchemeYearSerializer(serializers.Serializer):
 
 
 def _require_scheme_viewer(user) -> None:
-    _require(schemes.can_view_schemes(user), "只有工委和机关党委工作人员可以查看考核方案。")
+    SEE_SCHEMES.require(user)
 
 
 def _require_scheme_editor(user) -> None:
-    _require(schemes.can_edit_schemes(user), "只有工委工作人员可以修改考核方案。")
+    EDIT_SCHEMES.require(user)
 
 
 @extend_schema_view(

@@ -16,7 +16,8 @@ from .. import scorecards
 from ..models import (
     ScorecardExport,
 )
-from .base import FILE_RESPONSE, Viewset, _label, _require, _state
+from ..permissions import EXPORT_SCORECARDS
+from .base import FILE_RESPONSE, Viewset, _label, _state
 
 
 class ScorecardExportSerializer(serializers.ModelSerializer):
@@ -66,7 +67,7 @@ class ScorecardExportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMode
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        _require(scorecards.can_export(self.request.user), "只有工委和机关党委工作人员可以导出考核结果。")
+        EXPORT_SCORECARDS.require(self.request.user)
         return scorecards.exports_for(self.request.user).select_related("run", "organ")
 
     def get_object(self):
@@ -76,7 +77,7 @@ class ScorecardExportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMode
         return export
 
     def create(self, request):
-        _require(scorecards.can_export(request.user), "只有工委和机关党委工作人员可以导出考核结果。")
+        EXPORT_SCORECARDS.require(request.user)
         data = self.valid(ScorecardRequestSerializer)
         run = get_object_or_404(scorecards.runs_for_export(request.user), pk=data["run"])
         organ = None

@@ -25,6 +25,7 @@ from ..models import (
     Indicator,
     IndicatorScore,
 )
+from ..permissions import SCORE_BRANCH, SEE_ADJUSTMENTS, SELF_SCORE
 from .base import NO_BODY, YEAR_PARAM, Viewset, _label, _require, _state
 
 
@@ -106,7 +107,7 @@ class IndicatorScoreViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModel
     def cell(self, request):
         data = self.valid(ScoreCellSerializer)
         branch = get_branch_for_user(request.user, data["branch"])
-        _require(scores.can_score(request.user, branch), "只有工委或本机关党委工作人员可以为该支部评分。")
+        SCORE_BRANCH.require(request.user, branch)
         indicator = get_object_or_404(Indicator.objects.select_related("scheme", "dimension"), pk=data["indicator"])
         not_applicable = data["not_applicable"]
         record = scores.save_score(
@@ -163,7 +164,7 @@ class IndicatorScoreViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModel
             return Response(SelfScoreLineSerializer(lines, many=True).data)
         data = self.valid(SelfScoresSerializer)
         branch = get_branch_for_user(request.user, data["branch"])
-        _require(scores.can_self_score(request.user, branch), "只有本支部的支部委员可以填写支部自评。")
+        SELF_SCORE.require(request.user, branch)
         wanted = {entry["indicator"] for entry in data["entries"]}
         indicators = Indicator.objects.select_related("scheme").in_bulk(wanted)
         missing = wanted - set(indicators)
@@ -234,7 +235,7 @@ class AdjustmentViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     def get_queryset(self):
         organs = scores.scoring_organs(self.request.user)
-        _require(organs.exists(), "只有工委和机关党委工作人员可以查看加减分。")
+        SEE_ADJUSTMENTS.require(self.request.user)
         return Adjustment.objects.filter(branch__organ__in=organs).select_related("branch")
 
     def create(self, request):

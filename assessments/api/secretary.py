@@ -20,8 +20,14 @@ from ..models import (
     SecretaryReport,
     SecretaryReportAttachment,
 )
+from ..permissions import (
+    EVALUATE_SECRETARY_REPORT,
+    RETURN_SECRETARY_REPORT,
+    SUBMIT_SECRETARY_REPORT,
+    WRITE_SECRETARY_REPORT,
+)
 from .appraisals import ReasonSerializer
-from .base import FILE_RESPONSE, Viewset, _label, _require, _state
+from .base import FILE_RESPONSE, Viewset, _label, _state
 
 
 class SecretaryAttachmentSerializer(serializers.ModelSerializer):
@@ -94,7 +100,7 @@ class SecretaryReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMode
     def draft(self, request):
         data = self.valid(SecretaryDraftSerializer)
         branch = get_branch_for_user(request.user, data["branch"])
-        _require(secretary.can_write(request.user, branch), "只有本支部书记、支委可以填写书记述职。")
+        WRITE_SECRETARY_REPORT.require(request.user, branch)
         report = SecretaryReport.objects.filter(branch=branch, year=data["year"]).first()
         remove = []
         if data["remove"]:
@@ -110,7 +116,7 @@ class SecretaryReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         report = self.get_object()
-        _require(secretary.can_write(request.user, report.branch), "只有本支部书记、支委可以提交书记述职。")
+        SUBMIT_SECRETARY_REPORT.require(request.user, report.branch)
         secretary.submit(report, by=request.user)
         return self._answer(report)
 
@@ -122,7 +128,7 @@ class SecretaryReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"])
     def evaluate(self, request, pk=None):
         report = self.get_object()
-        _require(secretary.can_evaluate(request.user, report.branch), "只有本机关党委或工委工作人员可以评议书记述职。")
+        EVALUATE_SECRETARY_REPORT.require(request.user, report.branch)
         data = self.valid(SecretaryEvaluateSerializer)
         secretary.evaluate(report, grade=data["grade"], evaluation=data["evaluation"], by=request.user)
         return self._answer(report)
@@ -135,7 +141,7 @@ class SecretaryReportViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
         report = self.get_object()
-        _require(secretary.can_evaluate(request.user, report.branch), "只有本机关党委或工委工作人员可以退回书记述职。")
+        RETURN_SECRETARY_REPORT.require(request.user, report.branch)
         data = self.valid(ReasonSerializer)
         secretary.return_report(report, reason=data["reason"], by=request.user)
         return self._answer(report)

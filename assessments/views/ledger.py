@@ -25,6 +25,7 @@ from ..exports import export_problems
 from ..forms.ledger import BranchChoiceForm, CloseForm, ProblemFilter, ProblemForm, ReopenForm
 from ..ledger import WORKING, get_problem_for_user, get_problem_for_verifier
 from ..models import Problem
+from ..permissions import SEE_LEDGER
 
 PAGE_SIZE = 30
 NAV = "ledger"
@@ -55,7 +56,7 @@ def _filtered(request: HttpRequest, today: datetime.date) -> ProblemFilter:
 @login_required
 @require_GET
 def problem_list(request: HttpRequest) -> HttpResponse:
-    _require(scope_of(request.user).is_staff_or_committee, "您的账号无权查看问题整改台账。")
+    SEE_LEDGER.require(request.user)
     today = timezone.localdate()
     filterset = _filtered(request, today)
     rows = filterset.qs

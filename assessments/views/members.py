@@ -37,6 +37,15 @@ from ..forms.members import (
     SecretaryReportForm,
 )
 from ..models import Appraisal, AppraisalEntry, PointEntry, PointRule, SecretaryReport, SecretaryReportAttachment
+from ..permissions import (
+    EVALUATE_SECRETARY_REPORT,
+    RECORD_APPRAISAL,
+    REOPEN_APPRAISAL,
+    RETURN_SECRETARY_REPORT,
+    SEE_APPRAISALS,
+    SET_POINT_RULES,
+    WRITE_SECRETARY_REPORT,
+)
 
 NAV = "member_assessments"
 PAGE_SIZE = 30
@@ -119,7 +128,7 @@ def appraisal_detail(request: HttpRequest, branch_pk: int, year: int) -> HttpRes
     if request.method == "GET":
         return _appraisal_page(request, branch, year)
     appraisal = get_object_or_404(Appraisal, branch=branch, year=year)
-    _require(appraisals.can_record(request.user, branch), "只有本支部书记、支委或上级党组织可以录入民主评议结果。")
+    RECORD_APPRAISAL.require(request.user, branch)
     form = AppraisalGridForm(request.POST, entries=list(appraisals.entries_of(appraisal)))
     if form.is_valid():
         try:
@@ -171,7 +180,7 @@ def appraisal_finalize(request: HttpRequest, branch_pk: int, year: int) -> HttpR
 def appraisal_reopen(request: HttpRequest, branch_pk: int, year: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, branch_pk)
     appraisal = get_object_or_404(Appraisal, branch=branch, year=_check_year(year))
-    _require(appraisals.can_reopen(request.user, branch), "只有本机关党委或工委工作人员可以退回民主评议结果。")
+    REOPEN_APPRAISAL.require(request.user, branch)
     url = _appraisal_url(branch, year)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -200,7 +209,7 @@ def appraisal_reopen(request: HttpRequest, branch_pk: int, year: int) -> HttpRes
 @require_GET
 def appraisal_list(request: HttpRequest) -> HttpResponse:
     """Staff overview of a year: each branch's appraisal status and grade counts."""
-    _require(scope_of(request.user).is_staff_or_committee, "您的账号无权查看民主评议情况。")
+    SEE_APPRAISALS.require(request.user)
     year = _year_param(request)
     branches = (
         Branch.objects.visible_to(request.user)
@@ -270,7 +279,7 @@ def point_rules(request: HttpRequest, year: int) -> HttpResponse:
 
 
 def _rule_form_page(request: HttpRequest, year: int, rule: PointRule | None) -> HttpResponse:
-    _require(scope_of(request.user).is_gongwei, "只有工委工作人员可以设置党员积分规则。")
+    SET_POINT_RULES.require(request.user)
     rules_url = reverse("assessments:point_rules", args=[year])
     form = PointRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
@@ -311,7 +320,7 @@ def point_rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def point_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(scope_of(request.user).is_gongwei, "只有工委工作人员可以设置党员积分规则。")
+    SET_POINT_RULES.require(request.user)
     rule = get_object_or_404(PointRule, pk=pk)
     rules_url = reverse("assessments:point_rules", args=[rule.year])
     if request.method == "POST":
@@ -542,7 +551,7 @@ def secretary_report(request: HttpRequest, branch_pk: int, year: int) -> HttpRes
     _check_year(year)
     if request.method == "GET":
         return _report_page(request, branch, year)
-    _require(secretary.can_write(request.user, branch), "只有本支部书记、支委可以填写书记述职。")
+    WRITE_SECRETARY_REPORT.require(request.user, branch)
     report = SecretaryReport.objects.filter(branch=branch, year=year).first()
     form = SecretaryReportForm(request.POST, request.FILES, report=report, max_mb=config_for_year(year).max_evidence_mb)
     if not form.is_valid():
@@ -575,7 +584,7 @@ def _get_report_for_user(user, pk: int) -> SecretaryReport:
 @require_POST
 def secretary_report_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
     report = _get_report_for_user(request.user, pk)
-    _require(secretary.can_evaluate(request.user, report.branch), "只有本机关党委或工委工作人员可以评议书记述职。")
+    EVALUATE_SECRETARY_REPORT.require(request.user, report.branch)
     form = EvaluateForm(request.POST)
     if form.is_valid():
         try:
@@ -594,7 +603,7 @@ def secretary_report_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def secretary_report_return(request: HttpRequest, pk: int) -> HttpResponse:
     report = _get_report_for_user(request.user, pk)
-    _require(secretary.can_evaluate(request.user, report.branch), "只有本机关党委或工委工作人员可以退回书记述职。")
+    RETURN_SECRETARY_REPORT.require(request.user, report.branch)
     url = _report_url(report.branch, report.year)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -24,6 +24,7 @@ from .. import ratings
 from ..choices import RunStatus
 from ..filters import ResultFilter
 from ..models import RatingResult, RatingRun
+from ..permissions import RUN_RATINGS
 from ..results import adjustment_notes, breakdown_blocks, distributions, largest_losses
 from ..schemes import scheme_for_year
 
@@ -113,9 +114,8 @@ def _compute_confirm(open_run: RatingRun | None, published: RatingRun | None) ->
 @require_POST
 def run_compute(request: HttpRequest) -> HttpResponse:
     """工委 only; the Celery task computes, the run page shows progress."""
-    if not ratings.can_run(request.user):
-        # Before looking at the input: whoever may not rate learns nothing from the answer.
-        raise PermissionDenied("只有机关工委可以开展星级评定。")
+    # Before looking at the input: whoever may not rate learns nothing from the answer.
+    RUN_RATINGS.require(request.user)
     raw = request.POST.get("year", "")
     if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
         messages.error(request, "请选择有效的考核年度。")

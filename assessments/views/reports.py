@@ -5,7 +5,6 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, F, FilteredRelation, Q
@@ -24,17 +23,13 @@ from .. import exports, reports
 from ..choices import ReportStatus
 from ..forms.reports import DutyReportForm, PeriodForm, ReviewForm
 from ..models import DutyReport, DutyReportPeriod
+from ..permissions import CHANGE_DUE_DATE, SEE_REPORT_OVERVIEW, SEE_REPORT_PERIODS, SUBMIT_REPORT
 from ..reports import FILING_CHOICES, TEXT_FIELDS, ReportError
 from ..selectors import overview_query
 
 PAGE_SIZE = 30
 SUMMARY_PAGE_SIZE = 30
 EDITABLE = (ReportStatus.DRAFT, ReportStatus.RETURNED)
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise PermissionDenied(message)
 
 
 def _is_staff(user) -> bool:
@@ -173,7 +168,7 @@ def report_edit(request: HttpRequest, period_pk: int, member_pk: int) -> HttpRes
 @require_POST
 def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
     report = reports.get_report_for_user(request.user, pk)
-    _require(reports.can_file(request.user, report.member), "只有本人或本支部书记、支委可以提交该报告。")
+    SUBMIT_REPORT.require(request.user, report.member)
     try:
         report = reports.submit_report(report, by=request.user)
     except DomainError as exc:
@@ -277,7 +272,7 @@ def _totals(rows: list[dict]) -> dict:
 @login_required
 @require_GET
 def report_overview(request: HttpRequest) -> HttpResponse:
-    _require(_is_staff(request.user), "只有支部书记、支委和上级党组织工作人员可以查看报告情况。")
+    SEE_REPORT_OVERVIEW.require(request.user)
     today = timezone.localdate()
     form, period, base, rows = overview_query(request, today)
     rows = rows.select_related("branch__organ").order_by(
@@ -319,7 +314,7 @@ def report_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def period_list(request: HttpRequest) -> HttpResponse:
-    _require(_is_staff(request.user), "您的账号无权查看报告期设置。")
+    SEE_REPORT_PERIODS.require(request.user)
     today = timezone.localdate()
     # This year and the next exist, so that staff can set next year's due dates in advance.
     reports.ensure_periods([today.year, today.year + 1])
@@ -342,9 +337,9 @@ def period_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def period_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(_is_staff(request.user), "您的账号无权查看报告期设置。")
+    SEE_REPORT_PERIODS.require(request.user)
     period = get_object_or_404(DutyReportPeriod, pk=pk)
-    _require(scope_of(request.user).is_gongwei, "只有工委工作人员可以调整报告截止日期。")
+    CHANGE_DUE_DATE.require(request.user)
     form = PeriodForm(request.POST or None, instance=period)
     if request.method == "POST" and form.is_valid():
         try:

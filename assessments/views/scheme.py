@@ -33,6 +33,7 @@ from ..forms.scheme import (
     YearForm,
 )
 from ..models import Adjustment, AdjustmentItem, AssessmentScheme, Dimension, Indicator, IndicatorScore
+from ..permissions import EDIT_SCHEMES, SCORE_BRANCH, SEE_ADJUSTMENTS, SEE_SCHEMES, SELF_SCORE
 from ..schemes import SETTING_FIELDS, SchemeError
 from ..scores import ScoreError, SelfScore
 
@@ -74,11 +75,11 @@ def _crumbs(scheme: AssessmentScheme | None = None, *extra) -> list[tuple]:
 
 
 def _require_viewer(user) -> None:
-    _require(schemes.can_view_schemes(user), "只有工委和机关党委工作人员可以查看考核方案。")
+    SEE_SCHEMES.require(user)
 
 
 def _require_editor(user) -> None:
-    _require(schemes.can_edit_schemes(user), "只有工委工作人员可以修改考核方案。")
+    EDIT_SCHEMES.require(user)
 
 
 def get_scheme_for_user(user, pk: int, *, write: bool = False) -> AssessmentScheme:
@@ -523,7 +524,7 @@ def scoring_grid(request: HttpRequest) -> HttpResponse:
 def score_cell(request: HttpRequest, branch_pk: int, indicator_pk: int) -> HttpResponse:
     """Save one cell; htmx swaps the returned cell in place, with the rules' complaint if refused."""
     branch = get_branch_for_user(request.user, branch_pk)
-    _require(scores.can_score(request.user, branch), "只有工委或本机关党委工作人员可以为该支部评分。")
+    SCORE_BRANCH.require(request.user, branch)
     indicator = get_object_or_404(Indicator.objects.select_related("scheme", "dimension"), pk=indicator_pk)
     year = indicator.scheme.year
     form = ScoreCellForm(request.POST, branch=branch, indicator=indicator)
@@ -603,7 +604,7 @@ def self_score(request: HttpRequest, branch_pk: int) -> HttpResponse:
         forms.append(SelfScoreForm(data, indicator=indicator, initial=initial))
     error = ""
     if request.method == "POST":
-        _require(can_edit, "只有本支部的支部委员可以填写支部自评。")
+        SELF_SCORE.require(request.user, branch)
         if all(form.is_valid() for form in forms):
             entries = [
                 SelfScore(form.indicator, form.cleaned_data["self_score"], form.cleaned_data["self_note"])
@@ -644,7 +645,8 @@ def self_score(request: HttpRequest, branch_pk: int) -> HttpResponse:
 @require_GET
 def adjustment_list(request: HttpRequest) -> HttpResponse:
     organs = list(scores.scoring_organs(request.user))
-    _require(bool(organs), "只有工委和机关党委工作人员可以查看加减分。")
+    if not organs:
+        raise SEE_ADJUSTMENTS.refusal()
     year = _year(request)
     raw_organ = request.GET.get("organ", "")
     organ = _pick_organ(request, organs) if raw_organ else None

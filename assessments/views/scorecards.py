@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from accounts.scope import scope_of
 from .. import scorecards
 from ..choices import JobStatus
 from ..models import RatingRun, ScorecardExport
+from ..permissions import EXPORT_SCORECARDS
 from ..scorecards import ScorecardError
 
 NAV = "ratings"
@@ -22,8 +22,7 @@ POLL_SECONDS = 2
 
 
 def _require_staff(user) -> None:
-    if not scorecards.can_export(user):
-        raise PermissionDenied("只有工委和机关党委工作人员可以导出考核结果。")
+    EXPORT_SCORECARDS.require(user)
 
 
 def _get_run(user, pk: int) -> RatingRun:

@@ -8,7 +8,6 @@ user's scope, 403 for a role that may see but not act); writes go through the pa
 
 import django_filters
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -17,10 +16,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions
 
-from accounts.scope import scope_of
 from core.api import ERRORS
 
 from .. import orglife
+from ..permissions import SEE_STAFF_PAGES
 
 LIST_ERRORS = {k: v for k, v in ERRORS.items() if k != 404}
 BINARY = OpenApiTypes.BINARY
@@ -31,8 +30,7 @@ BINARY = OpenApiTypes.BINARY
 
 def _require_staff_or_committee(user) -> None:
     """The lists the pages show to staff and branch committees only; a plain member gets 403."""
-    if not scope_of(user).is_staff_or_committee:
-        raise PermissionDenied("您的账号无权访问此页面。")
+    SEE_STAFF_PAGES.require(user)
 
 
 def _form_errors(form) -> dict:

@@ -1,6 +1,5 @@
 """JSON API of branches: branches."""
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from drf_spectacular.utils import (
     extend_schema,
@@ -11,7 +10,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.scope import scope_of
 from core.api import ERRORS, TRANSITION_ERRORS, Conflict
 
 from .. import services
@@ -25,6 +23,7 @@ from ..models import (
     Branch,
     OrganisationRules,
 )
+from ..permissions import CREATE_BRANCH, DELETE_BRANCH, DISSOLVE_BRANCH
 from ..rules import WARNING_KINDS, describe_warnings
 from .base import LIST_ERRORS, _form_data, _require_staff_or_committee, _valid
 
@@ -135,9 +134,7 @@ class BranchViewSet(
         return self._detail(get_branch_for_user(request.user, pk).pk)
 
     def create(self, request):
-        scope = scope_of(request.user)
-        if not (scope.is_gongwei or scope.is_organ_staff):
-            raise PermissionDenied("只有机关党委和工委工作人员可以成立支部。")
+        CREATE_BRANCH.require(request.user)
         serializer = BranchWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = _valid(BranchForm(serializer.validated_data, user=request.user))
@@ -155,8 +152,7 @@ class BranchViewSet(
 
     def destroy(self, request, pk=None):
         branch = get_branch_for_user(request.user, pk)
-        if not scope_of(request.user).can_manage_organ(branch.organ_id):
-            raise PermissionDenied("只有机关党委和工委工作人员可以删除支部。")
+        DELETE_BRANCH.require(request.user, branch)
         try:
             services.delete_empty_branch(branch, by=request.user)
         except services.OrganisationError as exc:
@@ -172,8 +168,7 @@ class BranchViewSet(
     @action(detail=True, methods=["post"])
     def dissolve(self, request, pk=None):
         branch = get_branch_for_user(request.user, pk)
-        if not scope_of(request.user).can_manage_organ(branch.organ_id):
-            raise PermissionDenied("只有机关党委和工委工作人员可以撤销支部。")
+        DISSOLVE_BRANCH.require(request.user, branch)
         serializer = DissolveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = _valid(DissolveForm({**serializer.validated_data, "confirm": True}))

@@ -1,7 +1,6 @@
 """JSON API of branches: exemptions (机关党委 of the branch's organ, 工委)."""
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     extend_schema,
@@ -24,6 +23,7 @@ from ..models import (
     Organ,
     RequirementExemption,
 )
+from ..permissions import GRANT_EXEMPTION, REVOKE_EXEMPTION
 from .base import LIST_ERRORS, _valid
 
 
@@ -94,15 +94,13 @@ class ExemptionViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         branch = get_branch_for_user(request.user, data.pop("branch"))
-        if not orglife.can_grant_exemption(request.user, branch):
-            raise PermissionDenied("只有本机关党委或工委工作人员可以批准豁免。")
+        GRANT_EXEMPTION.require(request.user, branch)
         form = _valid(ExemptionForm(data))
         exemption = orglife.grant_exemption(branch, by=request.user, **form.cleaned_data)
         return Response(ExemptionSerializer(exemption).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, pk=None):
         exemption = self.get_object()
-        if not orglife.can_grant_exemption(request.user, exemption.branch):
-            raise PermissionDenied("只有本机关党委或工委工作人员可以撤销豁免。")
+        REVOKE_EXEMPTION.require(request.user, exemption.branch)
         orglife.revoke_exemption(exemption, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

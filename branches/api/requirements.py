@@ -1,7 +1,6 @@
 """JSON API of branches: meeting requirements (工委)."""
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -11,7 +10,6 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from accounts.scope import scope_of
 from core.api import ERRORS
 
 from .. import orglife
@@ -24,6 +22,7 @@ from ..forms.orglife import RequirementForm
 from ..models import (
     MeetingRequirement,
 )
+from ..permissions import SET_REQUIREMENTS
 from .base import LIST_ERRORS, YearFilter, _form_data, _valid, _year
 
 
@@ -53,8 +52,7 @@ class RequirementFilter(django_filters.FilterSet):
 
 
 def _require_gongwei(user) -> None:
-    if not scope_of(user).is_gongwei:
-        raise PermissionDenied("只有工委工作人员可以设置组织生活要求。")
+    SET_REQUIREMENTS.require(user)
 
 
 @extend_schema_view(

@@ -1,7 +1,6 @@
 """JSON API of branches: training records (学时)."""
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -22,6 +21,7 @@ from ..models import (
     Member,
     TrainingRecord,
 )
+from ..permissions import DELETE_TRAINING
 from .base import LIST_ERRORS, YearFilter, _valid
 from .members import TrainingRecordSerializer
 
@@ -103,7 +103,6 @@ class TrainingViewSet(
 
     def destroy(self, request, pk=None):
         record = self.get_object()
-        if not orglife.can_record_training(request.user, record.member):
-            raise PermissionDenied("您无权删除该学时记录。")
+        DELETE_TRAINING.require(request.user, record.member)
         orglife.delete_training(record, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

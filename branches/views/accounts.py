@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
-from accounts.access import can_manage_account, can_manage_accounts, get_account_for_manager
+from accounts.access import can_manage_account, get_account_for_manager
 from accounts.models import RoleAssignment, User
+from accounts.permissions import MANAGE_ACCOUNTS
 from accounts.scope import scope_of
 
 from ..forms.accounts import AccountForm, GrantRoleForm
@@ -22,8 +23,7 @@ PAGE_SIZE = 30
 
 
 def _require_manager(user) -> None:
-    if not can_manage_accounts(user):
-        raise PermissionDenied("只有机关党委和工委工作人员可以管理账号。")
+    MANAGE_ACCOUNTS.require(user)
 
 
 def _crumbs(*tail):

@@ -32,6 +32,7 @@ from ..forms.organisation import (
 )
 from ..models import Branch, CommitteeMember, CommitteeTerm, Meeting, Member, Organ, OrganisationRules, PartyGroup
 from ..panels import branch_panels
+from ..permissions import CREATE_BRANCH, DELETE_BRANCH, DISSOLVE_BRANCH, SEE_STAFF_PAGES
 from ..rules import WARNING_KINDS, describe_warnings, warning_counts, warning_filter
 from ..selectors import POST_ORDER, member_queryset
 from ..tables import BranchTable, MemberTable
@@ -41,8 +42,7 @@ SEAT_ROWS = 7
 
 
 def _require_staff_or_committee(user) -> None:
-    if not scope_of(user).is_staff_or_committee:
-        raise PermissionDenied("您的账号无权访问此页面。")
+    SEE_STAFF_PAGES.require(user)
 
 
 def _rules():
@@ -176,9 +176,7 @@ def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def branch_create(request: HttpRequest) -> HttpResponse:
-    scope = scope_of(request.user)
-    if not (scope.is_gongwei or scope.is_organ_staff):
-        raise PermissionDenied("只有机关党委和工委工作人员可以成立支部。")
+    CREATE_BRANCH.require(request.user)
     initial = {"founded_on": timezone.localdate()}
     if request.GET.get("organ"):
         initial["organ"] = get_organ_for_manager(request.user, int(request.GET["organ"]))
@@ -224,8 +222,7 @@ def branch_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def branch_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, pk)
-    if not scope_of(request.user).can_manage_organ(branch.organ_id):
-        raise PermissionDenied("只有机关党委和工委工作人员可以撤销支部。")
+    DISSOLVE_BRANCH.require(request.user, branch)
     form = DissolveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -260,8 +257,7 @@ def branch_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def branch_delete(request: HttpRequest, pk: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, pk)
-    if not scope_of(request.user).can_manage_organ(branch.organ_id):
-        raise PermissionDenied("只有机关党委和工委工作人员可以删除支部。")
+    DELETE_BRANCH.require(request.user, branch)
     if request.method == "POST":
         try:
             services.delete_empty_branch(branch, by=request.user)

@@ -5,7 +5,6 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,19 +26,18 @@ from ..forms.orglife import (
     year_choices,
 )
 from ..models import Branch, MeetingRequirement, Member, OrganisationRules, RequirementExemption, TrainingRecord
+from ..permissions import DELETE_TRAINING, GRANT_EXEMPTION, REVOKE_EXEMPTION, SEE_STAFF_PAGES, SET_REQUIREMENTS
 
 SUMMARY_PAGE_SIZE = 30
 PAGE_SIZE = 30
 
 
 def _require_staff_or_committee(user) -> None:
-    if not scope_of(user).is_staff_or_committee:
-        raise PermissionDenied("您的账号无权访问此页面。")
+    SEE_STAFF_PAGES.require(user)
 
 
 def _require_gongwei(user) -> None:
-    if not scope_of(user).is_gongwei:
-        raise PermissionDenied("只有工委工作人员可以设置组织生活要求。")
+    SET_REQUIREMENTS.require(user)
 
 
 def _year_param(request: HttpRequest, today: datetime.date) -> int:
@@ -253,8 +251,7 @@ def _calendar_url(branch: Branch, year: int | None = None) -> str:
 @require_http_methods(["GET", "POST"])
 def exemption_create(request: HttpRequest, branch_pk: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, branch_pk)
-    if not orglife.can_grant_exemption(request.user, branch):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以批准豁免。")
+    GRANT_EXEMPTION.require(request.user, branch)
     today = timezone.localdate()
     form = ExemptionForm(request.POST or None, initial={"starts_on": max(branch.founded_on, today.replace(day=1))})
     if request.method == "POST" and form.is_valid():
@@ -292,8 +289,7 @@ def exemption_delete(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if not orglife.can_grant_exemption(request.user, exemption.branch):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以撤销豁免。")
+    REVOKE_EXEMPTION.require(request.user, exemption.branch)
     orglife.revoke_exemption(exemption, by=request.user)
     messages.success(request, "豁免已撤销。")
     return redirect(_calendar_url(exemption.branch, exemption.starts_on.year))
@@ -401,8 +397,7 @@ def training_delete(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if not orglife.can_record_training(request.user, record.member):
-        raise PermissionDenied("您无权删除该学时记录。")
+    DELETE_TRAINING.require(request.user, record.member)
     orglife.delete_training(record, by=request.user)
     messages.success(request, f"已删除 {record.member.name} 的学时记录“{record.title}”。")
     return redirect(record.member)

@@ -8,7 +8,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,11 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.scope import scope_of
 from core.excel import XLSX_CONTENT_TYPE, xlsx_attachment
 
 from .. import roster
 from ..access import writable_branches
+from ..permissions import ROSTER_FILES
 
 UPLOAD_DIR = "roster-imports"
 SESSION_KEY = "roster_import"
@@ -38,8 +37,7 @@ class RosterUploadForm(forms.Form):
 
 
 def _require_roster_access(user) -> None:
-    if not scope_of(user).is_staff_or_committee:
-        raise PermissionDenied("您的账号无权导入或导出党员名册。")
+    ROSTER_FILES.require(user)
 
 
 def _crumbs(*extra) -> list[tuple]:

@@ -7,18 +7,17 @@ the user who asks (see branches.search), so nobody finds what their form would r
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html_join
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.scope import scope_of
 from core.search import RESULT_LIMIT, search_results
 
 from ..access import writable_branches
 from ..forms.organisation import group_options as group_options_for
 from ..models import PartyGroup
+from ..permissions import SEARCH
 from ..search import BRANCH_PURPOSES, MEMBER_PURPOSES, Purpose, match_branches, match_member_rows
 
 # Longer text matches nothing anyway; it is cut so that a pasted page does not reach the database.
@@ -27,8 +26,7 @@ PK = re.compile(r"[0-9]{1,9}")
 
 
 def _purpose(request: HttpRequest, purposes: dict[str, Purpose]) -> Purpose:
-    if not scope_of(request.user).is_staff_or_committee:
-        raise PermissionDenied("您的账号无权查找支部和党员。")
+    SEARCH.require(request.user)
     purpose = purposes.get(request.GET.get("purpose", ""))
     if purpose is None:
         raise Http404("没有这种查找。")
@@ -72,8 +70,7 @@ def member_search(request: HttpRequest) -> HttpResponse:
 @never_cache
 def group_options(request: HttpRequest) -> HttpResponse:
     """The 党小组 <option>s of the branch chosen in a member form (`branch`), among the branches the user may write."""
-    if not scope_of(request.user).is_staff_or_committee:
-        raise PermissionDenied("您的账号无权查找支部和党员。")
+    SEARCH.require(request.user)
     raw = request.GET.get("branch", "")
     branch = int(raw) if PK.fullmatch(raw) else None
     groups = PartyGroup.objects.filter(branch__in=writable_branches(request.user))

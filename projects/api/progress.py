@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from core.api import ERRORS, TRANSITION_ERRORS, Conflict
 
-from .. import progress, rules, services
+from .. import progress, services
 from ..access import (
     get_evidence_for_user,
     get_milestone_for_user,
@@ -28,7 +28,8 @@ from ..models import (
     MilestoneProgress,
     Project,
 )
-from .base import ScopedViewSet, _check, _form_data, _require
+from ..permissions import REPORT_PROGRESS
+from .base import ScopedViewSet, _check, _form_data
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -154,7 +155,7 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     def progress(self, request, pk=None):
         milestone = get_milestone_for_user(request.user, pk)
         project = milestone.project
-        _require(rules.is_branch_writer(request.user, project), "只有本支部书记或支委可以填报节点进展。")
+        REPORT_PROGRESS.require(request.user, project)
         if blocked := progress.not_running_reason(project, "填报节点进展"):
             raise Conflict(blocked)
         max_mb = services.config_for_year(project.year).max_evidence_mb

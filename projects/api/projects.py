@@ -15,10 +15,8 @@ from rest_framework.response import Response
 
 from core.api import ERRORS, TRANSITION_ERRORS, Conflict, XlsxFallbackMixin, XlsxRenderer, wants_xlsx
 
-from .. import acceptance, rules, services
+from .. import acceptance, services
 from ..access import (
-    can_see_projects,
-    filing_branches,
     get_project_for_reviewer,
     get_project_for_user,
 )
@@ -36,8 +34,9 @@ from ..models import (
     Project,
     Target,
 )
+from ..permissions import FILE_PROJECT, FILE_PROJECTS, SEE_PROJECTS
 from ..selectors import project_queryset
-from .base import ScopedViewSet, _form_data, _form_errors, _form_value, _require
+from .base import ScopedViewSet, _form_data, _form_errors, _form_value
 from .topics import AcceptanceReviewSerializer, _reviews_queryset
 
 
@@ -326,7 +325,7 @@ class ProjectViewSet(XlsxFallbackMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return project_queryset(user, timezone.localdate()).select_related("topic", "responsible")
 
     def list(self, request, *args, **kwargs):
-        _require(can_see_projects(request.user), "您的账号无权查看支部项目。")
+        SEE_PROJECTS.require(request.user)
         if wants_xlsx(request):
             # Bad filters answer 400 here as on the JSON list; the rows are the page's own export.
             self.filter_queryset(self.get_queryset())
@@ -352,7 +351,7 @@ class ProjectViewSet(XlsxFallbackMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return self._detail(kwargs["pk"])
 
     def create(self, request, *args, **kwargs):
-        _require(filing_branches(request.user).exists(), "只有支部书记、支委或上级党组织工作人员可以填报项目。")
+        FILE_PROJECTS.require(request.user)
         project = save_project_from_api(request, None)
         return self._detail(project.pk, status.HTTP_201_CREATED)
 
@@ -406,7 +405,7 @@ class ProjectViewSet(XlsxFallbackMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @action(detail=True, methods=["post"], url_path="file")
     def file_(self, request, pk=None):
         project = get_project_for_user(request.user, pk)
-        _require(rules.is_gongwei(request.user), "只有工委工作人员可以备案。")
+        FILE_PROJECT.require(request.user)
         shape = NoteSerializer(data=request.data)
         shape.is_valid(raise_exception=True)
         services.file_project(project, by=request.user, note=shape.validated_data["note"])

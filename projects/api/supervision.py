@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from core.api import ERRORS, TRANSITION_ERRORS, Conflict
 
-from .. import progress, rules, services
+from .. import progress, services
 from ..access import (
     get_project_for_user,
     get_supervision_for_user,
@@ -21,7 +21,8 @@ from ..models import (
     Project,
     Supervision,
 )
-from .base import ScopedViewSet, _check, _form_data, _require, _user_name
+from ..permissions import ANSWER_SUPERVISION, SUPERVISE
+from .base import ScopedViewSet, _check, _form_data, _user_name
 
 
 class SupervisionSerializer(serializers.ModelSerializer):
@@ -100,7 +101,7 @@ class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         shape = SupervisionWriteSerializer(data=request.data)
         shape.is_valid(raise_exception=True)
         project = get_project_for_user(request.user, shape.validated_data["project"])
-        _require(rules.is_organ_reviewer(request.user, project), "只有本机关党委或工委工作人员可以督查督办。")
+        SUPERVISE.require(request.user, project)
         if blocked := progress.not_running_reason(project, "督查督办"):
             raise Conflict(blocked)
         answer_days = services.config_for_year(project.year).duban_answer_days
@@ -124,7 +125,7 @@ class SupervisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
         supervision = get_supervision_for_user(request.user, pk)
-        _require(progress.is_branch_committee(request.user, supervision.project), "只有本支部书记或支委可以答复督办。")
+        ANSWER_SUPERVISION.require(request.user, supervision.project)
         if supervision.kind != SupervisionKind.DUBAN:
             raise ValidationError({"detail": ["督查意见无需答复。"]})
         if supervision.answered_at is not None:

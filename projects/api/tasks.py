@@ -9,8 +9,9 @@ from rest_framework.response import Response
 
 from accounts.scope import scope_of
 from core.api import ERRORS, TRANSITION_ERRORS, Conflict
+from core.permissions import Rule
 
-from .. import progress, rules
+from .. import progress
 from ..access import (
     get_project_for_user,
     get_task_for_user,
@@ -21,7 +22,8 @@ from ..models import (
     Project,
     Task,
 )
-from .base import ScopedViewSet, _check, _form_data, _require
+from ..permissions import DELETE_TASK, EDIT_TASK, UPDATE_TASK_PROGRESS
+from .base import ScopedViewSet, _check, _form_data
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -117,13 +119,13 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         task = progress.create_task(project, by=request.user, **task_args(data))
         return self._answer(task, status.HTTP_201_CREATED)
 
-    def _writable(self, pk, message: str) -> Task:
+    def _writable(self, pk, rule: Rule) -> Task:
         task = get_task_for_user(self.request.user, pk)
-        _require(rules.is_branch_writer(self.request.user, task.project), message)
+        rule.require(self.request.user, task.project)
         return task
 
     def partial_update(self, request, *args, **kwargs):
-        task = self._writable(kwargs["pk"], "只有本支部书记或支委可以修改任务。")
+        task = self._writable(kwargs["pk"], EDIT_TASK)
         if blocked := progress.frozen_reason(task.project, "任务不能再修改"):
             raise Conflict(blocked)
         shape = TaskWriteSerializer(data=request.data, partial=True)
@@ -136,7 +138,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return self._answer(task)
 
     def destroy(self, request, *args, **kwargs):
-        task = self._writable(kwargs["pk"], "只有本支部书记或支委可以删除任务。")
+        task = self._writable(kwargs["pk"], DELETE_TASK)
         progress.delete_task(task, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -148,8 +150,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     @action(detail=True, methods=["post"])
     def progress(self, request, pk=None):
         task = get_task_for_user(request.user, pk)
-        allowed = progress.is_assignee(request.user, task) or rules.is_branch_writer(request.user, task.project)
-        _require(allowed, "只有任务责任人或本支部书记、支委可以更新任务进展。")
+        UPDATE_TASK_PROGRESS.require(request.user, task)
         if blocked := progress.frozen_reason(task.project, "任务进展不能再修改"):
             raise Conflict(blocked)
         shape = TaskProgressSerializer(data=request.data)

@@ -8,12 +8,10 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.scope import scope_of
 from core.api import ERRORS, TRANSITION_ERRORS, Conflict
 
 from .. import rules, services
 from ..access import (
-    can_publish_any_topics,
     get_topic_for_user,
     get_topic_list_for_user,
     topic_lists_for,
@@ -30,7 +28,8 @@ from ..models import (
     Topic,
     TopicList,
 )
-from .base import ScopedViewSet, _check, _form_data, _require
+from ..permissions import PUBLISH_TOPICS, SEE_TOPICS
+from .base import ScopedViewSet, _check, _form_data
 
 
 class TopicSerializer(serializers.ModelSerializer):
@@ -108,7 +107,7 @@ class TopicListFilter(django_filters.FilterSet):
 
 
 def _staff_or_committee(user) -> None:
-    _require(scope_of(user).is_staff_or_committee, "您的账号无权查看党委出题。")
+    SEE_TOPICS.require(user)
 
 
 @extend_schema_view(
@@ -154,7 +153,7 @@ class TopicListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         return Response(TopicListDetailSerializer(topic_list).data, status=code)
 
     def create(self, request, *args, **kwargs):
-        _require(can_publish_any_topics(request.user), "只有机关党委和工委工作人员可以出题。")
+        PUBLISH_TOPICS.require(request.user)
         shape = TopicListWriteSerializer(data=request.data)
         shape.is_valid(raise_exception=True)
         form = TopicListForm(_form_data(shape.validated_data), user=request.user)

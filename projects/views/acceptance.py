@@ -19,6 +19,7 @@ from ..access import get_project_for_user
 from ..choices import ProjectStatus
 from ..forms.acceptance import AcceptanceRequestForm, CriterionFormSet, ScoreForm, YearConfigForm
 from ..models import AcceptanceMark, AcceptanceReview, Project, ProjectYearConfig
+from ..permissions import SET_YEAR_RULES
 from ..services import ProjectError, config_for_year
 
 SHOWS_RESULTS = (ProjectStatus.ACCEPTANCE_REQUESTED, ProjectStatus.ACCEPTED)
@@ -184,8 +185,7 @@ def top_ten_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def year_config(request: HttpRequest, year: int | None = None) -> HttpResponse:
-    if not rules.is_gongwei(request.user):
-        raise PermissionDenied("只有工委工作人员可以设置年度验收规则。")
+    SET_YEAR_RULES.require(request.user)
     this_year = timezone.localdate().year
     year = year or this_year
     if not FIRST_YEAR <= year <= this_year + 1:

@@ -6,7 +6,6 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, F, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -30,6 +29,7 @@ from ..access import (
 from ..choices import SupervisionKind, TaskStatus
 from ..forms.progress import DubanAnswerForm, ProgressForm, SupervisionForm, TaskForm, TaskProgressForm, task_args
 from ..models import Milestone, MilestoneProgress, Project, Task
+from ..permissions import ANSWER_SUPERVISION, DELETE_TASK, EDIT_TASK, REPORT_PROGRESS, SUPERVISE, UPDATE_TASK_PROGRESS
 from ..progress import EvidenceRejected
 from ..services import config_for_year
 
@@ -297,8 +297,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 def milestone_progress(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = get_milestone_for_user(request.user, pk)
     project = milestone.project
-    if not rules.is_branch_writer(request.user, project):
-        raise PermissionDenied("只有本支部书记或支委可以填报节点进展。")
+    REPORT_PROGRESS.require(request.user, project)
     max_mb = config_for_year(project.year).max_evidence_mb
     form = ProgressForm(request.POST or None, request.FILES or None, milestone=milestone, max_mb=max_mb)
     blocked = progress.not_running_reason(project, "填报节点进展")
@@ -387,8 +386,7 @@ def task_create(request: HttpRequest, project_pk: int) -> HttpResponse:
 def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request.user, pk)
     project = task.project
-    if not rules.is_branch_writer(request.user, project):
-        raise PermissionDenied("只有本支部书记或支委可以修改任务。")
+    EDIT_TASK.require(request.user, project)
     form = TaskForm(request.POST or None, instance=task, project=project)
     blocked = progress.frozen_reason(project, "任务不能再修改")
     status = _blocked_status(request, blocked)
@@ -409,8 +407,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def task_delete(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request.user, pk)
     project = task.project
-    if not rules.is_branch_writer(request.user, project):
-        raise PermissionDenied("只有本支部书记或支委可以删除任务。")
+    DELETE_TASK.require(request.user, project)
     if request.method == "POST":
         try:
             progress.delete_task(task, by=request.user)
@@ -440,8 +437,7 @@ def task_update(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request.user, pk)
     project = task.project
     assignee = progress.is_assignee(request.user, task)
-    if not (assignee or rules.is_branch_writer(request.user, project)):
-        raise PermissionDenied("只有任务责任人或本支部书记、支委可以更新任务进展。")
+    UPDATE_TASK_PROGRESS.require(request.user, task)
     default_next = reverse("projects:my_tasks") if assignee else f"{project.get_absolute_url()}#tasks"
     form = TaskProgressForm(request.POST or None, initial={"status": task.status, "progress_note": task.progress_note})
     blocked = progress.frozen_reason(project, "任务进展不能再修改")
@@ -519,8 +515,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def supervision_create(request: HttpRequest, project_pk: int) -> HttpResponse:
     project = get_project_for_user(request.user, project_pk)
-    if not rules.is_organ_reviewer(request.user, project):
-        raise PermissionDenied("只有本机关党委或工委工作人员可以督查督办。")
+    SUPERVISE.require(request.user, project)
     answer_days = config_for_year(project.year).duban_answer_days
     initial = {}
     if request.GET.get("milestone", "").isdigit():
@@ -567,8 +562,7 @@ def supervision_create(request: HttpRequest, project_pk: int) -> HttpResponse:
 def duban_answer(request: HttpRequest, pk: int) -> HttpResponse:
     supervision = get_supervision_for_user(request.user, pk)
     project = supervision.project
-    if not progress.is_branch_committee(request.user, project):
-        raise PermissionDenied("只有本支部书记或支委可以答复督办。")
+    ANSWER_SUPERVISION.require(request.user, project)
     if supervision.kind != SupervisionKind.DUBAN:
         raise Http404("督查意见无需答复。")
     form = DubanAnswerForm(request.POST or None)

@@ -24,7 +24,6 @@ from .. import rules, services
 from ..access import (
     can_file_projects,
     can_publish_any_topics,
-    can_see_projects,
     filing_branches,
     get_milestone_for_user,
     get_project_for_reviewer,
@@ -50,6 +49,7 @@ from ..forms.workflow import (
     save_project,
 )
 from ..models import Project, Topic, TopicList
+from ..permissions import FILE_PROJECT, FILE_PROJECTS, PUBLISH_TOPICS, RETURN_AT_FILING, SEE_PROJECTS, SEE_TOPICS
 from ..selectors import review_sections
 from ..tables import ProjectTable
 from . import acceptance as views_acceptance
@@ -103,7 +103,7 @@ def window_state(topic_list: TopicList, today: datetime.date) -> tuple[str, str]
 
 @login_required
 def topic_list_index(request: HttpRequest) -> HttpResponse:
-    _require(scope_of(request.user).is_staff_or_committee, "您的账号无权查看党委出题。")
+    SEE_TOPICS.require(request.user)
     today = timezone.localdate()
     lists = topic_lists_for(request.user).annotate(n_topics=Count("topics")).order_by("-year", "organ__sort_order")
     page = Paginator(lists, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -146,7 +146,7 @@ def topic_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def topic_list_create(request: HttpRequest) -> HttpResponse:
-    _require(can_publish_any_topics(request.user), "只有机关党委和工委工作人员可以出题。")
+    PUBLISH_TOPICS.require(request.user)
     today = timezone.localdate()
     initial = {"year": today.year, "opens_on": today, "closes_on": today + datetime.timedelta(days=30)}
     form = TopicListForm(request.POST or None, initial=initial, user=request.user)
@@ -323,7 +323,7 @@ def _save_from_post(request, form, targets, milestones) -> Project | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
-    _require(filing_branches(request.user).exists(), "只有支部书记、支委或上级党组织工作人员可以填报项目。")
+    FILE_PROJECTS.require(request.user)
     initial = {"year": timezone.localdate().year}
     if request.GET.get("topic", "").isdigit():
         topic = get_topic_for_user(request.user, int(request.GET["topic"]))
@@ -443,7 +443,8 @@ def project_return(request: HttpRequest, pk: int) -> HttpResponse:
     if project.status not in (ProjectStatus.SUBMITTED, ProjectStatus.APPROVED):
         messages.error(request, f"只有待审核或待备案的项目可以退回（当前状态：{project.get_status_display()}）。")
         return redirect(project)
-    _require(_returnable(request.user, project), "只有工委工作人员可以在备案时退回项目。")
+    if not _returnable(request.user, project):
+        raise RETURN_AT_FILING.refusal()
     form = ReturnForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = _step(
@@ -474,7 +475,7 @@ def project_return(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_file(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project_for_user(request.user, pk)
-    _require(rules.is_gongwei(request.user), "只有工委工作人员可以备案。")
+    FILE_PROJECT.require(request.user)
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     _step(request, project, services.file_project, success="项目已备案。", note=note)
@@ -528,7 +529,7 @@ def _list_year(filterset: ProjectFilter, today: datetime.date) -> int:
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    _require(can_see_projects(request.user), "您的账号无权查看支部项目。")
+    SEE_PROJECTS.require(request.user)
     today = timezone.localdate()
     filterset = filtered_projects(request, today)
     table = ProjectTable(filterset.qs)
