@@ -356,7 +356,7 @@ def _organ_rollups(year: int, today: datetime.date, organ_ids: list[int] | None 
             tuple(per_kind),
             tuple(months[organ_id]),
         )
-    return {"kinds": _kinds(requirements), "organs": organs}
+    return {"kinds": _kinds(requirements), "organs": organs, "is_open": orglife.is_open(requirements)}
 
 
 def _rollup(year: int, today: datetime.date, organ_ids: list[int] | None = None) -> dict:
@@ -412,6 +412,7 @@ class OrglifeSection:
     heat: list[HeatRow]
     by_organ: dict[int, Rollup]
     by_branch: dict[int, BranchRollup]  # filled when the dashboard shows one organ
+    is_open: bool = True  # False: the year's requirements are not opened, nothing is kept to count
 
     @property
     def rate(self) -> Decimal | None:
@@ -455,6 +456,7 @@ def orglife_section(frame: Frame, organs: list[Organ]) -> OrglifeSection:
         heat=[],
         by_organ=mine,
         by_branch=by_branch,
+        is_open=data["is_open"],
     )
 
 
