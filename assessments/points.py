@@ -57,26 +57,49 @@ def _require_gongwei(by) -> None:
     SET_POINT_RULES.require(by)
 
 
-@transaction.atomic
-def ensure_point_rules(year: int, *, by=None) -> list[PointRule]:
-    """The year's rules; the first time, a copy of last year's, or the defaults when there are none."""
+def point_rules_for(year: int) -> list[PointRule]:
+    """The year's rules as saved, or, for a year not opened yet, what opening it would save (unsaved, pk None).
+
+    Never writes; `ensure_point_rules` is the writer.
+    """
     rules = list(PointRule.objects.filter(year=year))
-    if rules:
-        return rules
-    previous = PointRule.objects.filter(year=year - 1)
-    if previous.exists():
-        source = [(r.name, r.points, r.yearly_cap, r.once_only, r.sort_order) for r in previous]
-        reason = f"沿用{year - 1}年度积分规则"
+    return rules or carried_over(year)[0]
+
+
+def carried_over(year: int, model=PointRule) -> tuple[list, str]:
+    """The unsaved rules a new year starts with, and the reason the history records: a copy of the latest
+    earlier year's, or the defaults when there is none. `model` is the historical model in a data migration."""
+    previous = model.objects.filter(year__lt=year).order_by("-year").values_list("year", flat=True).first()
+    if previous is not None:
+        source = [
+            (r.name, r.points, r.yearly_cap, r.once_only, r.sort_order)
+            for r in model.objects.filter(year=previous).order_by("sort_order", "pk")
+        ]
+        reason = f"沿用{previous}年度积分规则"
     else:
         source = [
             (name, Decimal(points), Decimal(cap) if cap else None, once, order)
             for order, (name, points, cap, once) in enumerate(DEFAULT_RULES)
         ]
         reason = "生成默认积分规则"
-    for name, points, cap, once, order in source:
-        rule = PointRule(year=year, name=name, points=points, yearly_cap=cap, once_only=once, sort_order=order)
+    rules = [
+        model(year=year, name=name, points=points, yearly_cap=cap, once_only=once, sort_order=order)
+        for name, points, cap, once, order in source
+    ]
+    return rules, reason
+
+
+@transaction.atomic
+def ensure_point_rules(year: int, *, by=None) -> list[PointRule]:
+    """Open the year: save the rules `point_rules_for` reads for it. Idempotent; when two callers race, the
+    unique name decides and the loser reads the winner's rules. Called by what needs saved rules (a rule
+    added or changed, the yearly job in `portal.years`, seed_demo)."""
+    rules = list(PointRule.objects.filter(year=year))
+    if rules:
+        return rules
+    rules, reason = carried_over(year)
+    for rule in rules:
         try:
-            # Two first visits at once: the unique name decides, the loser reads the winner's rules.
             with transaction.atomic():
                 record(rule, by, reason)
         except IntegrityError:
@@ -121,6 +144,8 @@ def _clean_rule(data: RuleData, year: int, rule: PointRule | None) -> dict:
 def save_rule(year: int, data: RuleData, *, by, rule: PointRule | None = None) -> PointRule:
     """Add a rule to the year, or change one. Entries keep the points they were given."""
     _require_gongwei(by)
+    # A year's first change opens it: the new rule joins the rules the year had been read with.
+    ensure_point_rules(year, by=by)
     values = _clean_rule(data, year, rule)
     if rule is None:
         return record(PointRule(year=year, **values), by, "新增积分规则")

@@ -30,7 +30,7 @@ from notifications.services import notify
 from projects.choices import Grade, ProjectStatus
 from projects.models import Milestone, Project
 
-from . import scoring
+from . import reports, scoring
 from .choices import (
     AdjustmentKind,
     AppraisalGrade,
@@ -495,6 +495,9 @@ def compute_run(run_id: int) -> RatingRun:
         run.status, run.started_at = RunStatus.RUNNING, timezone.now()
         run.save(update_fields=["status", "started_at"])
     try:
+        # The run reads the year's kept completion and its report periods, which an opened year has.
+        orglife.ensure_requirements(run.year)
+        reports.ensure_periods([run.year])
         with transaction.atomic():
             run = RatingRun.objects.select_for_update().select_related("scheme").get(pk=run_id)
             if run.status != RunStatus.RUNNING:

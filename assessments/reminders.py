@@ -33,7 +33,9 @@ def report_reminders(today: datetime.date, rules: RulesByYear | None = None) -> 
 
     rules = rules or RulesByYear()
     reminders: list[Reminder] = []
-    for period in reports.ensure_periods([today.year - 1, today.year]):
+    # A period not opened yet cannot be filed into; the yearly job opens each year before its reports are due.
+    opened = [p for p in reports.periods_for_years([today.year - 1, today.year]) if p.pk is not None]
+    for period in opened:
         period_rules = rules(period.due_on.year)
         days_left = (period.due_on - today).days
         stage = stage_of(days_left, period_rules)

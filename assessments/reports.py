@@ -10,7 +10,21 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -54,49 +68,69 @@ class ReportError(DomainError):
 # --- periods ---------------------------------------------------------------------------
 
 
-def _default_period(year: int, half: int) -> DutyReportPeriod:
-    for h, (sm, sd), (em, ed), (dy, dm, dd) in DEFAULT_HALVES:
-        if h == half:
-            return DutyReportPeriod(
-                year=year,
-                half=half,
-                starts_on=datetime.date(year, sm, sd),
-                ends_on=datetime.date(year, em, ed),
-                due_on=datetime.date(year + dy, dm, dd),
-            )
-    raise ValueError(half)
+def default_periods(year: int, model=DutyReportPeriod) -> list:
+    """The year's two half-year periods with the default dates, unsaved (`model` is the historical model in a
+    data migration).
+
+    A new year starts from the defaults, not from the year before: a moved due date is a one-off decision
+    about one period (with its reason in the history), not a rule for the years after.
+    """
+    return [
+        model(
+            year=year,
+            half=half,
+            starts_on=datetime.date(year, sm, sd),
+            ends_on=datetime.date(year, em, ed),
+            due_on=datetime.date(year + dy, dm, dd),
+        )
+        for half, (sm, sd), (em, ed), (dy, dm, dd) in DEFAULT_HALVES
+    ]
 
 
-def ensure_periods(years) -> list[DutyReportPeriod]:
-    """The periods of `years`, each created with the defaults the first time it is needed."""
+def periods_for_years(years) -> list[DutyReportPeriod]:
+    """The half-year periods of `years` in order: saved, or, where a year is not opened yet, the defaults it
+    would be opened with (unsaved, pk None). Never writes; `ensure_periods` is the writer."""
     years = sorted(set(years))
     found = {(p.year, p.half): p for p in DutyReportPeriod.objects.filter(year__in=years)}
-    for year in years:
-        for half, *_ in DEFAULT_HALVES:
-            if (year, half) in found:
-                continue
-            period = _default_period(year, half)
-            try:
-                with transaction.atomic():
-                    period.save()
-                    refresh_filing(periods=[period])
-            except IntegrityError:
-                # Another request created it at the same moment; theirs is as good as ours.
-                period = DutyReportPeriod.objects.get(year=year, half=half)
-            found[(year, half)] = period
-    return sorted(found.values(), key=lambda p: (p.year, p.half))
+    return [found.get((p.year, p.half), p) for year in years for p in default_periods(year)]
 
 
 def periods_for_year(year: int) -> list[DutyReportPeriod]:
-    """The year's two half-year periods (H1, H2), created with the defaults on first use."""
-    return ensure_periods([year])
+    """The year's two half-year periods (H1, H2), as `periods_for_years` reads them."""
+    return periods_for_years([year])
+
+
+def ensure_periods(years, *, by=None) -> list[DutyReportPeriod]:
+    """Open `years`: save the periods `periods_for_years` reads and keep their filings (`DutyFiling`).
+
+    Idempotent, and safe when two callers race: the unique (year, half) decides and the loser reads the
+    winner's period. Called by what needs saved periods: the yearly job (`portal.years`), a 工委 opening a
+    year, the rating run, seed_demo. Inside the caller's transaction when there is one.
+    """
+    periods = []
+    for period in periods_for_years(years):
+        if period.pk is None:
+            try:
+                with transaction.atomic():
+                    record(period, by, "按默认日期生成报告期")
+                    refresh_filing(periods=[period])
+            except IntegrityError:
+                # Another caller opened it at the same moment; theirs is as good as ours.
+                period = DutyReportPeriod.objects.get(year=period.year, half=period.half)
+        periods.append(period)
+    return periods
 
 
 def default_period(today: datetime.date) -> DutyReportPeriod:
-    """The period staff look at by default: the latest one that has ended (its reports are due now)."""
-    periods = ensure_periods([today.year - 1, today.year])
-    ended = [p for p in periods if p.ends_on < today]
-    return ended[-1] if ended else periods[0]
+    """The period staff look at by default: the latest saved one that has ended (its reports are due now).
+
+    Among last year's and this year's periods, saved ones first: a year not opened (a new install's last
+    year) has no reports to look at. Unsaved (pk None) only when neither year is opened.
+    """
+    periods = periods_for_years([today.year - 1, today.year])
+    candidates = [p for p in periods if p.pk is not None] or periods
+    ended = [p for p in candidates if p.ends_on < today]
+    return ended[-1] if ended else candidates[0]
 
 
 @transaction.atomic
@@ -163,11 +197,31 @@ def roster_for(period: DutyReportPeriod, members: QuerySet | None = None) -> Que
     `fresh_roster_for` computes the same afresh.
     """
     members = Member.objects.all() if members is None else members
+    if period.pk is None:
+        return _roster_of_unopened(members)
     return (
         members.annotate(kept=FilteredRelation("filings", condition=Q(filings__period=period)))
         .filter(kept__isnull=False)
         .annotate(report=FilteredRelation("duty_reports", condition=Q(duty_reports__period=period)))
         .annotate(**_report_columns(), filing=F("kept__filing"))
+    )
+
+
+def _roster_of_unopened(members: QuerySet) -> QuerySet:
+    """`roster_for` of a period not opened yet: nobody can have filed into it, so everyone who owes is missing."""
+    empty = {
+        name: Value(None, output_field=field)
+        for name, field in (
+            ("report_id", IntegerField()),
+            ("report_status", CharField()),
+            ("report_late", BooleanField()),
+            ("report_submitted_at", DateTimeField()),
+            ("report_reviewed_at", DateTimeField()),
+            ("report_return_reason", CharField()),
+        )
+    }
+    return members.filter(is_leader=True, branch__dissolved_on__isnull=True).annotate(
+        **empty, filing=Value(FILING_MISSING, output_field=CharField())
     )
 
 

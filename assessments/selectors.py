@@ -15,8 +15,10 @@ def overview_query(request, today: datetime.date):
     """(form, period, rows before the status filter, rows) for the overview, its export and the API alike."""
     default = reports.default_period(today)
     data = request.GET.copy()
-    data.setdefault("period", str(default.pk))
-    # Periods not started yet have nothing to show; the default is always among the choices.
+    if default.pk is not None:
+        data.setdefault("period", str(default.pk))
+    # Periods not started yet have nothing to show; the default is always among the choices. An unsaved
+    # default (no year opened) is read as it is: everyone who owes, nobody filed.
     periods = DutyReportPeriod.objects.filter(Q(starts_on__lte=today) | Q(pk=default.pk))
     form = OverviewForm(data, periods=periods, organs=Organ.objects.visible_to(request.user))
     cleaned = form.cleaned_data if form.is_valid() else {}

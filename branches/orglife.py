@@ -93,19 +93,58 @@ def _ordered(rows: Iterable[MeetingRequirement]) -> list[MeetingRequirement]:
 
 
 def requirements_for_year(year: int) -> list[MeetingRequirement]:
-    """The year's requirements, created the first time they are needed.
+    """The year's requirements as saved, or, for a year not opened yet, what opening it would save (unsaved).
 
-    A new year copies the latest earlier year (so a 工委's changes carry over), or the
-    DOMAIN.md defaults when there is none.
+    Never writes: a page of a year nobody opened reads the rules the year would start with (see
+    `carried_over`); `is_open` tells the two apart. `ensure_requirements` is the writer.
+    """
+    rows = list(MeetingRequirement.objects.filter(year=year))
+    return _ordered(rows or carried_over(year)[0])
+
+
+def is_open(requirements: list[MeetingRequirement]) -> bool:
+    """Whether `requirements_for_year` found saved rows: only an opened year has kept completion to read."""
+    return bool(requirements) and all(r.pk is not None for r in requirements)
+
+
+def carried_over(year: int, model=MeetingRequirement) -> tuple[list, str]:
+    """The unsaved requirements a new year starts with, and the reason the history records.
+
+    A copy of the latest earlier year (so a 工委's changes carry over), or the DOMAIN.md defaults when
+    there is none. `model` is the historical model in a data migration.
+    """
+    previous = model.objects.filter(year__lt=year).aggregate(y=Max("year"))["y"]
+    if previous is not None:
+        rows = [
+            model(year=year, kind=r.kind, period=r.period, min_count=r.min_count, scope=r.scope, source=r.source)
+            for r in model.objects.filter(year=previous)
+        ]
+        return rows, f"沿用{previous}年要求"
+    rows = [
+        model(year=year, kind=kind, period=period, min_count=1, scope=scope, source=source)
+        for kind, period, scope, source in DEFAULT_REQUIREMENTS
+    ]
+    return rows, "按默认要求生成"
+
+
+def ensure_requirements(year: int, *, by=None) -> list[MeetingRequirement]:
+    """Open the year: save the requirements `requirements_for_year` reads for it and keep its completion.
+
+    Idempotent, and safe when two callers race: the unique (year, kind) decides and the loser reads the
+    winner's rows. Called by what needs saved rows: editing the year's requirements, the yearly job
+    (`portal.years`), the rating run, seed_demo. Inside the caller's transaction when there is one.
     """
     rows = list(MeetingRequirement.objects.filter(year=year))
     if rows:
         return _ordered(rows)
     try:
         with transaction.atomic():
-            _create_requirements(year)
+            objs, reason = carried_over(year)
+            bulk_create_with_history(objs, MeetingRequirement, default_user=by, default_change_reason=reason)
+            # Completion is kept for the years that have requirements: from now on, this one.
+            _kept().refresh_year(year)
     except IntegrityError:
-        # Another request created the year at the same moment; theirs is as good as ours.
+        # Another caller opened the year at the same moment; theirs is as good as ours.
         pass
     return _ordered(MeetingRequirement.objects.filter(year=year))
 
@@ -120,26 +159,6 @@ def active_in_year_q(year: int, prefix: str = "") -> Q:
     return Q(**{f"{prefix}founded_on__lte": datetime.date(year, 12, 31)}) & (
         Q(**{f"{prefix}dissolved_on__isnull": True}) | Q(**{f"{prefix}dissolved_on__gte": datetime.date(year, 1, 1)})
     )
-
-
-def _create_requirements(year: int) -> None:
-    previous = MeetingRequirement.objects.filter(year__lt=year).aggregate(y=Max("year"))["y"]
-    if previous is not None:
-        objs = [
-            MeetingRequirement(
-                year=year, kind=r.kind, period=r.period, min_count=r.min_count, scope=r.scope, source=r.source
-            )
-            for r in MeetingRequirement.objects.filter(year=previous)
-        ]
-        reason = f"沿用{previous}年要求"
-    else:
-        objs = [
-            MeetingRequirement(year=year, kind=kind, period=period, min_count=1, scope=scope, source=source)
-            for kind, period, scope, source in DEFAULT_REQUIREMENTS
-        ]
-        reason = "按默认要求生成"
-    bulk_create_with_history(objs, MeetingRequirement, default_change_reason=reason)
-    _kept().refresh_year(year)
 
 
 def _kept():
@@ -163,6 +182,8 @@ def save_requirement(requirement: MeetingRequirement, *, by) -> MeetingRequireme
     """Create or change one year's requirement (工委 only)."""
     _require_gongwei(by)
     _check_scope(requirement.kind, requirement.scope)
+    # A year's first change opens it: the new row joins the rules the year had been read with.
+    ensure_requirements(requirement.year, by=by)
     if requirement.min_count < 1:
         raise OrgLifeError("每期最少次数至少为 1。")
     clash = MeetingRequirement.objects.filter(year=requirement.year, kind=requirement.kind)
@@ -183,7 +204,7 @@ def delete_requirement(requirement: MeetingRequirement, *, by) -> None:
     """Drop a kind from a year's requirements (e.g. a local 党课 norm the city does not keep)."""
     _require_gongwei(by)
     if not MeetingRequirement.objects.filter(year=requirement.year).exclude(pk=requirement.pk).exists():
-        # An empty year would be refilled with the defaults on its next use.
+        # An empty year would read as not opened, with the year before's rules.
         raise OrgLifeError("每年至少保留一项组织生活要求。")
     requirement._history_user = by
     requirement._change_reason = "删除组织生活要求"
@@ -580,8 +601,13 @@ class Calendar:
     year: int
     today: datetime.date
     rows: list[CalendarRow]
-    summary: BranchCompletion
+    summary: BranchCompletion | None  # None: the year is not opened, nothing is kept to read
     notes: list[str] = field(default_factory=list)  # why some rows do not apply
+    requirements: list[MeetingRequirement] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.summary is not None
 
     @property
     def months(self) -> range:
@@ -596,15 +622,19 @@ def calendar_context(branch: Branch, year: int, today: datetime.date) -> dict:
     """Context for templates/branches/_meeting_calendar.html: {"calendar": Calendar}.
 
     Rows are the year's requirements, columns the twelve months; a quarterly or yearly
-    requirement's cell spans its months. Read from the kept completion: four queries.
+    requirement's cell spans its months. Read from the kept completion: four queries. A year not opened
+    has no kept completion: the calendar then lists the rules the year would start with, and no figures.
     """
-    summary = _kept().completion([branch], year, today)[branch.pk]
+    requirements = requirements_for_year(year)
+    if not is_open(requirements):
+        return {"calendar": Calendar(branch, year, today, [], None, requirements=requirements)}
+    summary = _kept().completion([branch], year, today, requirements=requirements)[branch.pk]
     rows = []
     for kc in summary.kinds:
         done = {c.span.index: c for c in kc.cells}
         rows.append(CalendarRow(kc, [CalendarCell(s, done.get(s.index)) for s in spans(kc.requirement.period, year)]))
     annotated = summary.branch
-    return {"calendar": Calendar(annotated, year, today, rows, summary, _notes(annotated, summary, year))}
+    return {"calendar": Calendar(annotated, year, today, rows, summary, _notes(annotated, summary, year), requirements)}
 
 
 def _notes(branch: Branch, summary: BranchCompletion, year: int) -> list[str]:

@@ -1,7 +1,7 @@
 """Demo 三会一课 for `seed_demo`: two years (or `years`) of meetings for every branch, with attendance, votes at some
 党员大会, training hours and exemptions for the newest branches.
 
-Meetings follow the year's requirements (`orglife.requirements_for_year`), so the demo keeps to whatever the
+Meetings follow the year's requirements (opened with `orglife.ensure_requirements`), so the demo keeps to whatever the
 rules say; branches differ in diligence, so the completion table, the calendars and the reminders have
 realistic gaps: most branches miss little, some miss often, a few let October slip. Everything is drawn from
 the seed in a fixed order. Attendance is the bulk of the rows (over a million at Xuzhou scale), so it is
@@ -157,12 +157,12 @@ class _Planner:
         self.rng = random.Random(seed * 7919 + SEED_OFFSET)
         self.org = org
         self.today = today
-        # Oldest first: a year's requirements copy the latest earlier year's when they are first created.
+        # Oldest first: opening a year copies the latest earlier year's requirements.
         self.years = list(range(today.year - years + 1, today.year + 1))
         self.plan = OrgLifePlan()
         self.recorders = recorders
         self.organ_users = organ_users
-        self.requirements = {y: orglife.requirements_for_year(y) for y in self.years}
+        self.requirements = {y: orglife.ensure_requirements(y) for y in self.years}
         self.rules = {y: OrganisationRules.for_year(y) for y in self.years}
         self.reliability: dict[int, float] = {}
         self.demo_lapse: int | None = None

@@ -52,7 +52,7 @@ from projects.models import (
     TopicList,
 )
 from projects.reminders import run_milestone_reminders
-from projects.services import config_for_year
+from projects.services import ensure_config
 
 BATCH_SIZE = 2000
 SEED_OFFSET = 3  # the organisation uses the seed itself; projects draw from their own stream
@@ -893,7 +893,7 @@ def _write_evidence(plan: ProjectPlan) -> None:
 
 def seed_projects(org: DemoPlan, *, seed: int, today: datetime.date) -> ProjectPlan:
     """Plan and write the demo projects for an organisation `seed_demo` has just written."""
-    config = config_for_year(today.year)
+    config = ensure_config(today.year)
     criteria = RubricCriterion.objects.filter(config=config).order_by("order", "pk")
     User = get_user_model()
     demo_users = {u.username: u for u in User.objects.filter(username__in=[GONGWEI, JIGUAN, SHUJI, DANGYUAN])}

@@ -6,6 +6,7 @@ from portal import views as portal_views
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
+    path("years/open/", portal_views.open_year, name="open_year"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("org/", include("branches.urls")),

@@ -363,7 +363,7 @@ def _organ_rollups(year: int, today: datetime.date, organ_ids: list[int] | None 
             tuple(per_kind),
             tuple(months.get((organ_id, m), (0, 0)) for m in MONTHS),
         )
-    return {"kinds": _kinds(requirements), "organs": organs}
+    return {"kinds": _kinds(requirements), "organs": organs, "is_open": orglife.is_open(requirements)}
 
 
 def _rollup(year: int, today: datetime.date, organ_ids: list[int] | None = None) -> dict:
@@ -419,6 +419,7 @@ class OrglifeSection:
     heat: list[HeatRow]
     by_organ: dict[int, Rollup]
     by_branch: dict[int, BranchRollup]  # filled when the dashboard shows one organ
+    is_open: bool = True  # False: the year's requirements are not opened, nothing is kept to count
 
     @property
     def rate(self) -> Decimal | None:
@@ -462,6 +463,7 @@ def orglife_section(frame: Frame, organs: list[Organ]) -> OrglifeSection:
         heat=[],
         by_organ=mine,
         by_branch=by_branch,
+        is_open=data["is_open"],
     )
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.scope import scope_of
 from assessments.ledger import WORKING
 from assessments.models import DutyReport, DutyReportPeriod, Problem
-from assessments.reports import FILED_STATUSES, ensure_periods
+from assessments.reports import FILED_STATUSES
 from branches import kept, orglife
 from branches.models import Branch, MeetingCompletion, Member
 from notifications.reminders import REPORT_LOOKBACK_DAYS
@@ -118,6 +118,8 @@ def _due_meetings(branch_ids, today, end) -> list[DueItem]:
     """Required meetings not yet held in the periods under way (this month, quarter, year)."""
 
     requirements = orglife.requirements_for_year(today.year)
+    if not orglife.is_open(requirements):
+        return []  # nothing is kept for a year not opened yet
     order = {r.kind: i for i, r in enumerate(requirements)}
     # The kept periods under way today that are neither done nor exempt (`Status.UPCOMING`).
     rows = (
@@ -177,9 +179,7 @@ def _due_problems(branch_ids, member_id, today, end) -> list[DueItem]:
 def _due_reports(member_id, today, end) -> list[DueItem]:
     """The user's own 一岗双责 reports not yet filed whose due date falls by the end of the month."""
 
-    # The periods exist from their first use; on a fresh year the home page is that first use.
-    ensure_periods([today.year - 1, today.year])
-
+    # Saved periods only: a year not opened yet has nothing that can be filed (the yearly job opens it).
     leader = Member.objects.filter(pk=member_id, is_leader=True, branch__dissolved_on__isnull=True)
     filed = DutyReport.objects.filter(period=OuterRef("pk"), member_id=member_id, status__in=FILED_STATUSES)
     periods = (

@@ -111,7 +111,10 @@ def _row(period: DutyReportPeriod, member: Member, scope: Scope, *, writes: bool
     to_file = member.filing in TO_FILE
     label = "草稿未提交" if member.report_status == ReportStatus.DRAFT else FILING_LABELS[member.filing]
     # The committee files on a leader's behalf (reports.can_file); anyone else only reads a filed report.
-    if to_file and (is_me or writes):
+    # A period not opened yet has no form to link to: the yearly job (or the 工委) opens it first.
+    if period.pk is None:
+        url = reverse("assessments:my_reports") if is_me else ""
+    elif to_file and (is_me or writes):
         url = reverse("assessments:report_edit", args=[period.pk, member.pk])
     elif member.report_id is not None:
         url = reverse("assessments:report_detail", args=[member.report_id])

@@ -1,4 +1,4 @@
-"""The portal's own pages: everyone's home, and the 工委 and 机关党委 dashboard.
+"""The portal's own pages: everyone's home, the 工委 and 机关党委 dashboard, and opening a year's rules.
 
 The dashboard is one page, scoped to what the account oversees.
 
@@ -8,12 +8,15 @@ only, and an ?organ= outside them is a 404. Branch committees and members have t
 
 import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scope import scope_of
 from branches.models import Branch, Member, Organ
@@ -24,6 +27,7 @@ from projects.selectors import my_open_tasks, review_sections
 
 from . import dashboard as selectors
 from . import home as home_panels
+from . import years
 from .dashboard import Frame
 from .due import due_this_month
 
@@ -180,3 +184,25 @@ def home(request: HttpRequest) -> HttpResponse:
         context["unread_count"] = Notification.objects.for_user(user).unread().count()
         context["latest_unread"] = home_panels.latest_unread(user) if context["unread_count"] else []
     return render(request, "portal/home.html", context)
+
+
+@login_required
+@require_POST
+def open_year(request: HttpRequest) -> HttpResponse:
+    """工委 opens a year's rules ahead of the yearly job (the button on each rules page of a year not opened)."""
+    if not scope_of(request.user).is_gongwei:
+        raise PermissionDenied("只有工委工作人员可以生成年度规则。")
+    today = timezone.localdate()
+    raw = request.POST.get("year", "")
+    if not raw.isdigit() or not years.year_in_range(int(raw), today):
+        raise Http404("年度超出范围。")
+    year = int(raw)
+    opened = years.open_year(year, by=request.user)
+    if opened:
+        messages.success(request, f"已生成{year}年度规则：{'、'.join(opened)}。")
+    else:
+        messages.info(request, f"{year}年度规则此前已生成。")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("home")
+    return redirect(back)

@@ -21,7 +21,7 @@ from . import rules
 from .choices import Grade, ProjectStatus
 from .models import AcceptanceMark, AcceptanceReview, Project, ProjectEvent, ProjectYearConfig, RubricCriterion
 from .permissions import SET_YEAR_RULES
-from .services import IllegalTransition, ProjectError, _move, config_for_year
+from .services import IllegalTransition, ProjectError, _move, config_for_year, ensure_config, rubric_of
 
 CENT = Decimal("0.01")
 
@@ -63,6 +63,8 @@ def request_acceptance(project: Project, *, summary: str, results: Iterable[Targ
     missing = [t.name for pk, t in targets.items() if pk not in reported]
     if missing:
         raise ProjectError("请填写每项指标的完成值：" + "、".join(missing) + "。")
+    # Reviewers score against the year's saved criteria: a project in acceptance has its year opened.
+    ensure_config(project.year, by=by)
     for pk, target in targets.items():
         result = reported[pk]
         target.actual_value = result.actual_value
@@ -116,7 +118,7 @@ def score_project(project: Project, *, reviewer, marks: Mapping[int, Decimal], c
     if not rules.can_score(reviewer, project):
         raise PermissionDenied("您不是该项目的验收评审人。")
     require_state(project, (ProjectStatus.ACCEPTANCE_REQUESTED,), "只有待验收的项目可以评分")
-    criteria = list(config_for_year(project.year).criteria.all())
+    criteria = rubric_of(ensure_config(project.year, by=reviewer))
     if not criteria:
         raise ProjectError("本年度尚未设置验收评分标准，请联系工委。")
     checked = _checked_marks(criteria, marks)
@@ -153,7 +155,7 @@ def _lock_year(year: int) -> ProjectYearConfig:
     A project being accepted is not yet among the year's accepted rows that another transaction
     could lock, so locking those rows alone would let two acceptances grade against stale quotas.
     """
-    return ProjectYearConfig.objects.select_for_update().get(pk=config_for_year(year).pk)
+    return ProjectYearConfig.objects.select_for_update().get(pk=ensure_config(year).pk)
 
 
 @transaction.atomic

@@ -25,8 +25,9 @@ RUNNING_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.FILED)
 class ProjectYearConfig(models.Model):
     """The rules of a project year: grade thresholds, quotas, reminders, upload limits.
 
-    Created with the defaults of DOMAIN.md the first time a year is used; the rubric criteria
-    hang off it. Everything a 工委 may decide differently lives here, not in code.
+    Saved when the year is opened (`portal.years`: a copy of the latest earlier year, else the
+    defaults of DOMAIN.md); the rubric criteria hang off it. Everything a 工委 may decide
+    differently lives here, not in code.
     """
 
     year = models.PositiveSmallIntegerField("年度", unique=True)

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import DomainError, IllegalTransition
-from core.workflow import locked, require_state
+from core.workflow import locked, record, require_state
 
 from . import notices, rules
 from .choices import ProjectStatus
@@ -32,32 +32,58 @@ class ProjectError(DomainError):
 
 
 def config_for_year(year: int) -> ProjectYearConfig:
-    """The year's rules, created from last year's (or the defaults) the first time they are needed."""
+    """The year's rules as saved, or, for a year not opened yet, what opening it would save (unsaved, pk None).
+
+    Never writes; `rubric_of` gives its criteria either way, `ensure_config` is the writer.
+    """
+    config = ProjectYearConfig.objects.filter(year=year).first()
+    if config is not None:
+        return config
+    config, rubric = carried_over(year)
+    config.unsaved_rubric = [
+        RubricCriterion(name=name, max_points=points, description=text, order=i)
+        for i, (name, points, text) in enumerate(rubric)
+    ]
+    return config
+
+
+def rubric_of(config: ProjectYearConfig) -> list[RubricCriterion]:
+    """The year's acceptance criteria in order: saved, or the unsaved copies of a year not opened yet."""
+    if config.pk is None:
+        return list(config.unsaved_rubric)
+    return list(config.criteria.order_by("order", "pk"))
+
+
+def carried_over(year: int, config_model=ProjectYearConfig) -> tuple[ProjectYearConfig, list[tuple]]:
+    """The unsaved rules a new year starts with and its rubric as (name, max points, description): a copy of
+    the latest earlier year's, or the defaults. `config_model` is the historical model in a data migration."""
+    previous = config_model.objects.filter(year__lt=year).order_by("-year").first()
+    if previous is None:
+        return config_model(year=year), list(DEFAULT_RUBRIC)
+    rubric = list(previous.criteria.order_by("order", "pk").values_list("name", "max_points", "description"))
+    config = previous
+    config.pk, config.year = None, year
+    return config, rubric
+
+
+def ensure_config(year: int, *, by=None) -> ProjectYearConfig:
+    """Open the year: save the rules `config_for_year` reads for it. Idempotent; when two callers race, the
+    unique year decides and the loser reads the winner's row. Called by what needs the saved row or its
+    criteria: editing the year's rules, requesting, scoring and confirming acceptance, the yearly job."""
     config = ProjectYearConfig.objects.filter(year=year).first()
     if config is not None:
         return config
     try:
-        return _create_config(year)
+        with transaction.atomic():
+            config, rubric = carried_over(year)
+            record(config, by, "生成年度规则")
+            for i, (name, points, text) in enumerate(rubric):
+                criterion = RubricCriterion(config=config, name=name, max_points=points, description=text, order=i)
+                record(criterion, by, "生成年度规则")
+            return config
     except IntegrityError:
-        # Another request created the year at the same moment; theirs is as good as ours.
+        # Another caller opened the year at the same moment; theirs is as good as ours.
         return ProjectYearConfig.objects.get(year=year)
-
-
-@transaction.atomic
-def _create_config(year: int) -> ProjectYearConfig:
-    previous = ProjectYearConfig.objects.filter(year__lt=year).order_by("-year").first()
-    if previous is None:
-        config, rubric = ProjectYearConfig.objects.create(year=year), DEFAULT_RUBRIC
-    else:
-        rubric = list(previous.criteria.values_list("name", "max_points", "description"))
-        config = previous
-        config.pk, config.year = None, year
-        config.save()
-    RubricCriterion.objects.bulk_create(
-        RubricCriterion(config=config, name=name, max_points=points, description=text, order=i)
-        for i, (name, points, text) in enumerate(rubric)
-    )
-    return config
 
 
 # --- 党委出题 ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def _rule_data(data: dict) -> points.RuleData:
 
 @extend_schema_view(
     list=extend_schema(
-        summary="党员积分规则（按年度；首次查看时生成该年度规则）", responses={200: PointRuleSerializer, **ERRORS}
+        summary="党员积分规则（按年度；只列出已生成的年度）", responses={200: PointRuleSerializer, **ERRORS}
     ),
     retrieve=extend_schema(summary="积分规则详情", responses={200: PointRuleSerializer, **ERRORS}),
     create=extend_schema(
@@ -66,9 +66,6 @@ class PointRuleViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     def get_queryset(self):
         _require(scope_of(self.request.user).is_staff_or_committee, "您的账号无权查看积分规则。")
-        year = self.request.query_params.get("year", "")
-        if self.action == "list" and year.isdigit() and 2000 <= int(year) <= 2100:
-            points.ensure_point_rules(int(year), by=self.request.user)
         return PointRule.objects.order_by("year", "sort_order", "pk")
 
     def get_object(self):

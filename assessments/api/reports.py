@@ -42,7 +42,7 @@ class DutyReportPeriodDueDateSerializer(serializers.Serializer):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="一岗双责报告期列表（含本年和下一年）", responses={200: DutyReportPeriodSerializer, **ERRORS}
+        summary="一岗双责报告期列表（已生成的年度）", responses={200: DutyReportPeriodSerializer, **ERRORS}
     ),
     retrieve=extend_schema(summary="一岗双责报告期详情", responses={200: DutyReportPeriodSerializer, **ERRORS}),
 )
@@ -55,9 +55,6 @@ class DutyReportPeriodViewSet(Viewset, mixins.ListModelMixin, mixins.RetrieveMod
 
     def get_queryset(self):
         SEE_REPORT_PERIODS.require(self.request.user)
-        if self.action == "list":
-            today = timezone.localdate()
-            reports.ensure_periods([today.year, today.year + 1])
         return DutyReportPeriod.objects.order_by("-year", "-half")
 
     @extend_schema(

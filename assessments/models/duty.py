@@ -17,8 +17,8 @@ from ..choices import Filing, ProblemSource, ProblemStatus, ReportStatus
 class DutyReportPeriod(models.Model):
     """A half-year for which every 班子成员 owes a 一岗双责 report, and its due date.
 
-    Created with the defaults (H1 due 7/15, H2 due 1/15 of the next year) the first time a year
-    is used; staff may move a due date.
+    Saved with the defaults (H1 due 7/15, H2 due 1/15 of the next year) when the year is opened
+    (`portal.years`); staff may move a due date.
     """
 
     year = models.PositiveSmallIntegerField("年度")

@@ -263,7 +263,7 @@ def _points_url(branch: Branch, year: int) -> str:
 def point_rules(request: HttpRequest, year: int) -> HttpResponse:
     _require(_is_staff(request.user), "只有工委和机关党委工作人员可以查看积分规则设置。")
     _check_year(year)
-    rules = points.ensure_point_rules(year, by=request.user)
+    rules = points.point_rules_for(year)
     return render(
         request,
         "assessments/members/point_rules.html",
@@ -271,6 +271,7 @@ def point_rules(request: HttpRequest, year: int) -> HttpResponse:
             "nav": NAV,
             "year": year,
             "rules": rules,
+            "is_open": all(rule.pk is not None for rule in rules),
             "can_edit": scope_of(request.user).is_gongwei,
             "base": points.base_for(year),
             "breadcrumbs": [(f"{year}年度党员积分规则", None)],
@@ -381,7 +382,6 @@ def points_branch(request: HttpRequest, branch_pk: int, year: int) -> HttpRespon
 def point_entry_add(request: HttpRequest, branch_pk: int, year: int) -> HttpResponse:
     branch = get_branch_for_user(request.user, branch_pk, write=True)
     _check_year(year)
-    points.ensure_point_rules(year, by=request.user)
     url = _points_url(branch, year)
     initial = {"member": request.GET.get("member")} if (request.GET.get("member") or "").isdigit() else {}
     form = PointEntryForm(request.POST or None, branch=branch, year=year, initial=initial)
@@ -403,6 +403,9 @@ def point_entry_add(request: HttpRequest, branch_pk: int, year: int) -> HttpResp
             "nav": NAV,
             "form": form,
             "title": f"登记党员积分（{year}年度）",
+            "notice": ""
+            if form.fields["rule"].queryset.exists()
+            else f"{year}年度积分规则尚未生成，暂不能登记积分，请联系工委生成。",
             "cancel_url": url,
             "breadcrumbs": _branch_crumbs(branch, (f"{year}年度党员积分", url), ("登记积分", None)),
         },

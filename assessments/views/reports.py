@@ -71,7 +71,6 @@ def my_reports(request: HttpRequest) -> HttpResponse:
     context = {"nav": "my_reports", "member": member, "today": today, "breadcrumbs": [("我的一岗双责报告", None)]}
     if member is None:
         return render(request, "assessments/report_my.html", context)
-    reports.ensure_periods([today.year - 1, today.year])
     owes = member.is_leader and member.branch.dissolved_on is None
     # Periods owed now — begun, and due this year or later — plus any older period they filed for.
     shown = Q(reports__member=member)
@@ -316,9 +315,10 @@ def report_export(request: HttpRequest) -> HttpResponse:
 def period_list(request: HttpRequest) -> HttpResponse:
     SEE_REPORT_PERIODS.require(request.user)
     today = timezone.localdate()
-    # This year and the next exist, so that staff can set next year's due dates in advance.
-    reports.ensure_periods([today.year, today.year + 1])
     page = Paginator(DutyReportPeriod.objects.order_by("-year", "-half"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # This year and the next are listed even before they are opened: what they will start with, unsaved.
+    unopened = [p for p in reports.periods_for_years([today.year + 1, today.year]) if p.pk is None]
+    unopened.sort(key=lambda p: (-p.year, -p.half))
     gongwei = scope_of(request.user).is_gongwei
     return render(
         request,
@@ -326,6 +326,8 @@ def period_list(request: HttpRequest) -> HttpResponse:
         {
             "nav": "duty_reports",
             "page": page,
+            "unopened": unopened if page.number == 1 else [],
+            "unopened_years": sorted({p.year for p in unopened}, reverse=True),
             "today": today,
             "can_edit": gongwei,
             "history": history_of(DutyReportPeriod.history.filter(history_type="~"), DutyReportPeriod, limit=20),

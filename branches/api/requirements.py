@@ -58,7 +58,8 @@ def _require_gongwei(user) -> None:
 @extend_schema_view(
     list=extend_schema(
         summary="组织生活要求（工委）",
-        description="按 year 筛选时，该年度尚无要求则按上年或默认要求生成，同页面。",
+        description="按 year 筛选。只列出已生成的年度；尚未生成的年度为空（页面上显示该年度将沿用的要求），"
+        "新增要求时自动生成该年度。",
         responses={200: RequirementSerializer(many=True), **LIST_ERRORS},
     ),
     retrieve=extend_schema(summary="组织生活要求详情（工委）", responses={200: RequirementSerializer, **ERRORS}),
@@ -92,9 +93,8 @@ class RequirementViewSet(
         _require_gongwei(request.user)
 
     def list(self, request, *args, **kwargs):
-        raw = request.query_params.get("year")
-        if raw:
-            orglife.requirements_for_year(_year(request))
+        if request.query_params.get("year"):
+            _year(request)  # a malformed year is a 400, as it always was
         return super().list(request, *args, **kwargs)
 
     def _save(self, request, requirement, *, partial: bool, taken=()):

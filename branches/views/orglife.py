@@ -77,9 +77,13 @@ def completion(request: HttpRequest) -> HttpResponse:
         branches = branches.filter(organ=organ)
     branches = branches.order_by("organ__sort_order", "organ__name", "name", "pk")
     requirements = orglife.requirements_for_year(year)
+    is_open = orglife.is_open(requirements)
+    if not is_open:
+        # Completion is kept for opened years only: a year not opened shows its rules and no figures.
+        branches = branches.none()
     # The organ summary and the "有未完成" filter count every visible branch from the kept rows in
     # SQL; only the page's rows are read per kind.
-    summaries = kept.organ_summaries(branches, year, today, requirements)
+    summaries = kept.organ_summaries(branches, year, today, requirements) if is_open else []
     # ?kind= narrows the state to one kind of meeting (the dashboards link "未完成支部" per kind).
     kind = request.GET.get("kind", "")
     missed = kept.missed_any(year, today, kind if kind in orglife.KIND_ORDER else None)
@@ -100,6 +104,7 @@ def completion(request: HttpRequest) -> HttpResponse:
             "year": year,
             "today": today,
             "requirements": requirements,
+            "is_open": is_open,
             "page": page,
             "n_summaries": len(summaries),
             "summary_page": summary_page,
@@ -158,6 +163,7 @@ def requirement_list(request: HttpRequest) -> HttpResponse:
     year = _year_param(request, today)
     rows = orglife.requirements_for_year(year)
     taken = {r.kind for r in rows}
+    is_open = orglife.is_open(rows)
     return render(
         request,
         "branches/orglife_requirements.html",
@@ -166,7 +172,8 @@ def requirement_list(request: HttpRequest) -> HttpResponse:
             "year": year,
             "years": range(today.year + 1, today.year - 5, -1),
             "rows": rows,
-            "can_add": len(taken) < len(orglife.KIND_ORDER),
+            "is_open": is_open,
+            "can_add": is_open and len(taken) < len(orglife.KIND_ORDER),
             "breadcrumbs": _crumbs(("组织生活要求", None)),
         },
     )

@@ -113,7 +113,7 @@ class ProjectDetailSerializer(ProjectSerializer):
 
     @extend_schema_field(CriterionSerializer(many=True))
     def get_rubric(self, obj) -> list:
-        return CriterionSerializer(services.config_for_year(obj.year).criteria.all(), many=True).data
+        return CriterionSerializer(services.rubric_of(services.config_for_year(obj.year)), many=True).data
 
 
 class TargetRowSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from ..choices import ProjectStatus
 from ..forms.acceptance import AcceptanceRequestForm, CriterionFormSet, ScoreForm, YearConfigForm
 from ..models import AcceptanceMark, AcceptanceReview, Project, ProjectYearConfig
 from ..permissions import SET_YEAR_RULES
-from ..services import ProjectError, config_for_year
+from ..services import ProjectError, config_for_year, ensure_config, rubric_of
 
 SHOWS_RESULTS = (ProjectStatus.ACCEPTANCE_REQUESTED, ProjectStatus.ACCEPTED)
 FIRST_YEAR = 2000
@@ -58,7 +58,7 @@ def detail_context(request: HttpRequest, project: Project, *, targets: list | No
     status = project.status
     if status in SHOWS_RESULTS:
         config = config_for_year(project.year)
-        criteria = list(config.criteria.order_by("order", "pk"))
+        criteria = rubric_of(config)
         reviews = _reviews(project, criteria)
         targets = list(project.targets.order_by("pk")) if targets is None else targets
     else:
@@ -127,7 +127,12 @@ def acceptance_score(request: HttpRequest, pk: int) -> HttpResponse:
     if project.status != ProjectStatus.ACCEPTANCE_REQUESTED:
         messages.error(request, f"只有待验收的项目可以评分（当前状态：{project.get_status_display()}）。")
         return redirect(project)
-    criteria = list(config_for_year(project.year).criteria.all())
+    config = config_for_year(project.year)
+    if config.pk is None:
+        # Marks name saved criteria; requesting acceptance opens the year, so only older data lands here.
+        messages.error(request, f"{project.year}年度验收规则尚未生成，暂不能评分，请联系工委。")
+        return redirect(project)
+    criteria = rubric_of(config)
     review = AcceptanceReview.objects.filter(project=project, reviewer=request.user).prefetch_related("marks").first()
     form = ScoreForm(request.POST or None, criteria=criteria, review=review)
     if request.method == "POST" and form.is_valid():
@@ -190,10 +195,17 @@ def year_config(request: HttpRequest, year: int | None = None) -> HttpResponse:
     year = year or this_year
     if not FIRST_YEAR <= year <= this_year + 1:
         raise Http404("年度超出范围。")
-    config = config_for_year(year)
-    locked = acceptance.rubric_is_locked(config)
+    # Reading a year shows its rules, saved or not; saving them (a POST) opens the year first.
+    config = ensure_config(year, by=request.user) if request.method == "POST" else config_for_year(year)
+    is_open = config.pk is not None
+    locked = is_open and acceptance.rubric_is_locked(config)
     form = YearConfigForm(request.POST or None, instance=config)
-    formset = None if locked else CriterionFormSet(request.POST or None, instance=config, prefix="criteria")
+    if not is_open:
+        for field in form.fields.values():
+            field.disabled = True
+    formset = (
+        None if locked or not is_open else CriterionFormSet(request.POST or None, instance=config, prefix="criteria")
+    )
     if request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
         try:
             changed = acceptance.update_year_config(
@@ -214,8 +226,9 @@ def year_config(request: HttpRequest, year: int | None = None) -> HttpResponse:
             "form": form,
             "formset": formset,
             "config": config,
-            "criteria": config.criteria.all() if locked else [],
+            "criteria": rubric_of(config) if locked or not is_open else [],
             "locked": locked,
+            "is_open": is_open,
             "year": year,
             "years": [y for y in reversed(years) if y >= FIRST_YEAR],
             "n_accepted": n_accepted,

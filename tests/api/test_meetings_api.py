@@ -319,10 +319,11 @@ def test_attachments_are_checked_uploaded_downloaded_and_removed(world, media):
 # --- requirements, exemptions, 学时 ------------------------------------------------------------
 
 
-def test_requirements_for_a_year_are_created_listed_and_checked(world, today):
+def test_requirements_for_a_year_are_opened_listed_and_checked(world, today):
     gongwei = client_as(world["users"]["gongwei"])
-    listed = gongwei.get("/api/meeting-requirements/", {"year": today.year}).json()
-    assert listed["count"] == 7
+    # Listing a year not opened lists nothing and saves nothing; the first requirement added opens it.
+    assert gongwei.get("/api/meeting-requirements/", {"year": today.year}).json()["count"] == 0
+    assert not MeetingRequirement.objects.filter(year=today.year).exists()
     assert gongwei.get("/api/meeting-requirements/", {"year": "abc"}).status_code == 400
     assert gongwei.get("/api/meeting-requirements/", {"year": 99999}).status_code == 400
 
@@ -330,6 +331,11 @@ def test_requirements_for_a_year_are_created_listed_and_checked(world, today):
         "/api/meeting-requirements/", {"kind": "talk", "period": "year", "min_count": 1, "scope": "group"}
     )
     assert wrong_scope.status_code == 400 and wrong_scope.json() == {"scope": ["“每个党小组”只适用于党小组会。"]}
+    assert not MeetingRequirement.objects.filter(year=today.year).exists()  # refused: nothing opened
+    added = gongwei.post("/api/meeting-requirements/", {"kind": "talk", "period": "year", "min_count": 1})
+    assert added.status_code == 201
+    listed = gongwei.get("/api/meeting-requirements/", {"year": today.year}).json()
+    assert listed["count"] == 8
     taken = gongwei.post("/api/meeting-requirements/", {"kind": "lecture", "period": "year", "min_count": 1})
     assert taken.status_code == 400 and "kind" in taken.json()
 

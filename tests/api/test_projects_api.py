@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from projects.choices import Direction, ProjectStatus, SupervisionKind, TaskStatus
 from projects.models import Project, Supervision, Task, TopicList
-from projects.services import config_for_year
+from projects.services import ensure_config
 from tests.factories import MemberFactory, Role, UserFactory, grant
 from tests.projects.factories import (
     AcceptanceMarkFactory,
@@ -90,7 +90,7 @@ def world(branch_a, branch_b, member_user, gongwei_staff):
     w.duban = SupervisionFactory(project=w.filed, duban=True, author=gongwei_staff)
     w.evidence = EvidenceFactory(project=w.filed)
     w.requested = project(acceptance_requested=True)
-    config = config_for_year(2026)
+    config = ensure_config(2026)
     config.min_reviewers = 1
     config.save()
     w.criteria = list(config.criteria.all())

@@ -60,21 +60,41 @@ def total_of(member) -> Decimal:
 # --- Rules -----------------------------------------------------------------------------------
 
 
-def test_the_first_visit_to_a_year_creates_the_default_rules(db):
+def test_a_year_not_opened_reads_the_default_rules_and_opening_saves_them(db):
+    with CaptureQueriesContext(connection) as queries:
+        read = points.point_rules_for(YEAR)
+    assert all(r.pk is None for r in read) and not PointRule.objects.exists()
+    assert all(q["sql"].startswith("SELECT") for q in queries.captured_queries)
+
     rules = points.ensure_point_rules(YEAR)
 
     by_name = {r.name: r for r in rules}
     assert by_name["参加组织生活"].points == 1 and by_name["参加组织生活"].yearly_cap == 12
     assert by_name["受到党纪处分"].points == -20 and by_name["受到党纪处分"].once_only
+    assert [(r.name, r.points, r.yearly_cap, r.once_only) for r in read] == [
+        (r.name, r.points, r.yearly_cap, r.once_only) for r in rules
+    ]
     assert points.ensure_point_rules(YEAR) == rules  # a second call adds nothing
+    assert points.point_rules_for(YEAR) == rules
 
 
-def test_a_new_year_copies_last_years_rules(db):
-    rule("帮扶困难群众", "3", cap="9", year=YEAR - 1)
+@pytest.mark.parametrize("earlier", [YEAR - 1, YEAR - 3])
+def test_a_new_year_copies_the_latest_earlier_years_rules(db, earlier):
+    rule("帮扶困难群众", "3", cap="9", year=earlier)
 
+    read = points.point_rules_for(YEAR)
     rules = points.ensure_point_rules(YEAR)
 
+    assert [(r.name, r.points, r.yearly_cap, r.year) for r in read] == [("帮扶困难群众", 3, 9, YEAR)]
     assert [(r.name, r.points, r.yearly_cap, r.year) for r in rules] == [("帮扶困难群众", 3, 9, YEAR)]
+    assert rules[0].history.get().history_change_reason == f"沿用{earlier}年度积分规则"
+
+
+def test_a_rule_added_to_a_year_not_opened_joins_the_rules_it_was_read_with(gongwei_staff):
+    points.save_rule(YEAR, RuleData("讲党课", Decimal("3")), by=gongwei_staff)
+
+    names = {r.name for r in PointRule.objects.filter(year=YEAR)}
+    assert names == {name for name, *_ in points.DEFAULT_RULES} | {"讲党课"}
 
 
 def test_only_the_gongwei_sets_rules_and_bad_rules_are_refused(gongwei_staff, organ_staff_a):
@@ -270,7 +290,11 @@ def test_entering_points_on_the_page(client_for, branch_a, secretary_of_branch_a
     member = MemberFactory(branch=branch_a)
     client = client_for(secretary_of_branch_a)
     path = reverse("assessments:point_entry_add", args=[branch_a.pk, YEAR])
-    assert client.get(path).status_code == 200  # the year's rules appear on first use
+    unopened = client.get(path)
+    assert unopened.status_code == 200 and "积分规则尚未生成" in unopened.text
+    assert not PointRule.objects.exists()  # reading the form writes nothing
+    points.ensure_point_rules(YEAR)  # the yearly job
+    assert "积分规则尚未生成" not in client.get(path).text
     volunteer = PointRule.objects.get(year=YEAR, name="参加志愿服务")
 
     response = client.post(
@@ -309,6 +333,8 @@ def test_staff_read_the_rules_and_the_reject_page_asks_for_a_reason(
 ):
     rules_page = client_for(organ_staff_a).get(reverse("assessments:point_rules", args=[YEAR]))
     assert "参加组织生活" in rules_page.text and "新增积分事项" not in rules_page.text
+    assert "年度规则尚未生成" in rules_page.text and not PointRule.objects.exists()
+    points.ensure_point_rules(YEAR)
 
     member = MemberFactory(branch=branch_a)
     entry = points.add_entry(member, rule_of("参加组织生活"), occurred_on=DAY, note="x", by=secretary_of_branch_a)

@@ -36,6 +36,12 @@ def frozen_today(time_machine):
     time_machine.move_to("2026-11-22 10:00 +0800", tick=False)
 
 
+@pytest.fixture(autouse=True)
+def opened_years(db):
+    """Last year and this one are open, as the yearly job leaves them on a live install."""
+    reports.ensure_periods([2025, 2026])
+
+
 def leader(branch, name: str = "", **kwargs) -> Member:
     if name:
         kwargs["name"] = name
@@ -43,11 +49,11 @@ def leader(branch, name: str = "", **kwargs) -> Member:
 
 
 def h1(year: int = 2026) -> DutyReportPeriod:
-    return reports.periods_for_year(year)[0]
+    return reports.ensure_periods([year])[0]
 
 
 def h2(year: int = 2026) -> DutyReportPeriod:
-    return reports.periods_for_year(year)[1]
+    return reports.ensure_periods([year])[1]
 
 
 def filed(member, period, *, status=ReportStatus.SUBMITTED, late=False) -> DutyReport:
@@ -74,38 +80,56 @@ def leader_user(branch_a):
 # --- periods ---------------------------------------------------------------------------
 
 
-def test_a_year_starts_with_the_default_halves_and_due_dates():
-    first, second = reports.periods_for_year(2026)
-    assert (first.half, first.starts_on, first.ends_on, first.due_on) == (
+def test_a_year_not_opened_reads_the_default_halves_and_due_dates_without_saving_them():
+    with CaptureQueriesContext(connection) as queries:
+        first, second = reports.periods_for_year(2027)
+    assert (first.pk, first.half, first.starts_on, first.ends_on, first.due_on) == (
+        None,
         1,
-        datetime.date(2026, 1, 1),
-        datetime.date(2026, 6, 30),
-        datetime.date(2026, 7, 15),
+        datetime.date(2027, 1, 1),
+        datetime.date(2027, 6, 30),
+        datetime.date(2027, 7, 15),
     )
-    assert (second.half, second.starts_on, second.ends_on, second.due_on) == (
+    assert (second.pk, second.half, second.starts_on, second.ends_on, second.due_on) == (
+        None,
         2,
-        datetime.date(2026, 7, 1),
-        datetime.date(2026, 12, 31),
-        datetime.date(2027, 1, 15),
+        datetime.date(2027, 7, 1),
+        datetime.date(2027, 12, 31),
+        datetime.date(2028, 1, 15),
     )
-    # Asking again creates nothing and keeps a moved due date.
-    DutyReportPeriod.objects.filter(pk=first.pk).update(due_on=datetime.date(2026, 7, 31))
-    again = reports.periods_for_year(2026)
-    assert DutyReportPeriod.objects.count() == 2
-    assert again[0].due_on == datetime.date(2026, 7, 31)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT"]
+    assert not DutyReportPeriod.objects.filter(year=2027).exists()
 
 
-def test_two_requests_creating_the_same_year_do_not_fail(monkeypatch):
-    # Given another request inserts the same half between our look-up and our insert
-    make_default = reports._default_period
+def test_opening_a_year_saves_the_defaults_once_and_keeps_a_moved_due_date():
+    first, second = reports.ensure_periods([2027])
+    assert (first.half, first.due_on, second.half, second.due_on) == (
+        1,
+        datetime.date(2027, 7, 15),
+        2,
+        datetime.date(2028, 1, 15),
+    )
+    # A year starts from the default dates, not from a date moved in the year before.
+    DutyReportPeriod.objects.filter(pk=first.pk).update(due_on=datetime.date(2027, 7, 31))
+    again = reports.ensure_periods([2027])
+    assert DutyReportPeriod.objects.filter(year=2027).count() == 2
+    assert again[0].due_on == datetime.date(2027, 7, 31)
+    assert reports.periods_for_year(2027) == again
+    assert reports.periods_for_year(2028)[0].due_on == datetime.date(2028, 7, 15)
 
-    def raced(year, half):
-        DutyReportPeriod.objects.bulk_create([make_default(year, half)])
-        return make_default(year, half)
 
-    monkeypatch.setattr(reports, "_default_period", raced)
-    # When this request creates the year, then it takes the other request's rows
-    periods = reports.periods_for_year(2030)
+def test_two_requests_opening_the_same_year_do_not_fail(monkeypatch):
+    # Given another request saves the same halves between our look-up and our insert
+    read = reports.periods_for_years
+
+    def raced(years):
+        found = read(years)
+        DutyReportPeriod.objects.bulk_create(reports.default_periods(2030))
+        return found
+
+    monkeypatch.setattr(reports, "periods_for_years", raced)
+    # When this request opens the year, then it takes the other request's rows
+    periods = reports.ensure_periods([2030])
     assert [p.half for p in periods] == [1, 2]
     assert all(p.pk for p in periods)
     assert DutyReportPeriod.objects.filter(year=2030).count() == 2
@@ -115,6 +139,14 @@ def test_staff_look_at_the_latest_ended_period_by_default():
     assert reports.default_period(datetime.date(2026, 11, 22)) == h1(2026)
     assert reports.default_period(datetime.date(2027, 1, 5)) == h2(2026)
     assert reports.default_period(datetime.date(2026, 7, 1)) == h1(2026)
+
+
+def test_the_default_period_is_a_saved_one_while_there_is_one():
+    # 2027 not opened: in its summer the latest ended saved period is still 2026's second half.
+    assert reports.default_period(datetime.date(2027, 8, 1)) == h2(2026)
+    # Neither year opened: the period is read as the defaults, unsaved.
+    unopened = reports.default_period(datetime.date(2029, 3, 1))
+    assert (unopened.pk, unopened.year, unopened.half) == (None, 2028, 2)
 
 
 # --- who owes --------------------------------------------------------------------------
@@ -488,7 +520,7 @@ def test_my_reports_queries_do_not_grow_with_reports(client_for, leader_user, go
     client = client_for(leader_user)
     one = _count_queries(client, reverse("assessments:my_reports"))
     for year in (2021, 2022, 2023):
-        for period in reports.periods_for_year(year):
+        for period in reports.ensure_periods([year]):
             filed(me, period, status=ReportStatus.ACCEPTED)
     many = _count_queries(client, reverse("assessments:my_reports"))
     assert one == many

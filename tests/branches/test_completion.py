@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from branches import orglife
+from branches import kept, orglife
 from branches.choices import CommitteePost, MeetingKind, Period, RequirementScope
 from branches.models import Meeting, MeetingRequirement, OrganisationRules, RequirementExemption
 from branches.orglife import Status, completion, requirements_for_year
@@ -34,6 +34,13 @@ D = datetime.date
 @pytest.fixture(autouse=True)
 def frozen_today(time_machine):
     time_machine.move_to(datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8))))
+
+
+@pytest.fixture(autouse=True)
+def opened_years(db):
+    """Last year and this one are open, as the yearly job leaves them on a live install."""
+    orglife.ensure_requirements(2025)
+    orglife.ensure_requirements(2026)
 
 
 @pytest.fixture
@@ -64,6 +71,12 @@ def with_committee(branch, seats=3, elected_on=LAST_YEARS_ELECTION):
     return term
 
 
+def keep_completion():
+    """The tests write branches and meetings with the ORM, past the services that keep completion: keep it
+    before a page reads it."""
+    kept.rebuild()
+
+
 def cells(branch, kind, year=2026, today=TODAY):
     result = completion([branch], year, today)[branch.pk]
     return {c.span.index: c for c in result.by_kind[kind].cells}
@@ -72,41 +85,62 @@ def cells(branch, kind, year=2026, today=TODAY):
 # --- requirements as data ----------------------------------------------------------------
 
 
-def test_first_use_of_a_year_creates_the_domain_defaults():
-    rows = requirements_for_year(2026)
+def test_a_year_not_opened_reads_the_domain_defaults_without_saving_them():
+    MeetingRequirement.objects.all().delete()
 
-    assert [(r.kind, r.period, r.scope, r.min_count) for r in rows] == [
-        (MeetingKind.GENERAL, Period.QUARTER, RequirementScope.BRANCH, 1),
-        (MeetingKind.COMMITTEE, Period.MONTH, RequirementScope.COMMITTEE, 1),
-        (MeetingKind.GROUP, Period.MONTH, RequirementScope.GROUP, 1),
-        (MeetingKind.LECTURE, Period.QUARTER, RequirementScope.BRANCH, 1),
-        (MeetingKind.THEME_DAY, Period.MONTH, RequirementScope.BRANCH, 1),
-        (MeetingKind.LIFE, Period.YEAR, RequirementScope.BRANCH, 1),
-        (MeetingKind.APPRAISAL, Period.YEAR, RequirementScope.BRANCH, 1),
+    with CaptureQueriesContext(connection) as queries:
+        rows = requirements_for_year(2026)
+
+    assert [(r.pk, r.kind, r.period, r.scope, r.min_count) for r in rows] == [
+        (None, MeetingKind.GENERAL, Period.QUARTER, RequirementScope.BRANCH, 1),
+        (None, MeetingKind.COMMITTEE, Period.MONTH, RequirementScope.COMMITTEE, 1),
+        (None, MeetingKind.GROUP, Period.MONTH, RequirementScope.GROUP, 1),
+        (None, MeetingKind.LECTURE, Period.QUARTER, RequirementScope.BRANCH, 1),
+        (None, MeetingKind.THEME_DAY, Period.MONTH, RequirementScope.BRANCH, 1),
+        (None, MeetingKind.LIFE, Period.YEAR, RequirementScope.BRANCH, 1),
+        (None, MeetingKind.APPRAISAL, Period.YEAR, RequirementScope.BRANCH, 1),
     ]
-    requirements_for_year(2026)
-    assert MeetingRequirement.objects.filter(year=2026).count() == 7
-    assert MeetingRequirement.history.filter(year=2026).count() == 7
+    assert not orglife.is_open(rows)
+    assert all(q["sql"].startswith("SELECT") for q in queries.captured_queries)
+    assert not MeetingRequirement.objects.exists()
 
 
-def test_a_new_year_copies_the_previous_years_changes():
-    requirements_for_year(2025)
-    MeetingRequirement.objects.filter(year=2025, kind=MeetingKind.LECTURE).update(period=Period.MONTH, min_count=2)
-    MeetingRequirement.objects.filter(year=2025, kind=MeetingKind.APPRAISAL).delete()
+def test_opening_a_year_saves_what_it_was_read_as_once():
+    read = [(r.kind, r.period, r.scope, r.min_count, r.source) for r in requirements_for_year(2031)]
 
-    rows = {r.kind: r for r in requirements_for_year(2026)}
+    opened = orglife.ensure_requirements(2031)
+    orglife.ensure_requirements(2031)
 
-    assert (rows[MeetingKind.LECTURE].period, rows[MeetingKind.LECTURE].min_count) == (Period.MONTH, 2)
-    assert MeetingKind.APPRAISAL not in rows
-    assert len(rows) == 6
+    assert [(r.kind, r.period, r.scope, r.min_count, r.source) for r in opened] == read
+    assert orglife.is_open(requirements_for_year(2031))
+    assert MeetingRequirement.objects.filter(year=2031).count() == 7
+    assert MeetingRequirement.history.filter(year=2031).count() == 7
+
+
+def test_a_new_year_copies_the_latest_earlier_years_changes():
+    orglife.ensure_requirements(2027)
+    MeetingRequirement.objects.filter(year=2027, kind=MeetingKind.LECTURE).update(period=Period.MONTH, min_count=2)
+    MeetingRequirement.objects.filter(year=2027, kind=MeetingKind.APPRAISAL).delete()
+
+    # 2028 is not opened: 2029 is read as a copy of 2027, and so is 2028 once opened.
+    read = {r.kind: r for r in requirements_for_year(2029)}
+    rows = {r.kind: r for r in orglife.ensure_requirements(2028)}
+
+    for found in (read, rows):
+        assert (found[MeetingKind.LECTURE].period, found[MeetingKind.LECTURE].min_count) == (Period.MONTH, 2)
+        assert MeetingKind.APPRAISAL not in found
+        assert len(found) == 6
+    assert set(MeetingRequirement.history.filter(year=2028).values_list("history_change_reason", flat=True)) == {
+        "沿用2027年要求"
+    }
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_requests_creating_the_same_year_do_not_fail_or_duplicate(monkeypatch):
-    real_create = orglife._create_requirements
+def test_two_callers_opening_the_same_year_do_not_fail_or_duplicate(monkeypatch):
+    real = orglife.carried_over
 
-    def racing_create(year):
-        # Another request (its own database session) commits the year's rows first.
+    def racing(year, model=MeetingRequirement):
+        # Another caller (its own database session) commits the year's rows first.
         other = connections.create_connection("default")
         try:
             with other.cursor() as cursor:
@@ -118,14 +152,14 @@ def test_two_requests_creating_the_same_year_do_not_fail_or_duplicate(monkeypatc
                     )
         finally:
             other.close()
-        real_create(year)
+        return real(year, model)
 
-    monkeypatch.setattr(orglife, "_create_requirements", racing_create)
-    rows = requirements_for_year(2026)
+    monkeypatch.setattr(orglife, "carried_over", racing)
+    rows = orglife.ensure_requirements(2030)
 
     assert len(rows) == 7
     assert {r.source for r in rows} == {"另一请求"}
-    assert MeetingRequirement.objects.filter(year=2026).count() == 7
+    assert MeetingRequirement.objects.filter(year=2030).count() == 7
 
 
 # --- period boundaries -------------------------------------------------------------------
@@ -425,6 +459,7 @@ def test_staff_see_completion_of_their_branches_with_the_organ_summary(
 ):
     meet(branch_a, MeetingKind.GENERAL, D(2026, 3, 31), recorder)
 
+    keep_completion()
     response = client_for(organ_staff_a).get(reverse("branches:completion"))
 
     assert response.status_code == 200
@@ -445,6 +480,7 @@ def test_gongwei_filters_by_organ_and_missing(client_for, gongwei_staff, branch_
     for q_end in (D(2026, 3, 5), D(2026, 6, 5), D(2026, 9, 5)):
         meet(branch_b, MeetingKind.GENERAL, q_end, recorder)
         meet(branch_b, MeetingKind.LECTURE, q_end, recorder)
+    keep_completion()
     client = client_for(gongwei_staff)
 
     everyone = client.get(reverse("branches:completion"))
@@ -489,6 +525,7 @@ def test_completion_page_is_paginated(client_for, gongwei_staff, organ_a):
     for _ in range(32):
         BranchFactory(organ=organ_a)
 
+    keep_completion()
     client = client_for(gongwei_staff)
     first = client.get(reverse("branches:completion"))
     second = client.get(reverse("branches:completion"), {"page": 2, "state": "missing"})
@@ -506,6 +543,7 @@ def test_branch_calendar_shows_statuses_and_links_to_the_periods_meetings(
 ):
     meet(branch_a, MeetingKind.GENERAL, D(2026, 3, 31), recorder)
 
+    keep_completion()
     response = client_for(secretary_of_branch_a).get(reverse("branches:branch_calendar", args=[branch_a.pk]))
 
     assert response.status_code == 200
@@ -535,6 +573,7 @@ def test_branch_calendar_of_another_year(client_for, organ_staff_a, branch_a, re
     meet(branch_a, MeetingKind.LIFE, D(2025, 12, 20), recorder)
     url = reverse("branches:branch_calendar", args=[branch_a.pk])
 
+    keep_completion()
     response = client_for(organ_staff_a).get(url, {"year": 2025})
     silly = client_for(organ_staff_a).get(url, {"year": "9999"})
 
@@ -549,6 +588,7 @@ def test_calendar_partial_renders_for_the_branch_page(branch_a, recorder):
     with_committee(branch_a)
     meet(branch_a, MeetingKind.THEME_DAY, D(2026, 1, 31), recorder)
 
+    keep_completion()
     html = render_to_string("branches/_meeting_calendar.html", orglife.calendar_context(branch_a, 2026, TODAY))
 
     assert "2026年组织生活" in html

@@ -197,7 +197,7 @@ class KeptCompletionMachine(RuleBasedStateMachine):
         MemberFactory.create_batch(3, branch=young)
         BranchFactory(organ=self.organ, founded_on=D(2015, 7, 1))  # no members: it may be dissolved
         for year in YEARS:
-            orglife.requirements_for_year(year)  # creating a year's requirements keeps its completion
+            orglife.ensure_requirements(year)  # opening a year keeps its completion
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -401,7 +401,7 @@ def city(db):
         Member.objects.filter(pk=members[0].pk).update(party_group=group)
         made.append(branch)
     for year in YEARS:
-        orglife.requirements_for_year(year)
+        orglife.ensure_requirements(year)
     for day in (D(2025, 9, 3), D(2025, 11, 20), D(2026, 2, 5), D(2026, 6, 30)):
         meetings.record_meeting(made[0], {"kind": MeetingKind.THEME_DAY, "held_on": day, "topic": "主题党日"}, by=by)
         meetings.record_meeting(made[0], {"kind": MeetingKind.COMMITTEE, "held_on": day, "topic": "支委会"}, by=by)
@@ -458,7 +458,7 @@ def test_rebuild_of_one_year_leaves_the_others(city):
 
 def test_a_year_where_a_branch_did_not_exist_and_met_nobody_keeps_no_rows(city):
     young = city[1]
-    requirements = orglife.requirements_for_year(2024)  # a new year: every branch's completion is kept at once
+    requirements = orglife.ensure_requirements(2024)  # a year opened: every branch's completion is kept at once
 
     assert not MeetingCompletion.objects.filter(branch=young, year=2024).exists()
     assert MeetingCompletion.objects.filter(branch=city[0], year=2024).exists()

@@ -81,7 +81,7 @@ def city(staff):
     _meet(small, MeetingKind.LIFE, D(2025, 12, 12), staff)
     BranchFactory(organ=second, founded_on=D(2027, 1, 1))  # not yet founded
     for year in (2025, 2026):
-        orglife.requirements_for_year(year)  # the year's requirements are created: completion is kept
+        orglife.ensure_requirements(year)  # the year is opened: completion is kept from now on
     orglife.grant_exemption(
         small, kind=MeetingKind.LECTURE, starts_on=D(2026, 1, 1), ends_on=D(2026, 9, 30), reason="新班子", by=staff
     )

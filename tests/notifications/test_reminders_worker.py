@@ -13,6 +13,7 @@ from celery.result import EagerResult
 from assessments.choices import ProblemSource
 from assessments.models import DutyReportPeriod, Problem
 from assessments.reports import ensure_periods
+from branches import kept, orglife
 from branches.choices import MeetingKind
 from branches.models import Meeting
 from notifications.models import Notification
@@ -51,6 +52,10 @@ def things_due(branch_a, branch_b, secretary_of_branch_a, organ_staff_a):
         topic="主题党日",
         recorded_by=secretary_of_branch_a,
     )
+    # 2026 is open, as the yearly job leaves it; the meeting above was written past the service that keeps
+    # completion, so it is kept here.
+    orglife.ensure_requirements(2026)
+    kept.rebuild()
     return {"period": period, "term": term, "problem": item}
 
 

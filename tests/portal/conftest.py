@@ -12,6 +12,7 @@ import pytest
 from assessments import reports
 from assessments.choices import ProblemSource, ProblemStatus, ReportStatus, RunStatus, Tier
 from assessments.models import DutyReport, Problem
+from branches import kept, orglife
 from branches.choices import CommitteePost, MeetingKind
 from branches.models import Meeting
 from projects.choices import Direction, Grade
@@ -66,7 +67,9 @@ PROJECTS = [
 def populate(organ, n_branches: int, *, run=None, recorder=None, start: int = 0) -> list:
     """`n_branches` branches of `organ`, each with a different mix of everything the dashboard counts."""
     recorder = recorder or UserFactory()
-    h1 = reports.periods_for_year(YEAR)[0]
+    # The year is open, as the yearly job leaves it.
+    orglife.ensure_requirements(YEAR)
+    h1 = reports.ensure_periods([YEAR])[0]
     made = []
     for i in range(start, start + n_branches):
         branch = BranchFactory(organ=organ)
@@ -123,4 +126,6 @@ def populate(organ, n_branches: int, *, run=None, recorder=None, start: int = 0)
                 is_bottom=bottom, rank=100 + i, total=Decimal(60 + stars * 7),
             )  # fmt: skip
         made.append(branch)
+    # The meetings above are written past the service that keeps completion: keep it as the service would.
+    kept.refresh(made, [YEAR])
     return made

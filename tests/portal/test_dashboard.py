@@ -189,7 +189,7 @@ def test_queries_do_not_grow_with_the_data(client_for, request, organ_a, organ_b
     client = client_for(request.getfixturevalue(persona))
     params = {"organ": organ_a.pk} if params == "organ_a" else params
     populate(organ_a, 1, run=published_run)
-    count_queries(client, params)  # the year's meeting requirements are created on first use
+    count_queries(client, params)  # warm up
     small = count_queries(client, params), count_queries(client, params)
     populate(organ_a, 8, run=published_run, start=1)
     populate(organ_b, 6, run=published_run, start=9)

@@ -16,8 +16,9 @@ from accounts.models import Role
 from assessments.choices import ReportStatus, RunStatus
 from assessments.models import DutyReport, DutyReportPeriod, RatingRun
 from assessments.reports import ensure_periods
+from branches import kept, orglife
 from branches.choices import CommitteePost, MeetingKind
-from branches.models import CommitteeTerm, Meeting
+from branches.models import CommitteeTerm, Meeting, MeetingRequirement
 from notifications.models import Notification
 from tests.assessments.factories import RatingResultFactory, RatingRunFactory, keep_filing
 from tests.factories import (
@@ -48,6 +49,12 @@ def today(time_machine):
 def period(db) -> DutyReportPeriod:
     ensure_periods([YEAR - 1, YEAR])
     return DutyReportPeriod.objects.get(year=YEAR, half=HALF)
+
+
+@pytest.fixture
+def year_open(branch_a):
+    """This year's 组织生活要求 are open, as the yearly job leaves them: branch A's completion is kept."""
+    return orglife.ensure_requirements(YEAR)
 
 
 @pytest.fixture
@@ -155,7 +162,7 @@ def test_when_everyone_filed_the_card_says_so(client, secretary, branch_a, perio
     assert '已提交 <span class="home-filed">1</span> 人' in html
 
 
-def test_the_due_list_links_milestones_dubans_and_meetings(client, secretary, branch_a, period):
+def test_the_due_list_links_milestones_dubans_and_meetings(client, secretary, branch_a, period, year_open):
     project = ProjectFactory(branch=branch_a, filed=True, title="企业开办一件事")
     late = MilestoneFactory(project=project, title="完成走访", planned_on=datetime.date(2026, 11, 10))
     SupervisionFactory(project=project, duban=True, answer_due_on=datetime.date(2026, 11, 25))
@@ -172,15 +179,24 @@ def test_the_due_list_links_milestones_dubans_and_meetings(client, secretary, br
     assert f"{reverse('branches:branch_calendar', args=[branch_a.pk])}?year=2026" in links
 
 
-def test_a_meeting_held_this_month_is_no_longer_due(client, secretary, branch_a, period):
+def test_a_meeting_held_this_month_is_no_longer_due(client, secretary, branch_a, period, year_open):
+    assert "主题党日（11月" in page_of(client, secretary)
     Meeting.objects.create(
         branch=branch_a, kind=MeetingKind.THEME_DAY, held_on=datetime.date(2026, 11, 5), topic="学习",
         recorded_by=UserFactory(),
     )  # fmt: skip
+    kept.refresh([branch_a], [YEAR])  # as the meeting service does
 
     html = page_of(client, secretary)
 
     assert "主题党日（11月" not in html
+
+
+def test_a_year_not_opened_lists_no_meetings_due_and_writes_nothing(client, secretary, branch_a, period):
+    html = page_of(client, secretary)
+
+    assert "主题党日（11月" not in html
+    assert not MeetingRequirement.objects.exists()
 
 
 # --- Stars -----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from projects import acceptance
 from projects.acceptance import CriterionRow, Scored, TargetResult, assign_grades, average_score
 from projects.choices import Grade, ProjectStatus
 from projects.models import AcceptanceReview, Project, ProjectEvent, Target
-from projects.services import IllegalTransition, ProjectError, config_for_year
+from projects.services import IllegalTransition, ProjectError, ensure_config
 from projects.views.acceptance import detail_context
 from tests.factories import MemberFactory, Role, UserFactory, grant
 from tests.projects.factories import YEAR, ProjectFactory, TargetFactory, TaskFactory
@@ -36,7 +36,7 @@ D = Decimal
 
 @pytest.fixture
 def config():
-    return config_for_year(YEAR)
+    return ensure_config(YEAR)
 
 
 @pytest.fixture
@@ -747,7 +747,7 @@ def test_card_queries_do_not_grow_with_reviews_or_targets(branch_a, reviewers, c
 
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_marking_the_last_top_ten_place_at_once_cannot_exceed_the_quota(gongwei_staff, branch_a):
-    config = config_for_year(YEAR)
+    config = ensure_config(YEAR)
     config.top_ten_count = 1
     config.save()
     projects = [accepted(branch_a, s) for s in ("95", "94")]

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from projects.models import ProjectEvent
-from projects.services import config_for_year
+from projects.services import ensure_config
 from tests.factories import MemberFactory, UserFactory
 from tests.projects.factories import (
     AcceptanceMarkFactory,
@@ -36,7 +36,7 @@ def frozen_today(time_machine):
 def populate(project, n: int, by, member) -> None:
     """n of everything the page lists: milestones moved once, reports with two files each, tasks with several
     assignees (the member among them), supervisions on a milestone and 督办, events, targets and marks."""
-    criteria = list(config_for_year(project.year).criteria.all())
+    criteria = list(ensure_config(project.year).criteria.all())
     for i in range(n):
         milestone = MilestoneFactory(project=project, planned_on=datetime.date(2026, 6, 1 + i))
         # Moved once (the history keeps the old date), whatever state the project has reached since.

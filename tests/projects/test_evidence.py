@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from core.uploads import UploadRejected, check_upload, clean_filename, sniff
 from projects.models import Evidence, MilestoneProgress
-from projects.services import config_for_year
+from projects.services import ensure_config
 from tests.projects.factories import EvidenceFactory, MilestoneFactory, ProjectFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -248,7 +248,7 @@ def test_one_bad_file_in_a_batch_refuses_the_whole_batch(client_for, secretary_o
 def test_an_upload_over_the_years_size_limit_is_refused_and_nothing_is_saved(
     client_for, secretary_of_branch_a, milestone, media
 ):
-    config = config_for_year(milestone.project.year)
+    config = ensure_config(milestone.project.year)
     config.max_evidence_mb = 1
     config.save()
     client = client_for(secretary_of_branch_a)

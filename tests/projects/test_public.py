@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from projects import acceptance
 from projects.choices import Grade
-from projects.services import config_for_year
+from projects.services import ensure_config
 from tests.factories import BranchFactory, MemberFactory, OrganFactory, UserFactory
 from tests.projects.factories import (
     YEAR,
@@ -144,7 +144,7 @@ def test_query_count_does_not_grow_with_results(client, organ_a, organ_b):
 
 
 def test_a_project_accepted_through_the_workflow_appears(client, branch_a, gongwei_staff, organ_staff_a):
-    config = config_for_year(YEAR)
+    config = ensure_config(YEAR)
     config.min_reviewers = 1
     config.save()
     project = ProjectFactory(branch=branch_a, acceptance_requested=True, title="刚刚验收的项目")

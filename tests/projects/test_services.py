@@ -4,12 +4,14 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.scope import forget_scope
 from notifications.models import Notification
 from projects import rules, services
 from projects.choices import ProjectStatus
-from projects.models import ProjectEvent
+from projects.models import ProjectEvent, ProjectYearConfig, RubricCriterion
 from tests.factories import MemberFactory, Role, UserFactory, grant
 from tests.projects.factories import MilestoneFactory, ProjectFactory, TargetFactory, TopicListFactory
 
@@ -110,15 +112,36 @@ class TestRescheduling:
             )
 
 
-def test_year_rules_are_copied_from_the_year_before(db):
-    first = services.config_for_year(2025)
+def test_a_year_not_opened_reads_the_defaults_without_saving_them(db):
+    with CaptureQueriesContext(connection) as queries:
+        config = services.config_for_year(2026)
+        rubric = services.rubric_of(config)
+    assert config.pk is None and config.year == 2026 and config.excellent_min == 90
+    assert [(c.pk, c.name, c.max_points) for c in rubric] == [
+        (None, "实效性", 50),
+        (None, "创新性", 25),
+        (None, "可操作性", 25),
+    ]
+    assert all(q["sql"].startswith("SELECT") for q in queries.captured_queries)
+    assert not ProjectYearConfig.objects.exists()
+
+
+def test_year_rules_are_copied_from_the_latest_earlier_year(db):
+    first = services.ensure_config(2024)
     first.excellent_max_share = "0.4"
     first.save()
     first.criteria.filter(name="创新性").update(max_points=30)
-    copied = services.config_for_year(2026)
+
+    read = services.config_for_year(2026)  # 2025 was never opened: 2024 is the latest earlier year
+    copied = services.ensure_config(2026)
+
+    assert read.pk is None and str(read.excellent_max_share) == "0.400"
+    assert {c.name: c.max_points for c in services.rubric_of(read)}["创新性"] == 30
     assert copied.pk != first.pk and str(copied.excellent_max_share) == "0.400"
     assert dict(copied.criteria.values_list("name", "max_points"))["创新性"] == 30
-    assert services.config_for_year(2026).pk == copied.pk
+    assert services.ensure_config(2026).pk == copied.pk == services.config_for_year(2026).pk
+    assert copied.history.get().history_change_reason == "生成年度规则"
+    assert RubricCriterion.history.filter(config_id=copied.pk).count() == 3
 
 
 def test_own_branch_people_never_score(branch_a, organ_staff_a):

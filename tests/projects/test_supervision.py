@@ -14,7 +14,7 @@ from notifications.models import Notification
 from projects import progress
 from projects.choices import ProjectStatus, SupervisionKind
 from projects.models import ProjectEvent, Supervision
-from projects.services import IllegalTransition, ProjectError, config_for_year
+from projects.services import IllegalTransition, ProjectError, ensure_config
 from projects.views.progress import detail_context
 from tests.projects.factories import MilestoneFactory, ProjectFactory, SupervisionFactory, TaskFactory
 
@@ -57,7 +57,7 @@ def test_organ_staff_add_a_note_and_the_branch_committee_is_told(
 
 
 def test_a_duban_gets_the_years_answer_period_and_goes_into_the_trail(organ_staff_a, secretary_of_branch_a, project):
-    config = config_for_year(project.year)
+    config = ensure_config(project.year)
     config.duban_answer_days = 7
     config.save()
 

@@ -7,10 +7,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assessments.reports import rebuild_filing
+from assessments.points import ensure_point_rules
+from assessments.reports import ensure_periods, rebuild_filing
 from branches import figures
 from branches.models import Organ, OrganisationRules
+from branches.orglife import ensure_requirements
 from demo import organisation, orglife, projects, ratings, reports
+from projects.services import ensure_config
 
 MAX_YEARS = 10
 
@@ -73,6 +76,12 @@ class Command(BaseCommand):
             call_command("rebuild_completion", stdout=self.stdout)
             duties = reports.seed_assessments(plan, seed=seed, today=today, years=years)
             seeded_ratings = ratings.seed_ratings(plan, seed=seed, today=today)
+            # Pages never create a year's rules: the demo's year is opened here, as the yearly job opens a
+            # year on a live install (the steps above opened the years they write into).
+            ensure_requirements(today.year)
+            ensure_periods([today.year])
+            ensure_config(today.year)
+            ensure_point_rules(today.year)
             # The seed writes in bulk, past the services that keep these tables; the steps above keep them for
             # the steps after them, and a last rebuild makes sure nothing written in bulk is left out.
             figures.rebuild()
