@@ -13,10 +13,11 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -69,6 +70,9 @@ PROJECT_STATUSES_WITH_MILESTONES = (
 # A run that has not finished this long after it was queued is taken to be lost (a worker died),
 # so that the 工委 can start another instead of waiting for it forever.
 STALE_AFTER = datetime.timedelta(minutes=30)
+# Results are written this many to a statement: each carries its breakdown (a few kB of JSON), and a
+# province's 7,500 in one statement made a 25 MB string for the client to build and the server to parse.
+INSERT_BATCH = 1000
 
 
 class RatingError(DomainError):
@@ -211,26 +215,44 @@ def _ratio(done: int, due: int) -> Decimal | None:
     return None if due == 0 else Decimal(done) / Decimal(due)
 
 
+def _participating(as_of: datetime.date) -> Q:
+    return Q(founded_on__lte=as_of) & (Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=as_of))
+
+
+class _Participant(NamedTuple):
+    """A branch as the run reads it (model instances of a province's branches and organs cost a second)."""
+
+    pk: int
+    name: str
+    organ_id: int
+    organ_name: str
+
+
 def _participants(as_of: datetime.date):
     return (
-        Branch.objects.filter(founded_on__lte=as_of)
-        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=as_of))
+        Branch.objects.filter(_participating(as_of))
         .select_related("organ")
         .order_by("organ__sort_order", "organ__pk", "name", "pk")
     )
 
 
-def _project_scores(ids, year) -> dict[int, Measure]:
+def _scope(as_of: datetime.date) -> QuerySet:
+    """The participants as a subquery for the metrics' filters. A province's 7,500 ids written into
+    each query as a list cost ten times the query itself (binding and parsing the list)."""
+    return Branch.objects.filter(_participating(as_of)).values("pk")
+
+
+def _project_scores(ids, scope, year) -> dict[int, Measure]:
     """The best accepted project of the year counts; a branch without one scores nothing."""
     filed = set(
-        Project.objects.filter(branch_id__in=ids, year=year)
+        Project.objects.filter(branch_id__in=scope, year=year)
         .exclude(status=ProjectStatus.DRAFT)
         .values_list("branch_id", flat=True)
         .distinct()
     )
     best: dict[int, tuple[Decimal, str]] = {}
     accepted = (
-        Project.objects.filter(branch_id__in=ids, year=year, status=ProjectStatus.ACCEPTED, score__isnull=False)
+        Project.objects.filter(branch_id__in=scope, year=year, status=ProjectStatus.ACCEPTED, score__isnull=False)
         .order_by("branch_id", "-score", "pk")
         .values_list("branch_id", "score", "grade")
     )
@@ -249,10 +271,10 @@ def _project_scores(ids, year) -> dict[int, Measure]:
     return result
 
 
-def _milestones(ids, year, as_of) -> dict[int, Measure]:
+def _milestones(ids, scope, year, as_of) -> dict[int, Measure]:
     rows = (
         Milestone.objects.filter(
-            project__branch_id__in=ids,
+            project__branch_id__in=scope,
             project__year=year,
             project__status__in=PROJECT_STATUSES_WITH_MILESTONES,
             planned_on__lte=as_of,
@@ -275,21 +297,22 @@ def _milestones(ids, year, as_of) -> dict[int, Measure]:
 def _meetings(branches, year, as_of) -> dict[int, Measure]:
     # Periods ending on the cut-off day count as over.
     today = as_of + datetime.timedelta(days=1)
-    found = kept.tallies(branches, year, today, orglife.requirements_for_year(year))
+    found = kept.done_and_due(year, today, orglife.requirements_for_year(year))
     result = {}
-    for branch_id, summary in found.items():
-        text = f"完成 {summary.n_done}/{summary.n_due} 期" if summary.n_due else "无应开展的组织生活"
-        result[branch_id] = Measure(_ratio(summary.n_done, summary.n_due), text)
+    for branch in branches:
+        n_done, n_due = found.get(branch.pk, (0, 0))
+        text = f"完成 {n_done}/{n_due} 期" if n_due else "无应开展的组织生活"
+        result[branch.pk] = Measure(_ratio(n_done, n_due), text)
     return result
 
 
-def _reports(ids, year, as_of) -> dict[int, Measure]:
+def _reports(ids, scope, year, as_of) -> dict[int, Measure]:
     periods = list(DutyReportPeriod.objects.filter(year=year, due_on__lte=as_of))
     owed: dict[int, int] = defaultdict(int)
     on_time: dict[int, int] = defaultdict(int)
     for period in periods:
         rows = (
-            Member.objects.filter(branch_id__in=ids, is_leader=True, branch__founded_on__lte=period.ends_on)
+            Member.objects.filter(branch_id__in=scope, is_leader=True, branch__founded_on__lte=period.ends_on)
             .values("branch_id")
             .annotate(
                 n=Count("pk", distinct=True),
@@ -314,9 +337,9 @@ def _reports(ids, year, as_of) -> dict[int, Measure]:
     return result
 
 
-def _ledger(ids, year, as_of) -> dict[int, Measure]:
+def _ledger(ids, scope, year, as_of) -> dict[int, Measure]:
     rows = (
-        Problem.objects.filter(branch_id__in=ids, deadline__gte=datetime.date(year, 1, 1), deadline__lte=as_of)
+        Problem.objects.filter(branch_id__in=scope, deadline__gte=datetime.date(year, 1, 1), deadline__lte=as_of)
         .values("branch_id")
         .annotate(
             due=Count("pk"),
@@ -335,14 +358,12 @@ def _ledger(ids, year, as_of) -> dict[int, Measure]:
     return result
 
 
-def _appraisals(ids, year) -> dict[int, Measure]:
-    finalized = set(
-        Appraisal.objects.filter(branch_id__in=ids, year=year, status=AppraisalStatus.FINALIZED).values_list(
-            "branch_id", flat=True
-        )
-    )
+def _appraisals(ids, scope, year) -> dict[int, Measure]:
+    finalized_appraisals = Appraisal.objects.filter(branch_id__in=scope, year=year, status=AppraisalStatus.FINALIZED)
+    finalized = set(finalized_appraisals.values_list("branch_id", flat=True))
     rows = (
-        AppraisalEntry.objects.filter(appraisal__branch_id__in=finalized, appraisal__year=year)
+        # One appraisal per branch and year: the finalized ones are those of the finalized branches.
+        AppraisalEntry.objects.filter(appraisal__in=finalized_appraisals)
         .exclude(grade="")
         .values("appraisal__branch_id")
         .annotate(
@@ -377,17 +398,17 @@ def _training(ids, year) -> dict[int, Measure]:
     return result
 
 
-def _secretary_reviews(ids, year, scheme: AssessmentScheme) -> dict[int, Measure]:
+def _secretary_reviews(ids, scope, year, scheme: AssessmentScheme) -> dict[int, Measure]:
     ratios = {
         SecretaryGrade.GOOD: scheme.review_good_ratio,
         SecretaryGrade.FAIR: scheme.review_fair_ratio,
         SecretaryGrade.AVERAGE: scheme.review_average_ratio,
         SecretaryGrade.POOR: scheme.review_poor_ratio,
     }
-    found = dict(SecretaryReport.objects.filter(branch_id__in=ids, year=year).values_list("branch_id", "status"))
+    found = dict(SecretaryReport.objects.filter(branch_id__in=scope, year=year).values_list("branch_id", "status"))
     graded = dict(
         SecretaryReport.objects.filter(
-            branch_id__in=ids, year=year, status=SecretaryReportStatus.EVALUATED
+            branch_id__in=scope, year=year, status=SecretaryReportStatus.EVALUATED
         ).values_list("branch_id", "grade")
     )
     result = {}
@@ -402,10 +423,10 @@ def _secretary_reviews(ids, year, scheme: AssessmentScheme) -> dict[int, Measure
     return result
 
 
-def _secretaries(ids) -> dict[int, str]:
+def _secretaries(scope) -> dict[int, str]:
     """The secretary of each branch's latest committee term (two rows per branch at most)."""
     rows = (
-        CommitteeMember.objects.filter(term__branch_id__in=ids, post=CommitteePost.SECRETARY)
+        CommitteeMember.objects.filter(term__branch_id__in=scope, post=CommitteePost.SECRETARY)
         .order_by("term__branch_id", "-term__elected_on", "-term__pk")
         .values_list("term__branch_id", "member__name")
     )
@@ -415,9 +436,9 @@ def _secretaries(ids) -> dict[int, str]:
     return found
 
 
-def _adjustments(ids, year) -> dict[int, tuple[Decimal, Decimal, list[str]]]:
+def _adjustments(scope, year) -> dict[int, tuple[Decimal, Decimal, list[str]]]:
     found: dict[int, list] = defaultdict(lambda: [Decimal(0), Decimal(0), []])
-    rows = Adjustment.objects.filter(branch_id__in=ids, year=year).order_by("branch_id", "pk")
+    rows = Adjustment.objects.filter(branch_id__in=scope, year=year).order_by("branch_id", "pk")
     for adj in rows.values("branch_id", "kind", "name", "points"):
         entry = found[adj["branch_id"]]
         if adj["kind"] == AdjustmentKind.BONUS:
@@ -429,31 +450,68 @@ def _adjustments(ids, year) -> dict[int, tuple[Decimal, Decimal, list[str]]]:
     return {k: (v[0], v[1], v[2]) for k, v in found.items()}
 
 
-def gather(scheme: AssessmentScheme, branches: list[Branch], as_of: datetime.date) -> dict[int, dict[str, Measure]]:
-    """Each branch's measure for every metric the scheme's computed indicators use."""
+def gather(
+    scheme: AssessmentScheme, branches: list[_Participant], as_of: datetime.date
+) -> dict[int, dict[str, Measure]]:
+    """Each branch's measure for every metric the scheme's computed indicators use.
+
+    `branches` are the participants as of `as_of` (`_participants`); each metric is one or two grouped
+    queries over them, whatever their number.
+    """
     ids = [b.pk for b in branches]
+    scope = _scope(as_of)
     year = scheme.year
     metrics = set(scheme.indicators.filter(source=IndicatorSource.COMPUTED).values_list("metric", flat=True))
     gatherers = {
-        Metric.PROJECT_SCORE: lambda: _project_scores(ids, year),
-        Metric.MILESTONE_TIMELINESS: lambda: _milestones(ids, year, as_of),
+        Metric.PROJECT_SCORE: lambda: _project_scores(ids, scope, year),
+        Metric.MILESTONE_TIMELINESS: lambda: _milestones(ids, scope, year, as_of),
         Metric.MEETING_COMPLETION: lambda: _meetings(branches, year, as_of),
-        Metric.REPORT_TIMELINESS: lambda: _reports(ids, year, as_of),
-        Metric.LEDGER_CLOSURE: lambda: _ledger(ids, year, as_of),
-        Metric.APPRAISAL: lambda: _appraisals(ids, year),
+        Metric.REPORT_TIMELINESS: lambda: _reports(ids, scope, year, as_of),
+        Metric.LEDGER_CLOSURE: lambda: _ledger(ids, scope, year, as_of),
+        Metric.APPRAISAL: lambda: _appraisals(ids, scope, year),
         Metric.TRAINING_HOURS: lambda: _training(ids, year),
-        Metric.SECRETARY_REVIEW: lambda: _secretary_reviews(ids, year, scheme),
+        Metric.SECRETARY_REVIEW: lambda: _secretary_reviews(ids, scope, year, scheme),
     }
     per_metric = {metric: gatherers[metric]() for metric in sorted(metrics)}
     return {branch_id: {m: found[branch_id] for m, found in per_metric.items()} for branch_id in ids}
+
+
+class _Score(NamedTuple):
+    """What `_score_line` reads of an `IndicatorScore`."""
+
+    score: Decimal | None
+    not_applicable: bool
+    note: str
 
 
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _score_line(indicator: Indicator, measure: Measure | None, score: IndicatorScore | None) -> dict:
+@dataclass(frozen=True)
+class _Column:
+    """An indicator's part of every branch's line, worked out once per run rather than once per line."""
+
+    indicator: Indicator
+    lineage: str
+    max_value: Decimal  # the maximum as the line stores it, read back
+    head: dict
+
+    @classmethod
+    def of(cls, indicator: Indicator) -> "_Column":
+        head = {
+            "lineage": str(indicator.lineage),
+            "dimension": indicator.dimension.name,
+            "name": indicator.name,
+            "source": indicator.source,
+            "max": _money(indicator.max_score),
+        }
+        return cls(indicator, head["lineage"], Decimal(head["max"]), head)
+
+
+def _score_line(column: _Column, measure: Measure | None, score: _Score | None) -> dict:
     """One indicator of one branch, as the run stores it."""
+    indicator = column.indicator
     if score is not None and score.not_applicable:
         points, text = None, "不适用" + (f"：{score.note}" if score.note else "")
     elif indicator.source == IndicatorSource.COMPUTED:
@@ -465,15 +523,7 @@ def _score_line(indicator: Indicator, measure: Measure | None, score: IndicatorS
     else:
         points = min(score.score, indicator.max_score)
         text = score.note or "已评分"
-    return {
-        "lineage": str(indicator.lineage),
-        "dimension": indicator.dimension.name,
-        "name": indicator.name,
-        "source": indicator.source,
-        "max": _money(indicator.max_score),
-        "score": _money(points),
-        "input": text,
-    }
+    return {**column.head, "score": _money(points), "input": text}
 
 
 def _dimension_points(lines: list[dict], dimension_names: list[str]) -> dict[str, str]:
@@ -514,23 +564,26 @@ def compute_run(run_id: int) -> RatingRun:
 def _compute(run: RatingRun) -> None:
     scheme = lock_scheme(run.scheme)
     year = run.year
-    branches = list(_participants(run.as_of))
-    ids = [b.pk for b in branches]
+    branches = [
+        _Participant(*row) for row in _participants(run.as_of).values_list("pk", "name", "organ_id", "organ__name")
+    ]
     indicators = list(
         scheme.indicators.select_related("dimension").order_by(
             "dimension__sort_order", "dimension__pk", "sort_order", "pk"
         )
     )
+    columns = [_Column.of(i) for i in indicators]
     dimension_names = list(scheme.dimensions.order_by("sort_order", "pk").values_list("name", flat=True))
     measures = gather(scheme, branches, run.as_of)
+    scope = _scope(run.as_of)
     scores = {
-        (s.branch_id, str(s.lineage)): s
-        for s in IndicatorScore.objects.filter(
-            branch_id__in=ids, year=year, lineage__in=[i.lineage for i in indicators]
-        )
+        (branch_id, str(lineage)): _Score(score, not_applicable, note)
+        for branch_id, lineage, score, not_applicable, note in IndicatorScore.objects.filter(
+            branch_id__in=scope, year=year, lineage__in=[i.lineage for i in indicators]
+        ).values_list("branch_id", "lineage", "score", "not_applicable", "note")
     }
-    adjustments = _adjustments(ids, year)
-    secretaries = _secretaries(ids)
+    adjustments = _adjustments(scope, year)
+    secretaries = _secretaries(scope)
     previous = latest_published(year - 1)
     previous_stars = (
         dict(RatingResult.objects.filter(run=previous).values_list("branch_id", "stars")) if previous else {}
@@ -538,13 +591,11 @@ def _compute(run: RatingRun) -> None:
 
     drafts = {}
     for branch in branches:
-        lines = [
-            _score_line(i, measures[branch.pk].get(i.metric), scores.get((branch.pk, str(i.lineage))))
-            for i in indicators
-        ]
+        found = measures[branch.pk]
+        lines = [_score_line(c, found.get(c.indicator.metric), scores.get((branch.pk, c.lineage))) for c in columns]
         base = scoring.base_score(
-            scoring.Line(Decimal(line["max"]), None if line["score"] is None else Decimal(line["score"]))
-            for line in lines
+            scoring.Line(c.max_value, None if line["score"] is None else Decimal(line["score"]))
+            for c, line in zip(columns, lines, strict=True)
         )
         bonus, deduction, notes = adjustments.get(branch.pk, (Decimal(0), Decimal(0), []))
         bonus_used, deduction_used, total = scoring.total_score(
@@ -586,9 +637,9 @@ def _compute(run: RatingRun) -> None:
     for pk, (branch, lines, base, bonus_used, deduction_used, total) in drafts.items():
         results[pk] = RatingResult(
             run=run,
-            branch=branch,
+            branch_id=branch.pk,
             organ_id=branch.organ_id,
-            organ_name=branch.organ.name,
+            organ_name=branch.organ_name,
             branch_name=branch.name,
             secretary_name=secretaries.get(pk, ""),
             base_score=base,
@@ -604,7 +655,7 @@ def _compute(run: RatingRun) -> None:
             dimensions=_dimension_points([line for line in lines if line["lineage"]], dimension_names),
             breakdown=lines,
         )
-    RatingResult.objects.bulk_create(results.values())
+    RatingResult.objects.bulk_create(results.values(), batch_size=INSERT_BATCH)
 
     strong = [
         scoring.Candidate(pk, drafts[pk][0].organ_id, drafts[pk][5])

@@ -18,8 +18,8 @@ change the same branch recompute one after the other and the second sees the fir
 created the table end with it.
 
 Readers. `completion` gives `orglife.completion`'s answer with the cells (the branch calendar);
-`tallies` gives the counts per branch and kind (the completion page's rows, the rating); the
-reminders and "本月待办" filter the rows in SQL.
+`tallies` gives the counts per branch and kind (the completion page's rows); `done_and_due` the totals of
+every branch (the rating); the reminders and "本月待办" filter the rows in SQL.
 
 Organ rollups. Grouping a province's rows (≈345,000 a year) by organ costs 200–700 ms a page, so the
 figures of whole organs are kept a second time, summed per organ, over the rows of the branches
@@ -375,6 +375,23 @@ def tallies(
         b.pk: BranchCompletion(b, [KindTally(req, counts=counts.get((b.pk, req.kind), {})) for req in requirements])
         for b in branches
     }
+
+
+def done_and_due(year: int, today: datetime.date, requirements: list[MeetingRequirement]) -> dict[int, tuple[int, int]]:
+    """(n_done, n_due) of every branch kept for `year` as of `today`: `tallies`' figures without the counts
+    per kind, for all branches at once (the rating). A branch without rows has done and owed nothing.
+
+    One query grouped by branch; no list of branches to bind, as the rating wants nearly all of them.
+    """
+    rows = (
+        _rows.filter(year=year, kind__in=[r.kind for r in requirements])
+        .begun(today)
+        .order_by()
+        .values("branch_id")
+        .annotate(n_done=Count("pk", filter=_rows.done_q()), n_missing=Count("pk", filter=_rows.missing_q(today)))
+        .values_list("branch_id", "n_done", "n_missing")
+    )
+    return {branch_id: (n_done, n_done + n_missing) for branch_id, n_done, n_missing in rows}
 
 
 def missed_any(year: int, today: datetime.date, kind: str | None = None) -> Exists:

@@ -343,6 +343,27 @@ def test_building_twice_builds_once(organ_staff_a, published_run, results):
     assert Notification.objects.filter(recipient=organ_staff_a).count() == 1
 
 
+def test_the_job_writes_its_progress_at_most_once_per_percent(organ_staff_a, published_run, monkeypatch):
+    """A province's workbook reports progress 150 times; the page needs each percentage once."""
+
+    def many_branches(run, out, *, organ_ids=None, progress=None):
+        for done in range(1, 1001):
+            progress(done, 1000)
+        out.write(b"xlsx")
+        return 1000
+
+    monkeypatch.setattr(scorecards, "write_scorecards", many_branches)
+    export = request_export(published_run, by=organ_staff_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        build_export(export.pk)
+
+    progress_writes = [q for q in queries if q["sql"].startswith('UPDATE "assessments_scorecardexport" SET "progress"')]
+    assert len(progress_writes) == 100  # 0 % … 99 %; 100 % comes with the finished file
+    export.refresh_from_db()
+    assert export.status == JobStatus.DONE and export.progress == 100
+
+
 def test_a_failed_export_says_why_and_can_be_retried(client_for, organ_staff_a, published_run, results, monkeypatch,
                                                      django_capture_on_commit_callbacks):  # fmt: skip
     real = scorecards.write_scorecards
