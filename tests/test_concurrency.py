@@ -203,7 +203,7 @@ def test_two_meetings_in_two_branches_of_one_organ_are_both_counted_in_its_rollu
 
     for branch in (branch_a, branch_a2):
         MemberFactory.create_batch(2, branch=branch)  # someone to meet
-    orglife.requirements_for_year(YEAR)  # the year's completion is kept, and its rollups counted
+    orglife.ensure_requirements(YEAR)  # the year is opened: its completion is kept, and its rollups counted
     day = datetime.date(YEAR, 3, 5)
 
     def record(branch):
