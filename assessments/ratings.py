@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.scope import scope_of
 from accounts.selectors import gongwei_users
-from branches import kept, orglife
+from branches import hours, kept, orglife
 from branches.choices import CommitteePost
 from branches.models import Branch, CommitteeMember, Member
 from core.errors import DomainError, IllegalTransition
@@ -384,11 +384,10 @@ def _appraisals(ids, scope, year) -> dict[int, Measure]:
 
 
 def _training(ids, year) -> dict[int, Measure]:
-    rows = (
-        Member.objects.filter(branch_id__in=ids, joined_on__lte=datetime.date(year, 12, 31))
-        .values("branch_id")
-        .annotate(n=Count("pk"), reached=Count("pk", filter=orglife.reached_target_q(year)))
-    )
+    # Every member of the rated branches beside their kept 学时 (one join), rather than a lookup per member.
+    members = hours.join(Member.objects.filter(branch_id__in=ids, joined_on__lte=datetime.date(year, 12, 31)), year)
+    reached = hours.joined_reached_q(hours.target_of(year))
+    rows = members.values("branch_id").annotate(n=Count("pk"), reached=Count("pk", filter=reached))
     found = {r["branch_id"]: r for r in rows}
     result = {}
     for branch_id in ids:

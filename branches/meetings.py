@@ -25,7 +25,7 @@ from accounts.scope import scope_of
 from core.errors import DomainError
 from core.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
 
-from . import kept
+from . import hours, kept
 from .choices import MeetingKind, MemberStatus
 from .models import Attendance, Branch, CommitteeTerm, Meeting, MeetingAttachment, Member, OrganisationRules, PartyGroup
 
@@ -314,6 +314,9 @@ def record_meeting(
                 for member, present, reason in rows
             )
             _store_files(meeting, checked, by, stored)
+            if meeting.hours > 0:
+                # The attendees' 学时 before the branch's completion: members are locked before branches.
+                hours.refresh([member.pk for member, present, _ in rows if present], [meeting.held_on.year])
             kept.refresh([branch], [meeting.held_on.year])
     except BaseException:
         # The rows rolled back; files written before the failure must go too.
@@ -363,10 +366,12 @@ def update_meeting(
 
             notes = []
             changed_rows = []
+            came_or_left = []
             for row, (_, present, reason) in zip(current, rows, strict=True):
                 if (row.present, row.absence_reason) != (present, reason):
                     if row.present != present:
                         notes.append(f"{row.member.name}改为{'出席' if present else '缺席'}")
+                        came_or_left.append(row.member_id)
                     row.present, row.absence_reason = present, reason
                     changed_rows.append(row)
             Attendance.objects.bulk_update(changed_rows, ["present", "absence_reason"])
@@ -379,7 +384,7 @@ def update_meeting(
             if not (edited or changed_rows or checked or remove):
                 # Saving an unchanged form leaves no empty entry in the history.
                 return meeting
-            moved_from = meeting.held_on
+            moved_from, hours_before = meeting.held_on, meeting.hours
             for name in edited:
                 setattr(meeting, name, fields[name])
             reason = "修改会议记录"
@@ -392,6 +397,13 @@ def update_meeting(
             meeting._history_user = by
             meeting._change_reason = reason
             meeting.save()
+            if hours_before > 0 or meeting.hours > 0:
+                # New hours or a new year change every attendee's 学时 (in the year it left and the one it
+                # moved to); otherwise only theirs who came or left. Members before the branch, as in
+                # `record_meeting`.
+                moved = "hours" in edited or "held_on" in edited
+                touched = [row.member_id for row in current] if moved else came_or_left
+                hours.refresh(touched, {moved_from.year, meeting.held_on.year})
             if "held_on" in edited:
                 # Completion of the year it left and of the year it moved to.
                 kept.refresh([branch], {moved_from.year, meeting.held_on.year})
@@ -411,8 +423,11 @@ def delete_meeting(meeting: Meeting, *, by, today: datetime.date | None = None) 
     if refusal := delete_refusal(meeting, today):
         raise MeetingError(refusal)
     names = list(meeting.attachments.values_list("file", flat=True))
+    came = list(meeting.attendance.filter(present=True).values_list("member_id", flat=True)) if meeting.hours else []
     meeting._history_user = by
     meeting._change_reason = "删除会议记录"
     meeting.delete()
+    # The attendance goes with the meeting, and with it the hours it gave; members before the branch.
+    hours.refresh(came, [meeting.held_on.year])
     kept.refresh([meeting.branch_id], [meeting.held_on.year])
     transaction.on_commit(lambda: discard_files(names))

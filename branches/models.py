@@ -119,6 +119,9 @@ class Organ(models.Model):
         verbose_name = "机关"
         verbose_name_plural = "机关"
         ordering = ["sort_order", "name"]
+        # Lists of members in organ order (党员学时) walk the organs, their branches and members by index and
+        # stop after a page, instead of sorting a province's roster.
+        indexes = [models.Index(fields=["sort_order", "name"], name="organ_list_order")]
 
     def __str__(self) -> str:
         return self.name
@@ -796,3 +799,40 @@ class OrganFirstPending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organ_id} {self.year}年 {self.kind or '任一类型'} {self.first_pending_on}"
+
+
+class TrainingHours(models.Model):
+    """A member's 学时 in one year: the hours of the meetings they attended and of their recorded trainings.
+
+    Kept, not typed: `branches.hours` writes these rows from the attendance and the training records
+    whenever a service changes them (a meeting recorded, corrected or deleted, a training recorded or
+    deleted), in the same transaction; `manage.py rebuild_hours` recomputes them all. Only member-years
+    with some 学时 have a row: a member without one has 0 学时 that year.
+    """
+
+    # No index of its own: the unique (member, year) below leads with the member.
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="yearly_hours", db_index=False, verbose_name="党员"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    meeting_hours = models.DecimalField("会议学时", max_digits=7, decimal_places=1)
+    course_hours = models.DecimalField("培训学时", max_digits=7, decimal_places=1)
+    hours = models.DecimalField("合计学时", max_digits=7, decimal_places=1, help_text="会议学时与培训学时之和")
+
+    class Meta:
+        verbose_name = "党员学时（统计）"
+        verbose_name_plural = "党员学时（统计）"
+        ordering = ["year", "member"]
+        constraints = [
+            # Also the index a page's members are joined to their year's row by.
+            models.UniqueConstraint(fields=["member", "year"], name="one_training_hours_per_member_year"),
+            models.CheckConstraint(
+                name="training_hours_kept_when_earned",
+                condition=Q(meeting_hours__gte=0, course_hours__gte=0, hours__gt=0),
+            ),
+        ]
+        # Who reached a year's target, counted from the index alone.
+        indexes = [models.Index(fields=["year", "hours", "member"], name="training_hours_year_hours")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year}年 {self.hours}学时"

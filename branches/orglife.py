@@ -7,7 +7,8 @@ the few aggregated rows are then rolled up into the periods the year's requireme
 one on 4/1 to Q2.
 
 The write verbs (requirements, exemptions, training records) check the role themselves, run in
-one transaction and leave who and why in the history.
+one transaction and leave who and why in the history. Each member's 学时 per year are kept in
+`branches.hours`, which the training verbs refresh.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import (
     BooleanField,
     Count,
-    DecimalField,
     ExpressionWrapper,
     F,
     Max,
@@ -35,14 +35,15 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, ExtractMonth, Greatest
 from simple_history.utils import bulk_create_with_history
 
 from accounts.scope import scope_of
 from core.errors import DomainError
 
+from . import hours as kept_hours
 from .choices import MeetingKind, Period, RequirementScope
+from .hours import HOURS_FIELD
 from .models import (
     Attendance,
     Branch,
@@ -77,8 +78,6 @@ DEFAULT_REQUIREMENTS = (
 KIND_ORDER = {kind: i for i, kind in enumerate(MeetingKind.values)}
 # The oldest year the pages offer; also keeps a typed-in year from creating rows for year 9999.
 FIRST_YEAR = 2000
-
-HOURS_FIELD = DecimalField(max_digits=7, decimal_places=1)
 
 
 def year_is_reasonable(year: int, today: datetime.date) -> bool:
@@ -747,6 +746,9 @@ def training_hours(members_qs: QuerySet, year: int) -> QuerySet:
     recorded trainings; `hours`: both; `target`, `below_target` and `shortfall` (hours still
     missing) from OrganisationRules.
     One query for the rules; the rest is subqueries of the members query.
+
+    The reference computation: the pages read the same figures from the kept sums
+    (`branches.hours.with_hours`), and the tests hold those equal to this after any writes.
     """
     target = OrganisationRules.for_year(year).training_hours_target
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
@@ -794,29 +796,17 @@ def training_hours(members_qs: QuerySet, year: int) -> QuerySet:
 
 
 def reached_target_q(year: int) -> Q:
-    """Members whose 学时 in `year` reach the year's target, as a filter (also inside an aggregate)."""
-    target = OrganisationRules.for_year(year).training_hours_target
-    return Q(pk__in=_reached_target(datetime.date(year, 1, 1), datetime.date(year, 12, 31), target))
+    """Members whose 学时 in `year` reach the year's target, as a filter (also inside an aggregate).
+
+    Read from the kept sums (`branches.hours`): a filter computed from the attendance summed every
+    attendance row of the year, for a secretary's 26 members as for a province.
+    """
+    return kept_hours.reached_q(year, kept_hours.target_of(year))
 
 
 def below_target_q(year: int) -> Q:
     """Members whose 学时 in `year` fall short of the year's target, as a filter."""
-    return ~reached_target_q(year)
-
-
-def _reached_target(first: datetime.date, last: datetime.date, target: Decimal) -> RawSQL:
-    """Ids of members whose 学时 from meetings attended and recorded trainings reach `target`."""
-    attendance, meeting, training = (m._meta.db_table for m in (Attendance, Meeting, TrainingRecord))
-    sql = (
-        f"SELECT member_id FROM ("
-        f" SELECT a.member_id, m.hours AS h FROM {attendance} a JOIN {meeting} m ON m.id = a.meeting_id"
-        f"  WHERE a.present AND m.hours > 0 AND m.held_on BETWEEN %s AND %s"
-        f" UNION ALL"
-        f" SELECT t.member_id, t.hours AS h FROM {training} t WHERE t.held_on BETWEEN %s AND %s"
-        f") earned GROUP BY member_id HAVING SUM(h) >= %s"
-    )
-    # A float, not a Decimal: SQLite binds Decimals as text, which compares greater than any number.
-    return RawSQL(sql, (first, last, first, last, float(target)))
+    return kept_hours.below_q(year, kept_hours.target_of(year))
 
 
 @dataclass(slots=True)
@@ -847,11 +837,13 @@ class TrainingSummary:
 
 def training_context(member: Member, year: int) -> dict:
     """Context for templates/branches/_training_hours.html: {"training": TrainingSummary}."""
-    row = (
-        training_hours(Member.objects.filter(pk=member.pk), year)
-        .values("meeting_hours", "course_hours", "hours", "target")
-        .get()
-    )
+    meeting_hours, course_hours = kept_hours.of(member, year)
+    row = {
+        "meeting_hours": meeting_hours,
+        "course_hours": course_hours,
+        "hours": meeting_hours + course_hours,
+        "target": kept_hours.target_of(year),
+    }
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     meetings = list(
         Attendance.objects.filter(
@@ -886,7 +878,9 @@ def record_training(
         if not can_record_training(by, member):
             raise OrgLifeError(f"您无权为 {member.name} 登记学时。")
     records = [TrainingRecord(member=m, held_on=held_on, title=title, hours=hours, recorded_by=by) for m in members]
-    return bulk_create_with_history(records, TrainingRecord, default_user=by, default_change_reason="登记学时")
+    created = bulk_create_with_history(records, TrainingRecord, default_user=by, default_change_reason="登记学时")
+    kept_hours.refresh([m.pk for m in members], [held_on.year])
+    return created
 
 
 @transaction.atomic
@@ -896,3 +890,4 @@ def delete_training(record: TrainingRecord, *, by) -> None:
     record._history_user = by
     record._change_reason = "删除学时记录"
     record.delete()
+    kept_hours.refresh([record.member_id], [record.held_on.year])

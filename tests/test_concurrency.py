@@ -8,18 +8,20 @@ transactions before either writes. Without the row lock / unique constraint thes
 import datetime
 import threading
 import time
+from decimal import Decimal
 from unittest import mock
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import connection, connections
+from django.utils import timezone
 
 from assessments import ratings, reports
 from assessments.choices import RunStatus
 from assessments.models import RatingResult, RatingRun
 from assessments.ratings import RunConflict
-from branches import figures, kept, meetings, orglife, services
+from branches import figures, hours, kept, meetings, orglife, services
 from branches.choices import Gender, MeetingKind
 from branches.models import Branch, Member, OrganCompletion
 from projects import services as project_services
@@ -223,3 +225,43 @@ def test_two_meetings_in_two_branches_of_one_organ_are_both_counted_in_its_rollu
     assert kept_rollups(YEAR) == counted_rollups(YEAR)
     march = OrganCompletion.objects.get(organ=branch_a.organ, year=YEAR, kind=MeetingKind.THEME_DAY, index=3)
     assert march.n_done == 2
+
+
+# --- a meeting, a training and a move of one member at once: the kept 学时 count both, nobody deadlocks -----
+
+
+def test_a_meeting_and_a_training_of_one_member_at_once_are_both_counted(
+    branch_a, branch_a2, secretary_of_branch_a, gongwei_staff
+):
+    member = MemberFactory(branch=branch_a)
+    today = timezone.localdate()
+
+    def meeting():
+        data = {"kind": MeetingKind.LECTURE, "held_on": today, "topic": "党课", "hours": Decimal("2")}
+        return meetings.record_meeting(branch_a, data, by=secretary_of_branch_a)
+
+    def training():
+        return orglife.record_training(
+            [Member.objects.get(pk=member.pk)], held_on=today, title="网络学习", hours=Decimal("3"), by=gongwei_staff,
+            today=today,
+        )  # fmt: skip
+
+    def move():
+        # Locks the member, then the branches it leaves and joins: the order the 学时 writers keep too.
+        moved = Member.objects.get(pk=member.pk)
+        moved.branch = branch_a2
+        return services.save_member(moved, by=gongwei_staff)
+
+    # Both records are written before either refresh takes the member's lock.
+    def pause_then_lock(member_ids):
+        time.sleep(PAUSE)
+        return lock(member_ids)
+
+    lock = hours.lock_members
+    with mock.patch.object(hours, "lock_members", pause_then_lock):
+        _, errors = run_together(meeting, training, move)
+
+    assert errors == [None, None, None]
+    assert hours.of(member, today.year) == (Decimal("2"), Decimal("3"))
+    assert hours.differences() == []
+    assert figures.kept(Branch.objects.all()) == figures.fresh(Branch.objects.all())

@@ -6,7 +6,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.scope import scope_of
 
-from .. import kept, orglife
+from .. import hours, kept, orglife
 from ..access import get_branch_for_user, get_member_for_user
 from ..forms.orglife import (
     CompletionFilterForm,
@@ -25,7 +24,7 @@ from ..forms.orglife import (
     TrainingForm,
     year_choices,
 )
-from ..models import Branch, MeetingRequirement, Member, OrganisationRules, RequirementExemption, TrainingRecord
+from ..models import Branch, MeetingRequirement, Member, RequirementExemption, TrainingRecord
 from ..permissions import DELETE_TRAINING, GRANT_EXEMPTION, REVOKE_EXEMPTION, SEE_STAFF_PAGES, SET_REQUIREMENTS
 
 SUMMARY_PAGE_SIZE = 30
@@ -312,23 +311,31 @@ def training_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = TrainingFilterForm(request.GET or None, user=request.user, today=today)
     year = form.value("year", today.year)
-    members = Member.objects.visible_to(request.user).select_related("branch__organ")
+    members = Member.objects.visible_to(request.user)
     if form.value("organ") is not None:
         members = members.filter(branch__organ=form.value("organ"))
     if form.value("branch") is not None:
         members = members.filter(branch=form.value("branch"))
     if form.value("q"):
         members = members.filter(name__icontains=form.value("q").strip())
-    below = orglife.below_target_q(year)
-    stats = members.aggregate(total=Count("pk"), below=Count("pk", filter=below))
-    if form.value("below") == "1":
-        members = members.filter(below)
-    members = members.order_by("branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk")
-    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Hours only for the rows shown: sorting a city's roster with them attached costs seconds.
-    with_hours = orglife.training_hours(Member.objects.filter(pk__in=[m.pk for m in page.object_list]), year)
-    by_pk = {m.pk: m for m in with_hours.select_related("branch__organ")}
-    page.object_list = [by_pk[m.pk] for m in page.object_list]
+    # Counted and filtered from the kept sums (`branches.hours`), never from the attendance itself.
+    target = hours.target_of(year)
+    stats = hours.tally(members, year, target)
+    below = form.value("below") == "1"
+    if below:
+        members = members.filter(hours.below_q(year, target))
+    # Only the keys are sorted: a province's roster is ordered through its branches and organs, and
+    # every column carried through that sort costs time. The rows shown are read afterwards, with their hours.
+    ordered = members.order_by(
+        "branch__organ__sort_order", "branch__organ__name", "branch__name", "name_pinyin", "pk"
+    ).values_list("pk", flat=True)
+    paginator = Paginator(ordered, PAGE_SIZE)
+    # The tally has counted this list already; a second COUNT would join the year's rows again.
+    paginator.count = stats["below"] if below else stats["total"]
+    page = paginator.get_page(request.GET.get("page"))
+    shown = hours.with_hours(Member.objects.filter(pk__in=list(page.object_list)), year, target)
+    by_pk = {m.pk: m for m in shown.select_related("branch__organ")}
+    page.object_list = [by_pk[pk] for pk in page.object_list]
     branch = form.value("branch")
     scope = scope_of(request.user)
     for m in page.object_list:
@@ -342,7 +349,7 @@ def training_list(request: HttpRequest) -> HttpResponse:
             "year": year,
             "page": page,
             "stats": stats,
-            "target": OrganisationRules.for_year(year).training_hours_target,
+            "target": target,
             "record_branch": branch if branch is not None and scope.can_write_branch(branch) else None,
             "breadcrumbs": [("党员学时", None)],
         },

@@ -12,9 +12,9 @@ from django.utils import timezone
 from accounts.models import Role, RoleAssignment
 from assessments import reports
 from assessments.models import DutyFiling
-from branches import figures
+from branches import figures, hours
 from branches.choices import BranchKind, CommitteePost, Gender, MemberStatus
-from branches.models import Branch, CommitteeMember, Member, Organ, OrganisationRules, add_years
+from branches.models import Branch, CommitteeMember, Member, Organ, OrganisationRules, TrainingHours, add_years
 from core.validators import id_number_birth_date, id_number_error
 from demo.organisation import DEMO_PASSWORD, plan_demo
 
@@ -194,3 +194,10 @@ def test_leaves_the_kept_figures_and_filings_complete(seeded):
     assert len(figures.kept(branches)) == branches.count()
     assert DutyFiling.objects.exists()
     assert reports.filing_differences() == []
+
+
+def test_leaves_the_kept_hours_complete(seeded):
+    # The demo writes its meetings and trainings in bulk; its rebuild leaves every member's 学时 kept.
+    assert TrainingHours.objects.filter(meeting_hours__gt=0).exists()
+    assert TrainingHours.objects.filter(course_hours__gt=0).exists()
+    assert hours.differences() == []

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from branches import hours as kept_hours
 from branches import orglife
 from branches.choices import MeetingKind
 from branches.models import Attendance, Meeting, Member, OrganisationRules, TrainingRecord
@@ -39,13 +40,17 @@ def lecture(branch, day, hours, recorder, present=(), absent=()):
         [Attendance(meeting=meeting, member=m, present=True) for m in present]
         + [Attendance(meeting=meeting, member=m, present=False) for m in absent]
     )
+    # These helpers write past the services: keep the 学时 as `record_meeting` and `record_training` do.
+    kept_hours.refresh([m.pk for m in present], [day.year])
     return meeting
 
 
 def train(member, day, hours, recorder, title="专题培训"):
-    return TrainingRecord.objects.create(
+    record = TrainingRecord.objects.create(
         member=member, held_on=day, title=title, hours=Decimal(hours), recorded_by=recorder
     )
+    kept_hours.refresh([member.pk], [day.year])
+    return record
 
 
 def hours_of(member, year=2026):

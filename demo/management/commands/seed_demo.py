@@ -71,9 +71,10 @@ class Command(BaseCommand):
             organisation.create_demo_accounts(plan)
             seeded_projects = projects.seed_projects(plan, seed=seed, today=today)
             seeded_orglife = orglife.seed_orglife(plan, seed=seed, today=today, years=years)
-            # The demo writes in bulk, past the services that keep completion: compute it once, before
-            # the rating runs read it.
+            # The demo writes in bulk, past the services that keep completion and 学时: compute them once,
+            # before the rating runs read them. Nothing after this step records meetings or trainings.
             call_command("rebuild_completion", stdout=self.stdout)
+            call_command("rebuild_hours", stdout=self.stdout)
             duties = reports.seed_assessments(plan, seed=seed, today=today, years=years)
             seeded_ratings = ratings.seed_ratings(plan, seed=seed, today=today)
             # Pages never create a year's rules: the demo's year is opened here, as the yearly job opens a
