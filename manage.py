@@ -2,11 +2,18 @@
 """Django's command-line utility for partybuild."""
 
 import os
+import secrets
 import sys
+
+# Commands that read the models and migrations only: nothing they do is signed, so without a configured
+# SECRET_KEY they run with a throwaway one instead of refusing (CI and hooks check migrations bare).
+KEYLESS_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate"}
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partybuild.settings")
+    if len(sys.argv) > 1 and sys.argv[1] in KEYLESS_COMMANDS and not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

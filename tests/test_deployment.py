@@ -123,6 +123,18 @@ def test_debug_off_without_secret_key_fails_loudly():
     assert "SECRET_KEY" in result.stderr
 
 
+def test_checking_migrations_needs_no_secret_key_but_serving_still_does(tmp_path):
+    env = clean_env(
+        DEBUG="False", SECRET_KEY="", ALLOWED_HOSTS="party.example.gov.cn",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bare.sqlite3'}", REDIS_URL="",
+    )  # fmt: skip
+    result = run(["manage.py", "makemigrations", "--check", "--dry-run"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+    refused = run(["manage.py", "check"], env)
+    assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+
+
 PRINT_SETTINGS = """
 import json
 import django
