@@ -73,8 +73,9 @@ def group_options(request: HttpRequest) -> HttpResponse:
     SEARCH.require(request.user)
     raw = request.GET.get("branch", "")
     branch = int(raw) if PK.fullmatch(raw) else None
-    groups = PartyGroup.objects.filter(branch__in=writable_branches(request.user))
-    if branch is not None and not writable_branches(request.user).filter(pk=branch).exists():
+    writable = writable_branches(request.user)
+    if branch is not None and not writable.filter(pk=branch).exists():
         branch = None
+    groups = PartyGroup.objects.filter(branch__in=writable)
     options = format_html_join("", '<option value="{}">{}</option>', group_options_for(groups, branch))
     return HttpResponse(options)
