@@ -116,3 +116,46 @@ def test_an_unopened_year_is_read_as_the_year_before_without_rows(demo):
     assert page.status_code == 200
     assert "尚未生成" in page.content.decode()
     assert not MeetingRequirement.objects.filter(year=2027).exists()
+
+
+# The log-in's own bookkeeping may be written on any request; nothing else may.
+BOOKKEEPING = {"django_session", "accounts_user"}
+FAR_FUTURE = 2095
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def api_lists() -> list[str]:
+    from core.api import router
+
+    return [f"/api/{prefix}/" for prefix, viewset, _basename in router.registry if hasattr(viewset, "list")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", [NEXT_YEAR, SEEDED], ids=["year-not-opened", "year-opened"])
+@pytest.mark.parametrize("username", [username for username, _label in ROLES])
+def test_no_api_list_writes_whatever_the_year(demo, when, username):
+    """Every API list, plain and for this year, next year and a far-future one, as each role."""
+    demo.move_to(when, tick=False)
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    this_year = timezone.localdate().year
+    before = rules_years()
+    answers = []
+    with CaptureQueriesContext(connection) as captured:
+        for url in api_lists():
+            for query in ("", f"?year={this_year}", f"?year={this_year + 1}", f"?year={FAR_FUTURE}"):
+                response = client.get(url + query, HTTP_ACCEPT="application/json")
+                answers.append((url + query, response.status_code, response.content.decode()))
+
+    changed = tables_of(writes_of(captured.captured_queries)) - BOOKKEEPING
+    assert not changed, f"{username} 的 API 读取写了数据库：{sorted(changed)}"
+    assert len(answers) >= 4 * 30
+    # A role may be refused a list (403), or told in Chinese that it cannot have that year (400); nothing else.
+    unexpected = [
+        (url, status)
+        for url, status, body in answers
+        if status != 200 and status != 403 and not (status == 400 and "year=" in url and CHINESE.search(body))
+    ]
+    assert unexpected == []
+    assert rules_years() == before
+    assert FAR_FUTURE not in set().union(*rules_years().values())
