@@ -104,10 +104,18 @@ def test_summary_sheet_is_ready_for_screen_and_paper(published_run, results):
     assert ws.auto_filter.ref.startswith("A1:") and ws.auto_filter.ref.endswith("4")
     assert ws.print_title_rows == "$1:$1"
     assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
-    assert ws.column_dimensions["B"].width == 26
+    # One page wide (absent means 1 in the file format), as many pages down as needed.
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth or 1) == 1
+    assert ws.page_setup.fitToHeight == 0
+    # Excel shows 26 characters; the file stores that width plus the cell padding.
+    assert 26 <= ws.column_dimensions["B"].width < 27
     total_column = [c.value for c in ws[1]].index("总分")
     assert ws.cell(row=2, column=total_column + 1).number_format == "0.00"
+    header = ws["A1"]
+    assert header.font.b and header.font.color.rgb == "FFFFFFFF"
+    assert header.fill.fill_type == "solid" and header.fill.fgColor.rgb == "FFB5121B"
+    assert header.alignment.horizontal == "center" and header.alignment.wrap_text
+    assert ws.oddHeader.center.text.endswith("党支部考核结果汇总") and "&P" in ws.oddFooter.center.text
 
 
 def test_each_organ_sheet_details_its_branches_indicators(published_run, results, organ_a, organ_b):
