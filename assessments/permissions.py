@@ -43,3 +43,4 @@ SEE_LEDGER = Rule(_staff_or_committee, "您的账号无权查看问题整改台�
 # 星级评定与记分表
 RUN_RATINGS = Rule("assessments.ratings.can_run", "只有机关工委可以开展星级评定。")
 EXPORT_SCORECARDS = Rule("assessments.scorecards.can_export", "只有工委和机关党委工作人员可以导出考核结果。")
+PUBLISH_RATINGS = Rule("assessments.ratings.can_run", "只有机关工委可以发布星级评定结果。")

@@ -10,12 +10,11 @@ same data always gives the same run (the inputs digest shows it).
 import datetime
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
@@ -31,11 +30,12 @@ from notifications.services import notify
 from projects.choices import Grade, ProjectStatus
 from projects.models import Milestone, Project
 
-from . import reports, scoring
+from . import reports, scoring, trial
 from .choices import (
     AdjustmentKind,
     AppraisalGrade,
     AppraisalStatus,
+    Filing,
     IndicatorSource,
     Metric,
     ProblemStatus,
@@ -49,6 +49,7 @@ from .models import (
     Appraisal,
     AppraisalEntry,
     AssessmentScheme,
+    DutyFiling,
     DutyReportPeriod,
     Indicator,
     IndicatorScore,
@@ -57,7 +58,7 @@ from .models import (
     RatingRun,
     SecretaryReport,
 )
-from .permissions import RUN_RATINGS
+from .permissions import PUBLISH_RATINGS, RUN_RATINGS
 from .schemes import lock_scheme, scheme_for_year
 
 OPEN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.DRAFT)
@@ -83,6 +84,10 @@ class RunConflict(RatingError, IllegalTransition):
     """Refused because of the state of a run (one is computing, or it is not a draft)."""
 
 
+class TrialNotConfirmed(RatingError):
+    """A 试算 is published without the reason the 工委 must give for publishing it early."""
+
+
 # --- who may do what ------------------------------------------------------------------------------
 
 
@@ -91,32 +96,42 @@ def can_run(user) -> bool:
 
 
 def visible_runs(user):
-    """工委 see every run; other staff and branches see published runs only."""
+    """工委 see every run; a 机关党委 the published ones (a published 试算 too, marked as one); anyone else
+    only the runs that are their year's result of record."""
     runs = RatingRun.objects.select_related("scheme")
-    if scope_of(user).is_gongwei:
+    scope = scope_of(user)
+    if scope.is_gongwei:
         return runs
-    return runs.filter(status=RunStatus.PUBLISHED)
+    if scope.is_organ_staff:
+        return runs.published()
+    return runs.final()
+
+
+def visible_results(user) -> QuerySet[RatingResult]:
+    """The results the user may read: the 工委 all; a 机关党委 its organs' in published runs; a branch its
+    own in its year's result of record only: a 试算 is never shown to a branch as its result."""
+    scope = scope_of(user)
+    results = RatingResult.objects.all()
+    if scope.is_gongwei:
+        return results
+    published = Q(run__status=RunStatus.PUBLISHED)
+    final = published & Q(run__is_trial=False)
+    return results.filter((published & Q(organ_id__in=scope.organ_ids)) | (final & Q(branch_id__in=scope.branch_ids)))
 
 
 def results_for(user, run: RatingRun):
     """The results of `run` the user may read (none of an unpublished run unless 工委)."""
-    results = RatingResult.objects.filter(run=run)
-    if run.status != RunStatus.PUBLISHED and not scope_of(user).is_gongwei:
-        return results.none()
-    return results.visible_to(user)
+    return visible_results(user).filter(run=run)
 
 
 def branch_history(branch: Branch) -> list[RatingResult]:
-    """The branch's result in each year's published run, oldest first. One query."""
-    return list(
-        RatingResult.objects.filter(branch=branch, run__status=RunStatus.PUBLISHED)
-        .select_related("run")
-        .order_by("run__year")
-    )
+    """The branch's result of record of each year, oldest first (a published 试算 is not one). One query."""
+    return list(RatingResult.objects.filter(branch=branch).final().select_related("run").order_by("run__year"))
 
 
 def latest_published(year: int) -> RatingRun | None:
-    return RatingRun.objects.published().filter(year=year).first()
+    """The year's result of record: its published run, unless that is a 试算."""
+    return RatingRun.objects.final().filter(year=year).first()
 
 
 # --- requesting and publishing ----------------------------------------------------------------------
@@ -179,21 +194,44 @@ def start_run(year: int, *, by, as_of: datetime.date | None = None, enqueue: boo
 
 
 @transaction.atomic
-def publish_run(run: RatingRun, *, by) -> RatingRun:
-    """Make a computed run the year's result; the previously published one is superseded."""
-    if not can_run(by):
-        raise PermissionDenied("只有机关工委可以发布星级评定结果。")
+def publish_run(run: RatingRun, *, by, trial_reason: str = "") -> RatingRun:
+    """Make a computed run the year's result; the previously published one is superseded.
+
+    A 试算 is published only with `trial_reason`, the 工委's reason to publish before the year's record is
+    complete; it is kept with who and when. It is then read by the 工委 and the 机关党委 as a trial, never
+    by a branch as its result, and it never replaces a year's published result of record.
+    """
+    PUBLISH_RATINGS.require(by)
     run = RatingRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.DRAFT:
         raise RunConflict(f"只有待发布的评定可以发布（当前：{run.get_status_display()}）。")
+    reason = trial_reason.strip()
+    if run.is_trial:
+        if not reason:
+            raise TrialNotConfirmed(
+                f"{run}在{run.year}年度最后一个考核期到期（{run.complete_on:%Y-%m-%d}）前计算，结果不完整。"
+                "如确需提前发布，请填写提前发布的理由。"
+            )
+        if RatingRun.objects.final().filter(year=run.year).exists():
+            raise RunConflict(f"{run.year}年度已发布正式评定结果，试算不能替代它。")
+        run.trial_reason = reason
     RatingRun.objects.filter(year=run.year, status=RunStatus.PUBLISHED).update(status=RunStatus.SUPERSEDED)
     run.status, run.published_by, run.published_at = RunStatus.PUBLISHED, by, timezone.now()
-    run.save(update_fields=["status", "published_by", "published_at"])
+    run.save(update_fields=["status", "published_by", "published_at", "trial_reason"])
     staff = User.objects.filter(is_active=True, roles__role=Role.ORGAN).distinct()
+    if run.is_trial:
+        title = f"{run.year}年度星级支部评定试算结果已提前发布"
+        body = (
+            f"本次为试算，年度考核期尚未全部到期，结果不完整，支部不可见。提前发布理由：{reason}"
+            f" 共试算 {run.n_branches} 个党支部，可查看本单位各支部的试算情况和尚缺事项。"
+        )
+    else:
+        title = f"{run.year}年度星级支部评定结果已发布"
+        body = f"共评定 {run.n_branches} 个党支部，可查看本单位各支部星级、等次和失分情况。"
     notify(
         list(staff) + list(gongwei_users()),
-        title=f"{run.year}年度星级支部评定结果已发布",
-        body=f"共评定 {run.n_branches} 个党支部，可查看本单位各支部星级、等次和失分情况。",
+        title=title,
+        body=body,
         url=run.get_absolute_url(),
         key=f"rating_run:{run.pk}:published",
     )
@@ -209,6 +247,7 @@ class Measure:
 
     ratio: Decimal | None
     input: str
+    pending: str = ""  # what the branch has yet to do for it (a 试算's gaps), when that can still change
 
 
 def _ratio(done: int, due: int) -> Decimal | None:
@@ -265,7 +304,7 @@ def _project_scores(ids, scope, year) -> dict[int, Measure]:
             label = f"（{Grade(grade).label}）" if grade else ""
             result[branch_id] = Measure(score / Decimal(100), f"验收得分 {score:.2f}{label}")
         elif branch_id in filed:
-            result[branch_id] = Measure(Decimal(0), "项目尚未通过验收")
+            result[branch_id] = Measure(Decimal(0), "项目尚未通过验收", "项目尚未通过验收")
         else:
             result[branch_id] = Measure(Decimal(0), "未立项")
     return result
@@ -306,8 +345,10 @@ def _meetings(branches, year, as_of) -> dict[int, Measure]:
     return result
 
 
-def _reports(ids, scope, year, as_of) -> dict[int, Measure]:
-    periods = list(DutyReportPeriod.objects.filter(year=year, due_on__lte=as_of))
+def _reports(ids, scope, year, as_of, day) -> dict[int, Measure]:
+    # A period counts once it has ended by the cut-off and its reports were due by the day the run was asked
+    # for: the second half, due in January, counts in a run of the past year made after its due date.
+    periods = list(DutyReportPeriod.objects.filter(year=year, ends_on__lte=as_of, due_on__lte=day))
     owed: dict[int, int] = defaultdict(int)
     on_time: dict[int, int] = defaultdict(int)
     for period in periods:
@@ -375,7 +416,7 @@ def _appraisals(ids, scope, year) -> dict[int, Measure]:
     result = {}
     for branch_id in ids:
         if branch_id not in finalized:
-            result[branch_id] = Measure(Decimal(0), "未完成民主评议")
+            result[branch_id] = Measure(Decimal(0), "未完成民主评议", "民主评议尚未完成")
             continue
         row = found.get(branch_id, {"graded": 0, "ok": 0})
         text = f"合格及以上 {row['ok']}/{row['graded']} 人" if row["graded"] else "无参评正式党员"
@@ -416,9 +457,9 @@ def _secretary_reviews(ids, scope, year, scheme: AssessmentScheme) -> dict[int, 
             grade = graded[branch_id]
             result[branch_id] = Measure(ratios[grade], f"评议等次：{SecretaryGrade(grade).label}")
         elif found.get(branch_id) == SecretaryReportStatus.SUBMITTED:
-            result[branch_id] = Measure(Decimal(0), "述职待评议")
+            result[branch_id] = Measure(Decimal(0), "述职待评议", "书记述职待评议")
         else:
-            result[branch_id] = Measure(Decimal(0), "未提交述职报告")
+            result[branch_id] = Measure(Decimal(0), "未提交述职报告", "书记述职尚未提交")
     return result
 
 
@@ -450,13 +491,18 @@ def _adjustments(scope, year) -> dict[int, tuple[Decimal, Decimal, list[str]]]:
 
 
 def gather(
-    scheme: AssessmentScheme, branches: list[_Participant], as_of: datetime.date
+    scheme: AssessmentScheme,
+    branches: list[_Participant],
+    as_of: datetime.date,
+    day: datetime.date | None = None,
 ) -> dict[int, dict[str, Measure]]:
     """Each branch's measure for every metric the scheme's computed indicators use.
 
     `branches` are the participants as of `as_of` (`_participants`); each metric is one or two grouped
-    queries over them, whatever their number.
+    queries over them, whatever their number. `day` is when the run was asked for (default `as_of`): what
+    was due by then counts.
     """
+    day = day or as_of
     ids = [b.pk for b in branches]
     scope = _scope(as_of)
     year = scheme.year
@@ -465,7 +511,7 @@ def gather(
         Metric.PROJECT_SCORE: lambda: _project_scores(ids, scope, year),
         Metric.MILESTONE_TIMELINESS: lambda: _milestones(ids, scope, year, as_of),
         Metric.MEETING_COMPLETION: lambda: _meetings(branches, year, as_of),
-        Metric.REPORT_TIMELINESS: lambda: _reports(ids, scope, year, as_of),
+        Metric.REPORT_TIMELINESS: lambda: _reports(ids, scope, year, as_of, day),
         Metric.LEDGER_CLOSURE: lambda: _ledger(ids, scope, year, as_of),
         Metric.APPRAISAL: lambda: _appraisals(ids, scope, year),
         Metric.TRAINING_HOURS: lambda: _training(ids, year),
@@ -525,6 +571,35 @@ def _score_line(column: _Column, measure: Measure | None, score: _Score | None) 
     return {**column.head, "score": _money(points), "input": text}
 
 
+def _missing(column: _Column, measure: Measure | None, score: _Score | None) -> tuple[str, str] | None:
+    """What a branch still lacks for one indicator, as a line of the run's gaps: a score not entered, or a
+    step of its own not taken yet (`Measure.pending`). Nothing for an indicator that does not apply."""
+    if score is not None and score.not_applicable:
+        return None
+    if column.indicator.source == IndicatorSource.COMPUTED:
+        return (trial.FILING, measure.pending) if measure.pending else None
+    if score is None or score.score is None:
+        return (trial.SCORE, column.indicator.name)
+    return None
+
+
+def _unfiled(pending: list[trial.Period], scope) -> dict[int, dict[int, int]]:
+    """Per report period not due yet and per organ, the 班子成员 who have not filed. One query, or none."""
+    pks = [p.pk for p in pending if p.source == trial.REPORTS and p.pk is not None]
+    if not pks:
+        return {}
+    rows = (
+        DutyFiling.objects.filter(period_id__in=pks, branch_id__in=scope, filing__in=(Filing.MISSING, Filing.RETURNED))
+        .values("period_id", "branch__organ_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    found: dict[int, dict[int, int]] = defaultdict(dict)
+    for row in rows:
+        found[row["period_id"]][row["branch__organ_id"]] = row["n"]
+    return found
+
+
 def _dimension_points(lines: list[dict], dimension_names: list[str]) -> dict[str, str]:
     """Each dimension's points on the 100 scale of the base score (N/A rescaled like the total)."""
     possible = sum((Decimal(line["max"]) for line in lines if line["score"] is not None), Decimal(0))
@@ -573,8 +648,15 @@ def _compute(run: RatingRun) -> None:
     )
     columns = [_Column.of(i) for i in indicators]
     dimension_names = list(scheme.dimensions.order_by("sort_order", "pk").values_list("name", flat=True))
-    measures = gather(scheme, branches, run.as_of)
+    day = run.requested_on
+    measures = gather(scheme, branches, run.as_of, day)
     scope = _scope(run.as_of)
+    completion = trial.completion(
+        year,
+        {i.metric for i in indicators if i.source == IndicatorSource.COMPUTED},
+        orglife.requirements_for_year(year),
+        DutyReportPeriod.objects.filter(year=year),
+    )
     scores = {
         (branch_id, str(lineage)): _Score(score, not_applicable, note)
         for branch_id, lineage, score, not_applicable, note in IndicatorScore.objects.filter(
@@ -589,9 +671,16 @@ def _compute(run: RatingRun) -> None:
     )
 
     drafts = {}
+    missing: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for branch in branches:
         found = measures[branch.pk]
-        lines = [_score_line(c, found.get(c.indicator.metric), scores.get((branch.pk, c.lineage))) for c in columns]
+        lines, lacks = [], set()
+        for column in columns:
+            measure, entered = found.get(column.indicator.metric), scores.get((branch.pk, column.lineage))
+            lines.append(_score_line(column, measure, entered))
+            lacks.add(_missing(column, measure, entered))
+        for what in lacks - {None}:
+            missing[what][branch.organ_id] += 1
         base = scoring.base_score(
             scoring.Line(c.max_value, None if line["score"] is None else Decimal(line["score"]))
             for c, line in zip(columns, lines, strict=True)
@@ -674,6 +763,11 @@ def _compute(run: RatingRun) -> None:
             sort_keys=True,
         ).encode()
     ).hexdigest()
+    pending = completion.pending(run.as_of, day)
+    gaps = trial.period_gaps(pending, run.as_of, _unfiled(pending, scope))
+    for kind in (trial.SCORE, trial.FILING):
+        gaps += [trial.gap(kind, label, dict(organs), "个支部") for (k, label), organs in missing.items() if k == kind]
     run.status, run.finished_at = RunStatus.DRAFT, timezone.now()
     run.n_branches, run.inputs_digest = len(drafts), digest
-    run.save(update_fields=["status", "finished_at", "n_branches", "inputs_digest"])
+    run.is_trial, run.complete_on, run.gaps = completion.is_trial(run.as_of, day), completion.complete_on, gaps
+    run.save(update_fields=["status", "finished_at", "n_branches", "inputs_digest", "is_trial", "complete_on", "gaps"])

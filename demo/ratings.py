@@ -4,8 +4,10 @@ The demo's story: two years ago the 工委 still scored every indicator by hand 
 hold the records yet), so that year's scheme is all manual. Last year 三会一课, 一岗双责 and the
 ledger were kept in the portal and were computed; project acceptance was still on paper and
 scored by hand. This year everything the portal records is computed. The two past years have
-published runs (so branches show stars over the years and a change); this year has its scheme
-and partly entered scores, as in late November, and waits for the 工委 to run it.
+published runs (so branches show stars over the years and a change); this year has its scheme,
+partly entered scores, as in late November, and a 试算 the 工委 ran to see what is still missing:
+it stays unpublished, as the year's result waits for its last assessed period to be due. (Seeded
+before last year's last period is due, in early January, last year's run is a 试算 as well.)
 """
 
 import datetime
@@ -247,8 +249,10 @@ class _Builder:
         self.result.n_points += len(rows)
 
     def _run(self, year: int) -> RatingRun:
-        run = compute_run(start_run(year, by=self.by, as_of=datetime.date(year, 12, 31), enqueue=False).pk)
-        if run.status == RunStatus.DRAFT:
+        """Rate `year` on its record so far; publish it once the year is complete, leave a 试算 unpublished."""
+        as_of = min(datetime.date(year, 12, 31), self.today)
+        run = compute_run(start_run(year, by=self.by, as_of=as_of, enqueue=False).pk)
+        if run.status == RunStatus.DRAFT and not run.is_trial:
             run = publish_run(run, by=self.by)
         self.result.runs.append(run)
         return run
@@ -272,6 +276,7 @@ class _Builder:
         scored = [b for b in self.branches if self.rng.random() < CURRENT_YEAR_SCORED]
         self._scores(current, scored)
         self._points(year, self.today - datetime.timedelta(days=1))
+        self._run(year)
         return self.result
 
 
@@ -282,7 +287,9 @@ def seed_ratings(org: DemoPlan, *, seed: int, today: datetime.date) -> RatingDem
 
 
 def describe(demo: RatingDemo) -> str:
-    runs = "、".join(f"{run.year}年度（{run.get_status_display()}）" for run in demo.runs)
+    runs = "、".join(
+        f"{run.year}年度{'试算' if run.is_trial else ''}（{run.get_status_display()}）" for run in demo.runs
+    )
     return (
         f"已生成年度考核演示数据：指标得分 {demo.n_scores} 条，民主评议 {demo.n_entries} 人次，"
         f"书记述职 {demo.n_reports} 份，加减分 {demo.n_adjustments} 条，党员积分 {demo.n_points} 条；星级评定 {runs}。"

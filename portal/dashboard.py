@@ -110,8 +110,10 @@ class RatingSection:
 
 
 def rating_section(frame: Frame) -> RatingSection:
-    """The year's published run (or, before it is published, the latest earlier one). Four queries."""
-    run = RatingRun.objects.published().filter(year__lte=frame.year).order_by("-year").first()
+    """The year's published run (or, before it is published, the latest earlier one). Four queries.
+
+    A published 试算 is not the year's result: the figures stay those of the latest result of record."""
+    run = RatingRun.objects.final().filter(year__lte=frame.year).order_by("-year").first()
     section = RatingSection(run, frame_year=frame.year)
     if run is None:
         return section

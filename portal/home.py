@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.scope import Scope
 from assessments import reports
-from assessments.choices import ReportStatus, RunStatus
+from assessments.choices import ReportStatus
 from assessments.models import DutyReportPeriod, RatingResult
 from assessments.reports import FILING_CHOICES, FILING_MISSING, FILING_RETURNED
 from assessments.results import largest_losses
@@ -124,11 +124,13 @@ def _row(period: DutyReportPeriod, member: Member, scope: Scope, *, writes: bool
 
 
 def _published_results(branch_ids: list[int]) -> list[RatingResult]:
-    """Each branch's result in every published run, oldest first. One query, like ratings.branch_history."""
+    """Each branch's result of record of every year (never a published 试算), oldest first. One query, like
+    ratings.branch_history."""
     if not branch_ids:
         return []
     return list(
-        RatingResult.objects.filter(branch_id__in=branch_ids, run__status=RunStatus.PUBLISHED)
+        RatingResult.objects.filter(branch_id__in=branch_ids)
+        .final()
         .select_related("run")
         .order_by("branch_id", "run__year")
     )

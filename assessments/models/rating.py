@@ -5,10 +5,13 @@ per-indicator scores it used, with names copied, so that later edits to the sche
 scores or the organisation never change what a published run says.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.scope import scope_of
 from branches.models import Branch, Organ
@@ -21,9 +24,19 @@ class RunQuerySet(models.QuerySet):
     def published(self) -> "RunQuerySet":
         return self.filter(status=RunStatus.PUBLISHED)
 
+    def final(self) -> "RunQuerySet":
+        """The year's result of record: published and not a trial (a published 试算 is only ever a trial)."""
+        return self.filter(status=RunStatus.PUBLISHED, is_trial=False)
+
 
 class RatingRun(models.Model):
-    """One computation of every active branch's score, stars and tier for a year."""
+    """One computation of every active branch's score, stars and tier for a year.
+
+    A run requested before the year's last assessed period is due, or cut off before it ended, is a 试算
+    (`is_trial`, see `assessments.trial`): it keeps the day the year's record is complete and what the
+    record still lacked (`gaps`), is published only with a reason (`trial_reason`, given by the 工委 who
+    publishes it: `published_by`, `published_at`), and is never shown to a branch as its result.
+    """
 
     year = models.PositiveSmallIntegerField("年度")
     number = models.PositiveSmallIntegerField("批次")
@@ -48,6 +61,17 @@ class RatingRun(models.Model):
         verbose_name="发布人",
     )
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    is_trial = models.BooleanField("试算", default=False, help_text="在年度最后一个考核期到期前计算的评定")
+    complete_on = models.DateField(
+        "考核期全部到期日", null=True, blank=True, help_text="计算时年度最后一个考核期的到期日"
+    )
+    gaps = models.JSONField(
+        "计算时尚缺事项",
+        default=list,
+        blank=True,
+        help_text='[{"kind": "period|score|filing", "label": 说明, "organs": {单位编号: 数量}}]',
+    )
+    trial_reason = models.TextField("试算提前发布理由", blank=True)
 
     objects = RunQuerySet.as_manager()
 
@@ -65,10 +89,14 @@ class RatingRun(models.Model):
                 condition=Q(status__in=["queued", "running", "draft"]),
                 name="one_open_run_per_year",
             ),
+            models.CheckConstraint(
+                name="published_trial_has_reason",
+                condition=Q(is_trial=False) | Q(published_at__isnull=True) | ~Q(trial_reason=""),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.year}年度第{self.number}次评定"
+        return f"{self.year}年度第{self.number}次评定" + ("（试算）" if self.is_trial else "")
 
     def get_absolute_url(self) -> str:
         return reverse("assessments:run_detail", args=[self.pk])
@@ -77,6 +105,11 @@ class RatingRun(models.Model):
     def is_finished(self) -> bool:
         return self.status in (RunStatus.DRAFT, RunStatus.PUBLISHED, RunStatus.SUPERSEDED)
 
+    @property
+    def requested_on(self) -> datetime.date:
+        """The day the run was asked for: which periods were due then decides whether it is a trial."""
+        return timezone.localdate(self.created_at)
+
 
 class ResultQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ResultQuerySet":
@@ -84,6 +117,10 @@ class ResultQuerySet(models.QuerySet):
         if scope.is_gongwei:
             return self
         return self.filter(Q(organ_id__in=scope.organ_ids) | Q(branch_id__in=scope.branch_ids))
+
+    def final(self) -> "ResultQuerySet":
+        """Results of the runs that are their year's result of record (`RunQuerySet.final`)."""
+        return self.filter(run__status=RunStatus.PUBLISHED, run__is_trial=False)
 
 
 class RatingResult(models.Model):

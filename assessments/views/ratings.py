@@ -5,6 +5,8 @@ Every number shown comes from the frozen RatingRun/RatingResult rows, never from
 so a published run reads the same however the inputs change afterwards.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,7 +22,7 @@ from accounts.scope import scope_of
 from branches.models import Organ
 from core.errors import DomainError
 
-from .. import ratings
+from .. import ratings, trial
 from ..choices import RunStatus
 from ..filters import ResultFilter
 from ..models import RatingResult, RatingRun
@@ -54,9 +56,10 @@ def get_run_for_user(user, pk: int) -> RatingRun:
 
 
 def get_result_for_user(user, pk: int) -> RatingResult:
-    """404 outside scope: 机关党委 its organ's results, a branch committee its own branch's, of visible runs."""
-    visible = RatingResult.objects.visible_to(user).filter(run__in=ratings.visible_runs(user))
-    return get_object_or_404(visible.select_related("run__scheme", "branch", "paired_with"), pk=pk)
+    """404 outside scope: 机关党委 its organ's published results, a branch committee its own branch's result of
+    record (never a 试算)."""
+    visible = ratings.visible_results(user)
+    return get_object_or_404(visible.select_related("run__scheme", "run__published_by", "branch", "paired_with"), pk=pk)
 
 
 # --- The runs of a year ----------------------------------------------------------------------
@@ -85,6 +88,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     years = sorted(set(visible.values_list("year", flat=True)) | {year, this_year, this_year - 1}, reverse=True)
     open_run = next((run for run in runs if run.status in OPEN), None)
     published = next((run for run in runs if run.status == RunStatus.PUBLISHED), None)
+    scheme = scheme_for_year(year) if scope.is_gongwei else None
     return render(
         request,
         "assessments/ratings/run_list.html",
@@ -94,11 +98,23 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "years": years,
             "runs": runs,
             "can_compute": scope.is_gongwei,
-            "scheme": scheme_for_year(year) if scope.is_gongwei else None,
+            "scheme": scheme,
+            "trial_until": _trial_until(scheme),
             "compute_confirm": _compute_confirm(open_run, published),
             "breadcrumbs": [("星级评定", None)],
         },
     )
+
+
+def _trial_until(scheme) -> datetime.date | None:
+    """The day the year's last assessed period is due, while a run requested today would be a 试算."""
+    if scheme is None:
+        return None
+    today = timezone.localdate()
+    completion = trial.completion_for(scheme)
+    if completion.is_trial(ratings.default_as_of(scheme.year, today), today):
+        return completion.complete_on
+    return None
 
 
 def _compute_confirm(open_run: RatingRun | None, published: RatingRun | None) -> str:
@@ -126,7 +142,9 @@ def run_compute(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect(f"{reverse('assessments:run_list')}?year={year}")
-    messages.success(request, f"已开始计算{run}，完成后本页自动刷新。")
+    # Nothing here about progress: the run may be finished before its page is shown, which then says
+    # where it stands (and keeps polling while it computes).
+    messages.success(request, f"已发起{year}年度第{run.number}次评定。")
     return redirect("assessments:run_detail", pk=run.pk)
 
 
@@ -170,6 +188,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page": page,
             "bottom": list(bottom),
             "can_publish": scope.is_gongwei and run.status == RunStatus.DRAFT,
+            "gaps": trial.gaps_for(run, request.user) if run.is_finished else [],
             "replaces": replaces,
             "can_export": run.is_finished and run.n_branches > 0,
             "breadcrumbs": _crumbs(None, (str(run), None)),
@@ -193,11 +212,14 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_run_for_user(request.user, pk)
     try:
-        run = ratings.publish_run(run, by=request.user)
+        run = ratings.publish_run(run, by=request.user, trial_reason=request.POST.get("trial_reason", ""))
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"{run}已发布，各机关党委和支部可查看结果。")
+        if run.is_trial:
+            messages.success(request, f"{run}已提前发布，各机关党委可查看；试算结果不向支部展示。")
+        else:
+            messages.success(request, f"{run}已发布，各机关党委和支部可查看结果。")
     return redirect("assessments:run_detail", pk=run.pk)
 
 

@@ -177,3 +177,22 @@ def test_the_organ_account_has_reports_to_review_items_to_verify_and_escalations
 
 def test_the_days_reminders_were_sent_while_seeding(seeded):
     assert set(send_reminders(TODAY).values()) == {0}
+
+
+# --- Ratings ---------------------------------------------------------------------------------------
+
+
+def test_the_completed_years_are_published_and_this_year_is_an_unpublished_trial(seeded):
+    from assessments.choices import RunStatus
+    from assessments.models import RatingRun
+
+    runs = {run.year: run for run in RatingRun.objects.all()}
+
+    assert sorted(runs) == [2024, 2025, 2026]
+    assert all(runs[year].status == RunStatus.PUBLISHED and not runs[year].is_trial for year in (2024, 2025))
+    this_year = runs[2026]
+    assert (this_year.status, this_year.is_trial, this_year.complete_on) == (
+        RunStatus.DRAFT, True, datetime.date(2027, 1, 15)
+    )  # fmt: skip
+    assert {gap["kind"] for gap in this_year.gaps} == {"period", "score", "filing"}
+    assert "2024年度（已发布）、2025年度（已发布）、2026年度试算（待发布）" in seeded

@@ -140,6 +140,29 @@ def test_the_work_committee_computes_a_year_in_the_background(
     assert set(run.results.values_list("branch_id", flat=True)) == {branch_a.pk, branch_b.pk}
 
 
+def test_the_run_page_tells_where_the_run_stands_not_what_it_was_when_asked(
+    client_for, gongwei_staff, branch_a, django_capture_on_commit_callbacks
+):
+    """The run may be computed before its page is shown: the page then says it is done, and promises no refresh."""
+    default_scheme(YEAR)
+    client = client_for(gongwei_staff)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("assessments:run_compute"), {"year": YEAR})
+    finished = client.get(response["Location"]).content.decode()
+    run = RatingRun.objects.get(year=YEAR)
+
+    assert run.status == RunStatus.DRAFT
+    assert "待发布" in finished
+    assert "自动刷新" not in finished and "正在后台计算" not in finished and "hx-trigger" not in finished
+
+    # While it still computes, the status on the page says so and polls.
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(reverse("assessments:run_compute"), {"year": YEAR})
+    computing = client.get(response["Location"]).content.decode()
+    assert "正在后台计算，完成后自动显示结果" in computing and 'hx-trigger="every 2s"' in computing
+
+
 def test_computing_again_replaces_the_draft(
     client_for, gongwei_staff, branch_a, draft_run, django_capture_on_commit_callbacks
 ):

@@ -41,6 +41,13 @@ class Command(BaseCommand):
         if run.status != RunStatus.DRAFT:
             raise CommandError(f"{run}计算失败：{run.error}")
         self.stdout.write(self.style.SUCCESS(f"{run}已完成：{run.n_branches} 个党支部，待发布。"))
+        if run.is_trial:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"这是试算：{run.year}年度最后一个考核期于 {run.complete_on:%Y-%m-%d} 到期，"
+                    "结果不完整、不向支部展示，发布须填写提前发布的理由。"
+                )
+            )
 
     def _user(self, username: str | None) -> User:
         if username:
