@@ -205,17 +205,3 @@ def _classes(attrs: dict) -> tuple[bool, list[str], list[str]]:
     small = any(c in {"form-control-sm", "form-select-sm"} for c in given)
     invalid = ["is-invalid"] if "is-invalid" in given else []
     return small, invalid, [c for c in given if c not in _BOOTSTRAP]
-
-
-class QuickSelect(forms.Select):
-    """A plain <select> written in one pass.
-
-    Django's Select renders a template per option (a fraction of a millisecond each), which a list of a
-    province's 900 organs turns into a third of a second per page. Same markup, no optgroups.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
-        attrs = self.build_attrs(self.attrs, attrs)
-        value = "" if value is None else str(value)
-        options = [("" if key is None else str(key), str(label)) for key, label in self.choices]
-        return _select(name, value, attrs, options)

@@ -3,6 +3,7 @@
 from django import forms
 
 from branches.models import Organ
+from core.filters import style_bar_fields
 from core.forms import DATE_WIDGET
 
 from ..models import DutyReport, DutyReportPeriod
@@ -84,10 +85,4 @@ class OverviewForm(forms.Form):
         self.fields["period"].empty_label = None
         self.fields["organ"].queryset = organs
         self.fields["organ"].label_from_instance = lambda o: o.display_short
-        for field in self.fields.values():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs.setdefault("class", css)
+        style_bar_fields(self.fields)

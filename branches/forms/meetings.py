@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.db.models import Q
 
+from core.filters import style_bar_fields
 from core.forms import DATE_WIDGET, MultipleFileField
 from core.uploads import ALLOWED_LABEL, MAX_FILES_PER_REPORT
 
@@ -153,13 +154,7 @@ class MeetingFilterForm(forms.Form):
             del self.fields["organ"]
         self.fields["branch"].queryset = Branch.objects.visible_to(user).select_related("organ")
         self.fields["year"].choices = [("", "全部年度"), *((y, f"{y}年") for y in years)]
-        for field in self.fields.values():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs.setdefault("class", css)
+        style_bar_fields(self.fields)
 
     def clean(self):
         data = super().clean()

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.scope import scope_of
+from core.filters import QuickSelect
 from core.forms import DATE_WIDGET
-from core.search import QuickSelect
 from core.validators import id_number_birth_date, mask_id_number, normalize_id_number
 
 from ..access import manageable_organs, writable_branches

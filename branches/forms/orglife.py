@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from core.filters import style_bar_fields
 from core.forms import DATE_WIDGET
 
 from ..choices import MeetingKind, Period, RequirementScope
@@ -24,9 +25,7 @@ class BarForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for f in self.fields.values():
-            css = "form-select form-select-sm" if isinstance(f.widget, forms.Select) else "form-control form-control-sm"
-            f.widget.attrs.setdefault("class", css)
+        style_bar_fields(self.fields)
 
     @property
     def form(self):
