@@ -4,7 +4,6 @@ Grades depend on every accepted project of the year (the 优秀 quota is a share
 accepting one project regrades its year; `assign_grades` holds that rule as a pure function.
 """
 
-import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -14,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.selectors import branch_committee_users, gongwei_users, organ_staff_users
+from core.quotas import beyond_quota
 from core.workflow import locked, require_state
 from notifications.services import notify
 
@@ -37,11 +37,11 @@ class TargetResult:
 
 @dataclass(frozen=True)
 class Scored:
-    """One accepted project as the grading rule sees it."""
+    """One accepted project as the grading rule sees it: its score alone, so that the order of acceptance
+    cannot decide a grade."""
 
     pk: int
     score: Decimal
-    accepted_at: datetime.datetime
 
 
 # --- request ------------------------------------------------------------------------------
@@ -210,17 +210,16 @@ def threshold_grade(score: Decimal, config) -> str:
 def assign_grades(scores: Iterable[Scored], config) -> dict[int, str]:
     """Grades of a year's accepted projects, keyed by pk.
 
-    Thresholds first; then only the quota of the best scores keep 优秀 (ties: accepted earlier,
-    then lower pk) and the rest above the 优秀 line drop to 良好.
+    Thresholds first; then only the quota of the best scores keep 优秀 and the rest above the 优秀 line drop
+    to 良好. Equal scores get equal grades: projects tied at the quota's cut drop together, as 5★ branches
+    do (`core.quotas`).
     """
     scores = list(scores)
     grades = {s.pk: threshold_grade(s.score, config) for s in scores}
     quota = excellent_quota(len(scores), config.excellent_max_share)
-    candidates = sorted(
-        (s for s in scores if grades[s.pk] == Grade.EXCELLENT), key=lambda s: (-s.score, s.accepted_at, s.pk)
-    )
-    for s in candidates[quota:]:
-        grades[s.pk] = Grade.GOOD
+    excellent = {s.pk: s.score for s in scores if grades[s.pk] == Grade.EXCELLENT}
+    for pk in beyond_quota(excellent, quota):
+        grades[pk] = Grade.GOOD
     return grades
 
 
@@ -232,9 +231,9 @@ def regrade_year(year: int, *, by=None) -> int:
         Project.objects.select_for_update()
         .filter(year=year, status=ProjectStatus.ACCEPTED, score__isnull=False)
         .order_by("pk")
-        .only("pk", "score", "accepted_at", "grade")
+        .only("pk", "score", "grade")
     )
-    grades = assign_grades((Scored(p.pk, p.score, p.accepted_at) for p in projects), config)
+    grades = assign_grades((Scored(p.pk, p.score) for p in projects), config)
     changed = 0
     for p in projects:
         if p.grade == grades[p.pk]:

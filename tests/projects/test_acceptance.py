@@ -415,11 +415,10 @@ def test_a_better_project_accepted_later_takes_the_quota_and_the_history_says_so
 # --- grades -------------------------------------------------------------------------------
 
 CONFIG = SimpleNamespace(excellent_min=D(90), good_min=D(80), pass_min=D(60), excellent_max_share=D("0.5"))
-T0 = datetime.datetime(2026, 11, 1, 9, 0, tzinfo=datetime.UTC)
 
 
 def scored(*scores: str) -> list[Scored]:
-    return [Scored(i + 1, D(s), T0 + datetime.timedelta(minutes=i)) for i, s in enumerate(scores)]
+    return [Scored(i + 1, D(s)) for i, s in enumerate(scores)]
 
 
 def test_thresholds_at_their_boundaries():
@@ -443,22 +442,45 @@ def test_a_single_accepted_project_has_no_room_for_excellent():
     assert assign_grades(scored("99"), CONFIG) == {1: Grade.GOOD}
 
 
-def test_ties_at_the_quota_go_to_the_earlier_acceptance_then_the_lower_pk():
-    same_time = [
-        Scored(7, D("95"), T0 + datetime.timedelta(minutes=5)),
-        Scored(3, D("95"), T0 + datetime.timedelta(minutes=1)),
-        Scored(9, D("95"), T0 + datetime.timedelta(minutes=1)),
-        Scored(1, D("10"), T0),
-        Scored(2, D("10"), T0),
-    ]
-    grades = assign_grades(same_time, CONFIG)  # quota floor(2.5) = 2
-    assert grades[3] == grades[9] == Grade.EXCELLENT
-    assert grades[7] == Grade.GOOD
-    same_moment = [Scored(5, D("95"), T0), Scored(4, D("95"), T0), Scored(1, D("10"), T0), Scored(2, D("1"), T0)]
-    grades = assign_grades(same_moment, CONFIG)  # quota 2: both stay
+def test_ties_at_the_quota_cut_are_demoted_together():
+    # Five projects, a quota of floor(2.5) = 2, three tied for it: none of the three may take a place
+    # the others are denied, so all three are 良好 and one place stays unused.
+    tied = [Scored(7, D("95")), Scored(3, D("95")), Scored(9, D("95")), Scored(1, D("10")), Scored(2, D("10"))]
+    grades = assign_grades(tied, CONFIG)
+    assert grades[3] == grades[7] == grades[9] == Grade.GOOD
+    # A better score above the cut keeps its place; the tie below it still goes together.
+    grades = assign_grades(scored("97", "95", "95", "10", "10"), CONFIG)
+    assert [grades[i] for i in (1, 2, 3)] == [Grade.EXCELLENT, Grade.GOOD, Grade.GOOD]
+    # Equals that all fit in the quota all keep 优秀.
+    grades = assign_grades([Scored(5, D("95")), Scored(4, D("95")), Scored(1, D("10")), Scored(2, D("1"))], CONFIG)
     assert grades[4] == grades[5] == Grade.EXCELLENT
-    grades = assign_grades(same_moment[:3], CONFIG)  # quota 1: the lower pk
-    assert grades[4] == Grade.EXCELLENT and grades[5] == Grade.GOOD
+
+
+@pytest.mark.parametrize("first", ["left", "right"])
+def test_equal_averages_at_the_cut_get_the_same_grade_whatever_the_acceptance_order(
+    branch_a, branch_a2, reviewers, config, first
+):
+    # Given a year with a 96 and a 50 accepted, and two projects awaiting acceptance that average 93 alike
+    top = accepted(branch_a2, "96", minutes_ago=60)
+    accepted(branch_a2, "50", minutes_ago=50)
+    left = ProjectFactory(branch=branch_a, acceptance_requested=True, title="左项目")
+    right = ProjectFactory(branch=branch_a2, acceptance_requested=True, title="右项目")
+    for project in (left, right):
+        for reviewer in reviewers:
+            acceptance.score_project(project, reviewer=reviewer, marks=marks_for(config, 46, 24, 23))
+
+    # When the 工委 accepts them one after the other, in either order
+    for project in (left, right) if first == "left" else (right, left):
+        acceptance.finalize_acceptance(project, by=reviewers[0])
+
+    # Then four projects leave two 优秀 places: the 96 keeps one, and the second cannot go to one of two
+    # equals, so both 93s are 良好
+    left.refresh_from_db()
+    right.refresh_from_db()
+    top.refresh_from_db()
+    assert left.score == right.score == D("93.00")
+    assert left.grade == right.grade == Grade.GOOD
+    assert top.grade == Grade.EXCELLENT
 
 
 RANK = {Grade.FAIL: 0, Grade.PASS: 1, Grade.GOOD: 2, Grade.EXCELLENT: 3}
@@ -474,13 +496,9 @@ def year_of_scores(draw):
         excellent_min=excellent_min,
         excellent_max_share=draw(st.decimals(min_value=0, max_value=1, places=3)),
     )
-    values = draw(st.lists(scores_st, min_size=0, max_size=40))
-    minutes = draw(st.lists(st.integers(0, 5), min_size=len(values), max_size=len(values)))
-    items = [
-        Scored(i + 1, v, T0 + datetime.timedelta(minutes=m))
-        for i, (v, m) in enumerate(zip(values, minutes, strict=True))
-    ]
-    return items, config
+    # Few distinct values, so that ties (at the cut too) are common.
+    values = draw(st.lists(st.sampled_from(draw(st.lists(scores_st, min_size=1, max_size=8))), max_size=40))
+    return [Scored(i + 1, v) for i, v in enumerate(values)], config
 
 
 @settings(max_examples=300, deadline=None)
@@ -490,8 +508,24 @@ def test_never_more_excellent_than_the_quota(data):
     grades = assign_grades(items, config)
     quota = acceptance.excellent_quota(len(items), config.excellent_max_share)
     n_excellent = sum(1 for g in grades.values() if g == Grade.EXCELLENT)
-    above_line = sum(1 for s in items if s.score >= config.excellent_min)
-    assert n_excellent == min(quota, above_line)
+    above_line = sorted((s.score for s in items if s.score >= config.excellent_min), reverse=True)
+    assert n_excellent <= min(quota, len(above_line))
+    # A place is left unused only for a tie at the cut: exactly those above the first one left out keep 优秀.
+    if len(above_line) > quota:
+        assert n_excellent == sum(1 for score in above_line if score > above_line[quota])
+    else:
+        assert n_excellent == len(above_line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(year_of_scores())
+def test_equal_scores_get_equal_grades(data):
+    items, config = data
+    grades = assign_grades(items, config)
+    for a in items:
+        for b in items:
+            if a.score == b.score:
+                assert grades[a.pk] == grades[b.pk]
 
 
 @settings(max_examples=300, deadline=None)
