@@ -366,6 +366,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     gongwei = rules.is_gongwei(user)
     status = project.status
     targets = list(project.targets.order_by("pk"))
+    panel = views_progress.build_panel(user, project, today=today)
     context = {
         "nav": "projects",
         "breadcrumbs": _project_crumbs(None, (project.title, None)),
@@ -380,9 +381,10 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_return": _returnable(user, project),
         "can_reschedule": writer and project.is_running,
         "note_form": NoteForm(),
-        "progress_panel": views_progress.build_panel(user, project, today=today),
+        "progress_panel": panel,
     }
-    context.update(views_acceptance.detail_context(request, project, targets=targets))
+    milestones = [row.milestone for row in panel.rows]
+    context.update(views_acceptance.detail_context(request, project, targets=targets, milestones=milestones))
     return render(request, "projects/project_detail.html", context)
 
 
