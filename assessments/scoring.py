@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.quotas import beyond_quota
+
 from .choices import Tier, TierMode
 
 CENT = Decimal("0.01")
@@ -95,18 +97,13 @@ class Rated:
 def apply_star_quota(rated: Sequence[Rated], stars: dict[int, int], percent: Decimal) -> dict[int, int]:
     """Demote 5★ beyond the quota to 4★, lowest totals first.
 
-    Branches tied at the cut are demoted together: the quota is a maximum, and which of two equal
-    totals keeps its fifth star must not depend on record order.
+    Branches tied at the cut are demoted together (`core.quotas`): the quota is a maximum, and which of two
+    equal totals keeps its fifth star must not depend on record order.
     """
-    limit = quota_count(len(rated), percent)
-    five = sorted((r for r in rated if stars[r.key] == 5), key=lambda r: -r.total)
+    five = {r.key: r.total for r in rated if stars[r.key] == 5}
     result = dict(stars)
-    if len(five) <= limit:
-        return result
-    cut = five[limit].total
-    for r in five:
-        if r.total <= cut:
-            result[r.key] = 4
+    for key in beyond_quota(five, quota_count(len(rated), percent)):
+        result[key] = 4
     return result
 
 

@@ -791,8 +791,7 @@ class _Planner:
 
     def _grade(self) -> None:
         accepted = [p for p in self.plan.projects if p.status == S.ACCEPTED]
-        # Insertion order decides the keys' order, as the database's would once the rows exist.
-        grades = assign_grades((Scored(i, p.score, p.accepted_at) for i, p in enumerate(accepted)), self.config)
+        grades = assign_grades((Scored(i, p.score) for i, p in enumerate(accepted)), self.config)
         for i, project in enumerate(accepted):
             project.grade = grades[i]
         best = sorted(range(len(accepted)), key=lambda i: (-accepted[i].score, accepted[i].accepted_at, i))

@@ -4,22 +4,30 @@ Grades depend on every accepted project of the year (the 优秀 quota is a share
 accepting one project regrades its year; `assign_grades` holds that rule as a pure function.
 """
 
-import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.selectors import branch_committee_users, gongwei_users, organ_staff_users
+from core.quotas import beyond_quota
 from core.workflow import locked, require_state
 from notifications.services import notify
 
 from . import rules
 from .choices import Grade, ProjectStatus
-from .models import AcceptanceMark, AcceptanceReview, Project, ProjectEvent, ProjectYearConfig, RubricCriterion
+from .models import (
+    AcceptanceMark,
+    AcceptanceReview,
+    Milestone,
+    Project,
+    ProjectEvent,
+    ProjectYearConfig,
+    RubricCriterion,
+)
 from .permissions import SET_YEAR_RULES
 from .services import IllegalTransition, ProjectError, _move, config_for_year, ensure_config, rubric_of
 
@@ -37,19 +45,80 @@ class TargetResult:
 
 @dataclass(frozen=True)
 class Scored:
-    """One accepted project as the grading rule sees it."""
+    """One accepted project as the grading rule sees it: its score alone, so that the order of acceptance
+    cannot decide a grade."""
 
     pk: int
     score: Decimal
-    accepted_at: datetime.datetime
 
 
 # --- request ------------------------------------------------------------------------------
 
 
+def weighted_progress(milestones: Iterable[Milestone]) -> Decimal:
+    """Milestone percents weighted by milestone weight, exact (0 with no milestones)."""
+    milestones = list(milestones)
+    weights = sum(m.weight for m in milestones)
+    if not weights:
+        return Decimal(0)
+    return Decimal(sum(m.weight * m.percent for m in milestones)) / weights
+
+
+def shown_percent(value: Decimal) -> str:
+    """A progress as the messages print it: one decimal at most, rounded down, so that 99.96 never reads
+    as the 100 it falls short of."""
+    text = f"{value.quantize(Decimal('0.1'), rounding=ROUND_DOWN):f}"
+    return text.removesuffix(".0")
+
+
+def progress_shortfall(project: Project, milestones: Iterable[Milestone], config: ProjectYearConfig) -> str:
+    """Why the project's weighted progress is too low to request acceptance under its year's rules, or ""."""
+    progress = weighted_progress(milestones)
+    minimum = config.min_acceptance_progress
+    if progress >= minimum:
+        return ""
+    return (
+        f"项目加权完成进度为 {shown_percent(progress)}%，未达到{project.year}年度申请验收的最低要求 {minimum}%，"
+        "请先填报节点进展。"
+    )
+
+
+def _explain_not_done(milestones: list[Milestone], not_done: Mapping[int, str], by) -> None:
+    """Check that every milestone not completed has a reason, then keep the reasons for the reviewers."""
+    by_pk = {m.pk: m for m in milestones}
+    if set(not_done) - set(by_pk):
+        raise ProjectError("提交的节点不属于本项目。")
+    reasons = {pk: (text or "").strip() for pk, text in not_done.items()}
+    done_but_explained = [by_pk[pk].title for pk, text in reasons.items() if text and by_pk[pk].completed_on]
+    if done_but_explained:
+        raise ProjectError("以下节点已完成，无需填写未完成原因：" + "、".join(done_but_explained) + "。")
+    unexplained = [m.title for m in milestones if m.completed_on is None and not reasons.get(m.pk)]
+    if unexplained:
+        raise ProjectError("以下节点尚未完成，请逐一说明未完成原因：" + "、".join(unexplained) + "。")
+    for milestone in milestones:
+        reason = reasons.get(milestone.pk, "") if milestone.completed_on is None else ""
+        if milestone.not_done_reason == reason:
+            continue
+        milestone.not_done_reason = reason
+        milestone._history_user = by
+        milestone._change_reason = "申请验收，说明未完成原因"
+        milestone.save(update_fields=["not_done_reason"])
+
+
 @transaction.atomic
-def request_acceptance(project: Project, *, summary: str, results: Iterable[TargetResult], by) -> Project:
-    """The branch reports what it achieved against each target and asks for public acceptance."""
+def request_acceptance(
+    project: Project,
+    *,
+    summary: str,
+    results: Iterable[TargetResult],
+    not_done: Mapping[int, str] | None = None,
+    by,
+) -> Project:
+    """The branch reports what it achieved against each target and asks for public acceptance.
+
+    Only work done or accounted for goes to the reviewers: the weighted progress must reach the year's
+    minimum, and each milestone not completed needs a reason (`not_done`, by milestone pk) they will read.
+    """
     project = locked(project, "branch__organ")
     if not rules.is_branch_writer(by, project):
         raise PermissionDenied("只有本支部书记或支委可以申请验收。")
@@ -63,6 +132,11 @@ def request_acceptance(project: Project, *, summary: str, results: Iterable[Targ
     missing = [t.name for pk, t in targets.items() if pk not in reported]
     if missing:
         raise ProjectError("请填写每项指标的完成值：" + "、".join(missing) + "。")
+    # Locked, so that progress filed at this moment cannot slip past the check.
+    milestones = list(project.milestones.select_for_update().order_by("planned_on", "pk"))
+    if shortfall := progress_shortfall(project, milestones, config_for_year(project.year)):
+        raise ProjectError(shortfall)
+    _explain_not_done(milestones, not_done or {}, by)
     # Reviewers score against the year's saved criteria: a project in acceptance has its year opened.
     ensure_config(project.year, by=by)
     for pk, target in targets.items():
@@ -210,17 +284,16 @@ def threshold_grade(score: Decimal, config) -> str:
 def assign_grades(scores: Iterable[Scored], config) -> dict[int, str]:
     """Grades of a year's accepted projects, keyed by pk.
 
-    Thresholds first; then only the quota of the best scores keep 优秀 (ties: accepted earlier,
-    then lower pk) and the rest above the 优秀 line drop to 良好.
+    Thresholds first; then only the quota of the best scores keep 优秀 and the rest above the 优秀 line drop
+    to 良好. Equal scores get equal grades: projects tied at the quota's cut drop together, as 5★ branches
+    do (`core.quotas`).
     """
     scores = list(scores)
     grades = {s.pk: threshold_grade(s.score, config) for s in scores}
     quota = excellent_quota(len(scores), config.excellent_max_share)
-    candidates = sorted(
-        (s for s in scores if grades[s.pk] == Grade.EXCELLENT), key=lambda s: (-s.score, s.accepted_at, s.pk)
-    )
-    for s in candidates[quota:]:
-        grades[s.pk] = Grade.GOOD
+    excellent = {s.pk: s.score for s in scores if grades[s.pk] == Grade.EXCELLENT}
+    for pk in beyond_quota(excellent, quota):
+        grades[pk] = Grade.GOOD
     return grades
 
 
@@ -232,9 +305,9 @@ def regrade_year(year: int, *, by=None) -> int:
         Project.objects.select_for_update()
         .filter(year=year, status=ProjectStatus.ACCEPTED, score__isnull=False)
         .order_by("pk")
-        .only("pk", "score", "accepted_at", "grade")
+        .only("pk", "score", "grade")
     )
-    grades = assign_grades((Scored(p.pk, p.score, p.accepted_at) for p in projects), config)
+    grades = assign_grades((Scored(p.pk, p.score) for p in projects), config)
     changed = 0
     for p in projects:
         if p.grade == grades[p.pk]:
@@ -302,6 +375,7 @@ class CriterionRow:
 CONFIG_FIELDS = (
     "excellent_min", "good_min", "pass_min", "excellent_max_share", "top_ten_count", "min_reviewers",
     "remind_days_before", "escalate_after_days", "duban_answer_days", "max_evidence_mb",
+    "min_acceptance_progress", "max_projects_per_branch",
 )  # fmt: skip
 
 

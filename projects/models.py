@@ -45,6 +45,23 @@ class ProjectYearConfig(models.Model):
     )
     duban_answer_days = models.PositiveSmallIntegerField("督办答复期限（天）", default=5)
     max_evidence_mb = models.PositiveSmallIntegerField("佐证材料单个文件上限（MB）", default=20)
+    min_acceptance_progress = models.PositiveSmallIntegerField(
+        "申请验收的最低加权进度（%）",
+        default=100,
+        # Also in the database: rows inserted by the older data migrations, on models without this field,
+        # get it too.
+        db_default=100,
+        validators=PERCENT,
+        help_text="按节点权重计算的完成进度达到此值方可申请验收；未完成的节点须逐一说明原因，评审人可见。"
+        "默认 100，即全部节点完成",
+    )
+    max_projects_per_branch = models.PositiveSmallIntegerField(
+        "每个支部年度项目数上限",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="留空为不限。设置后，支部当年的项目（含草稿）达到此数即不能再填报新项目",
+    )
 
     history = HistoricalRecords()
 
@@ -59,6 +76,11 @@ class ProjectYearConfig(models.Model):
             ),
             models.CheckConstraint(
                 name="excellent_share_range", condition=Q(excellent_max_share__gte=0, excellent_max_share__lte=1)
+            ),
+            models.CheckConstraint(name="acceptance_progress_range", condition=Q(min_acceptance_progress__lte=100)),
+            models.CheckConstraint(
+                name="project_cap_positive",
+                condition=Q(max_projects_per_branch__isnull=True) | Q(max_projects_per_branch__gte=1),
             ),
         ]
 
@@ -331,6 +353,13 @@ class Milestone(models.Model):
     weight = models.PositiveSmallIntegerField("权重", default=1, validators=[MinValueValidator(1)])
     percent = models.PositiveSmallIntegerField("完成进度（%）", default=0, validators=PERCENT)
     completed_on = models.DateField("实际完成日期", null=True, blank=True)
+    not_done_reason = models.TextField(
+        "未完成原因",
+        blank=True,
+        default="",
+        db_default="",
+        help_text="申请验收时节点仍未完成的，由支部说明原因，供评审人评分时参考",
+    )
 
     objects = MilestoneQuerySet.as_manager()
     history = HistoricalRecords()
@@ -344,6 +373,9 @@ class Milestone(models.Model):
             models.CheckConstraint(name="milestone_percent_range", condition=Q(percent__gte=0, percent__lte=100)),
             models.CheckConstraint(
                 name="milestone_completed_means_100", condition=Q(completed_on__isnull=True) | Q(percent=100)
+            ),
+            models.CheckConstraint(
+                name="milestone_done_needs_no_reason", condition=Q(completed_on__isnull=True) | Q(not_done_reason="")
             ),
         ]
 

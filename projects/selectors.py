@@ -16,6 +16,11 @@ def project_queryset(user, today: datetime.date):
     return Project.objects.visible_to(user).with_progress(today).select_related("branch__organ")
 
 
+def branch_year_projects(branch_id: int, year: int, *, exclude_pk: int | None = None):
+    """A branch's projects of a year, drafts included: the 填报 form lists them, the year's cap counts them."""
+    return Project.objects.filter(branch_id=branch_id, year=year).exclude(pk=exclude_pk).order_by("created_at", "pk")
+
+
 def review_sections(user) -> list[tuple[str, str, object]]:
     """(key, heading, queryset) of what waits for this user: 机关党委 review, 工委 filing, scoring."""
     scope = scope_of(user)

@@ -12,10 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from branches.models import Branch
 from core.errors import DomainError, IllegalTransition
 from core.workflow import locked, record, require_state
 
-from . import notices, rules
+from . import notices, rules, selectors
 from .choices import ProjectStatus
 from .models import Milestone, Project, ProjectEvent, ProjectYearConfig, RubricCriterion, TopicList
 from .permissions import FILE_PROJECT, RESCHEDULE_MILESTONES, RETURN_AT_FILING, REVIEW_PROJECT
@@ -138,6 +139,21 @@ def reopen_filing(topic_list: TopicList, *, until: datetime.date, reason: str, b
 
 
 # --- 支部立项 → 审核 → 备案 -------------------------------------------------------------
+
+
+def check_project_cap(branch: Branch, year: int, *, exclude_pk: int | None = None) -> None:
+    """Refuse a project beyond the year's cap on projects per branch (a year without a cap has room for all).
+
+    Called by the writer of a project (`save_project`, for the page and the API) inside its transaction: the
+    branch row is locked first, so that two filings at the same moment cannot both take the last place.
+    """
+    cap = config_for_year(year).max_projects_per_branch
+    if cap is None:
+        return
+    list(Branch.objects.select_for_update().filter(pk=branch.pk).values_list("pk", flat=True))
+    n = selectors.branch_year_projects(branch.pk, year, exclude_pk=exclude_pk).count()
+    if n >= cap:
+        raise ProjectError(f"{branch.name} {year} 年度已有 {n} 个项目，已达到该年度每个支部至多 {cap} 个项目的上限。")
 
 
 def _move(project: Project, *, to: str, action: str, by, reason: str = "", **fields) -> Project:

@@ -250,6 +250,7 @@ def test_with_no_year_opened_the_report_pages_read_who_owes_and_write_nothing(
 def test_acceptance_opens_the_projects_year_so_reviewers_score_saved_criteria(branch_a, secretary_of_branch_a):
     project = ProjectFactory(branch=branch_a, filed=True, year=2026)
     target = project.targets.create(name="办结率", unit="%", target_value=90)
+    project.milestones.create(title="全面推行", planned_on="2026-06-30", percent=100, completed_on="2026-06-30")
     request_acceptance(project, summary="完成", results=[TargetResult(target.pk, 95)], by=secretary_of_branch_a)
 
     assert [c.pk is not None for c in projects.rubric_of(projects.config_for_year(2026))] == [True] * 3

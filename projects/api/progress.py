@@ -71,7 +71,10 @@ class MilestoneSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Milestone
-        fields = ["id", "project", "title", "planned_on", "weight", "percent", "completed_on", "is_overdue"]
+        fields = [
+            "id", "project", "title", "planned_on", "weight", "percent", "completed_on", "not_done_reason",
+            "is_overdue",
+        ]  # fmt: skip
         read_only_fields = fields
 
     def get_is_overdue(self, obj) -> bool:

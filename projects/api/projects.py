@@ -49,7 +49,7 @@ class TargetSerializer(serializers.ModelSerializer):
 class MilestoneBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = ["id", "title", "planned_on", "weight", "percent", "completed_on"]
+        fields = ["id", "title", "planned_on", "weight", "percent", "completed_on", "not_done_reason"]
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -265,9 +265,23 @@ class TargetResultSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+class NotDoneSerializer(serializers.Serializer):
+    milestone = serializers.IntegerField(help_text="节点 id")
+    reason = serializers.CharField(help_text="未完成原因，评审人可见")
+
+
 class AcceptanceRequestSerializer(serializers.Serializer):
     summary = serializers.CharField(help_text="验收总结")
     results = TargetResultSerializer(many=True, help_text="每项指标的完成值")
+    not_done = NotDoneSerializer(
+        many=True, required=False, default=list, help_text="每个未完成节点的未完成原因（已完成的节点不填）"
+    )
+
+    def validate_not_done(self, value):
+        milestones = [row["milestone"] for row in value]
+        if len(set(milestones)) != len(milestones):
+            raise serializers.ValidationError("同一节点只能说明一次。")
+        return value
 
 
 class MarkSerializer(serializers.Serializer):
@@ -414,7 +428,8 @@ class ProjectViewSet(XlsxFallbackMixin, mixins.ListModelMixin, mixins.RetrieveMo
     # --- 公开验收 ---
 
     @extend_schema(
-        summary="申请验收（验收总结和各指标完成值）",
+        summary="申请验收（验收总结、各指标完成值和未完成节点的原因）",
+        description="加权完成进度须达到本年度规则的最低要求（默认 100%）；每个未完成的节点须说明原因。",
         request=AcceptanceRequestSerializer,
         responses={200: ProjectDetailSerializer, **TRANSITION_ERRORS},
     )
@@ -426,8 +441,9 @@ class ProjectViewSet(XlsxFallbackMixin, mixins.ListModelMixin, mixins.RetrieveMo
         results = [
             acceptance.TargetResult(r["target"], r["actual_value"], r["note"]) for r in shape.validated_data["results"]
         ]
+        not_done = {row["milestone"]: row["reason"] for row in shape.validated_data["not_done"]}
         acceptance.request_acceptance(
-            project, summary=shape.validated_data["summary"], results=results, by=request.user
+            project, summary=shape.validated_data["summary"], results=results, not_done=not_done, by=request.user
         )
         return self._detail(pk)
 

@@ -13,7 +13,7 @@ SMALL_INPUT = "form-control form-control-sm"
 
 
 class AcceptanceRequestForm(forms.Form):
-    """The summary, and the value reached for every target of the project."""
+    """The summary, the value reached for every target, and why each milestone not completed was not."""
 
     summary = forms.CharField(
         label="验收总结",
@@ -37,13 +37,29 @@ class AcceptanceRequestForm(forms.Form):
             self.fields[f"note_{target.pk}"] = forms.CharField(
                 label="完成情况说明", max_length=200, required=False, initial=target.result_note
             )
+        self.milestones = list(project.milestones.order_by("planned_on", "pk"))
+        self.not_done = [m for m in self.milestones if m.completed_on is None]
+        for milestone in self.not_done:
+            self.fields[f"reason_{milestone.pk}"] = forms.CharField(
+                label="未完成原因",
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial=milestone.not_done_reason,
+                help_text="评审人评分时可见。",
+                error_messages={"required": "请说明该节点未完成的原因。"},
+            )
 
     def target_rows(self) -> list[tuple]:
         return [(t, self[f"actual_{t.pk}"], self[f"note_{t.pk}"]) for t in self.targets]
 
+    def not_done_rows(self) -> list[tuple]:
+        return [(m, self[f"reason_{m.pk}"]) for m in self.not_done]
+
     def results(self) -> list[TargetResult]:
         data = self.cleaned_data
         return [TargetResult(t.pk, data[f"actual_{t.pk}"], data[f"note_{t.pk}"]) for t in self.targets]
+
+    def reasons(self) -> dict[int, str]:
+        return {m.pk: self.cleaned_data[f"reason_{m.pk}"] for m in self.not_done}
 
 
 class ScoreForm(forms.Form):
@@ -86,6 +102,7 @@ class ScoreForm(forms.Form):
 
 
 GRADING_FIELDS = ("excellent_min", "good_min", "pass_min", "excellent_max_share", "top_ten_count", "min_reviewers")
+GATE_FIELDS = ("max_projects_per_branch", "min_acceptance_progress")
 
 
 class YearConfigForm(forms.ModelForm):
@@ -101,15 +118,23 @@ class YearConfigForm(forms.ModelForm):
         share = self.fields["excellent_max_share"]
         share.validators += [MinValueValidator(0), MaxValueValidator(1)]
         share.widget.attrs.update(min=0, max=1, step="0.01")
-        share.help_text = "占当年已验收项目的比例，如 0.5 即至多一半（向下取整）"
+        share.help_text = (
+            "占当年已验收项目的比例，如 0.5 即至多一半（向下取整）；名额线上得分相同的项目一并评为良好，"
+            "不因验收先后而不同"
+        )
         self.fields["min_reviewers"].validators.append(MinValueValidator(1))
         self.fields["max_evidence_mb"].validators.append(MinValueValidator(1))
+        self.fields["min_acceptance_progress"].widget.attrs.update(min=0, max=100)
+        self.fields["max_projects_per_branch"].widget.attrs.update(min=1, placeholder="不限")
 
     def grading_fields(self) -> list:
         return [self[name] for name in GRADING_FIELDS]
 
+    def gate_fields(self) -> list:
+        return [self[name] for name in GATE_FIELDS]
+
     def progress_fields(self) -> list:
-        return [self[name] for name in CONFIG_FIELDS if name not in GRADING_FIELDS]
+        return [self[name] for name in CONFIG_FIELDS if name not in GRADING_FIELDS + GATE_FIELDS]
 
     def clean(self):
         data = super().clean()

@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from accounts.scope import scope_of
 from branches.choices import CommitteePost, MemberStatus
-from branches.models import CommitteeMember, CommitteeTerm, Member
+from branches.models import Branch, CommitteeMember, CommitteeTerm, Member
 from branches.search import BranchChoiceField, MemberChoiceField
 from core.forms import DATE_WIDGET
 from core.search import SearchChoiceField
 
+from .. import services
 from ..access import filing_branches, publishing_organs
 from ..choices import ProjectStatus
 from ..models import Milestone, Project, ProjectEvent, Target, Topic, TopicList
@@ -208,6 +209,17 @@ class ProjectForm(forms.ModelForm):
             # The 负责支委 of thousands of branches are found through the chosen branch, never listed.
             self.fields["responsible"].search_only()
 
+    def chosen_branch_year(self) -> tuple[Branch | None, int | None]:
+        """The branch and year the form is being filled for, as far as known yet: posted (when they are among
+        the choices) or initial. None where not known."""
+        branch_pk, year = self["branch"].value(), self["year"].value()
+        branch = None
+        if str(branch_pk).isdigit():
+            branch = self.fields["branch"].queryset.filter(pk=branch_pk).first()
+        years = {y for y, _ in self.fields["year"].choices}
+        year = int(year) if str(year).isdigit() and int(year) in years else None
+        return branch, year
+
     def clean(self):
         data = super().clean()
         branch, topic, year = data.get("branch"), data.get("topic"), data.get("year")
@@ -288,9 +300,14 @@ def check_milestone_dates(form: ProjectForm, milestones) -> bool:
 
 @transaction.atomic
 def save_project(form: ProjectForm, targets, milestones, *, by) -> Project:
-    """Write the project with its targets and milestones; a new project starts as a draft."""
+    """Write the project with its targets and milestones; a new project starts as a draft.
+
+    The pages and the API both save through here, so the year's cap on a branch's projects holds for both.
+    """
     project = form.save(commit=False)
     created = project.pk is None
+    if created or "year" in form.changed_data:
+        services.check_project_cap(project.branch, project.year, exclude_pk=project.pk)
     if created:
         project.created_by = by
         project.status = ProjectStatus.DRAFT

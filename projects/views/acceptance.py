@@ -46,11 +46,13 @@ def _reviews(project: Project, criteria: list) -> list[AcceptanceReview]:
     return reviews
 
 
-def detail_context(request: HttpRequest, project: Project, *, targets: list | None = None) -> dict:
+def detail_context(
+    request: HttpRequest, project: Project, *, targets: list | None = None, milestones: list | None = None
+) -> dict:
     """What the project page needs for its 公开验收 card, under the single key `acceptance`.
 
     The year's rules and rubric matter only once acceptance is requested; before that the card reads neither.
-    `targets` are the project's targets when the caller already holds them.
+    `targets` and `milestones` are the project's when the caller already holds them.
     """
     user = request.user
     is_gongwei = rules.is_gongwei(user)
@@ -61,8 +63,9 @@ def detail_context(request: HttpRequest, project: Project, *, targets: list | No
         criteria = rubric_of(config)
         reviews = _reviews(project, criteria)
         targets = list(project.targets.order_by("pk")) if targets is None else targets
+        milestones = list(project.milestones.order_by("planned_on", "pk")) if milestones is None else milestones
     else:
-        config, criteria, reviews, targets = None, [], [], []
+        config, criteria, reviews, targets, milestones = None, [], [], [], []
     mine = next((r for r in reviews if r.reviewer_id == user.pk), None)
     # Reviewers score independently: until the result is confirmed only the 工委 sees everyone's marks.
     if status == ProjectStatus.ACCEPTANCE_REQUESTED and not is_gongwei:
@@ -76,6 +79,9 @@ def detail_context(request: HttpRequest, project: Project, *, targets: list | No
             "config": config,
             "criteria": criteria,
             "targets": targets,
+            # What the branch did not complete, with its reasons: reviewers score knowing it.
+            "progress": acceptance.shown_percent(acceptance.weighted_progress(milestones)) if milestones else None,
+            "not_done": [m for m in milestones if m.completed_on is None],
             "reviews": shown,
             "n_reviews": len(reviews),
             "show_names": staff,
@@ -104,17 +110,31 @@ def acceptance_request(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             acceptance.request_acceptance(
-                project, summary=form.cleaned_data["summary"], results=form.results(), by=request.user
+                project,
+                summary=form.cleaned_data["summary"],
+                results=form.results(),
+                not_done=form.reasons(),
+                by=request.user,
             )
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "已申请验收，评审人将按评分标准打分。")
             return redirect(project)
+    config = config_for_year(project.year)
     return render(
         request,
         "projects/acceptance_form.html",
-        {"form": form, "project": project, "nav": "projects", "breadcrumbs": _crumbs(project, "申请验收")},
+        {
+            "form": form,
+            "project": project,
+            "progress": acceptance.shown_percent(acceptance.weighted_progress(form.milestones)),
+            "minimum": config.min_acceptance_progress,
+            # Said before the secretary writes a summary that could not be sent yet.
+            "shortfall": acceptance.progress_shortfall(project, form.milestones, config),
+            "nav": "projects",
+            "breadcrumbs": _crumbs(project, "申请验收"),
+        },
     )
 
 
@@ -146,6 +166,7 @@ def acceptance_score(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "评分已修改。" if review else "评分已提交。")
             return redirect(project)
     targets = list(project.targets.all())
+    milestones = list(project.milestones.order_by("planned_on", "pk"))
     return render(
         request,
         "projects/score_form.html",
@@ -153,6 +174,8 @@ def acceptance_score(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "project": project,
             "targets": targets,
+            "progress": acceptance.shown_percent(acceptance.weighted_progress(milestones)),
+            "not_done": [m for m in milestones if m.completed_on is None],
             "review": review,
             "nav": "projects",
             "breadcrumbs": _crumbs(project, "验收评分"),

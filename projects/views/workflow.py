@@ -20,7 +20,7 @@ from branches.models import Branch
 from core.errors import DomainError, status_for
 from core.history import history_of
 
-from .. import rules, services
+from .. import rules, selectors, services
 from ..access import (
     can_file_projects,
     can_publish_any_topics,
@@ -295,6 +295,36 @@ def topic_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- 支部立项 ---------------------------------------------------------------------------
 
 
+BRANCH_PROJECTS_PART = "branch-projects"
+
+
+def _branch_projects(form: ProjectForm, project: Project | None) -> dict:
+    """The panel of the form that lists the branch's other projects of the year, with the year's cap on them.
+
+    One branch, one project is the rule of thumb, not a law: the secretary sees what the branch already
+    runs that year before filing another; the cap, when the year's rules set one, is enforced on saving.
+    """
+    url = reverse("projects:project_edit", args=[project.pk]) if project else reverse("projects:project_create")
+    panel = {"part_url": f"{url}?part={BRANCH_PROJECTS_PART}", "editing": project is not None, "branch": None}
+    branch, year = form.chosen_branch_year()
+    if branch is None or year is None:
+        return panel
+    others = list(selectors.branch_year_projects(branch.pk, year, exclude_pk=project.pk if project else None))
+    cap = services.config_for_year(year).max_projects_per_branch
+    return panel | {
+        "branch": branch,
+        "year": year,
+        "others": others,
+        "cap": cap,
+        "full": cap is not None and len(others) >= cap,
+    }
+
+
+def _branch_projects_part(request, form: ProjectForm, project: Project | None) -> HttpResponse:
+    """The panel alone, for htmx when the branch or the year is changed on the form."""
+    return render(request, "projects/_branch_year_projects.html", {"panel": _branch_projects(form, project)})
+
+
 def _project_form_page(request, form, targets, milestones, *, title: str, project=None, status=200) -> HttpResponse:
     return render(
         request,
@@ -303,6 +333,7 @@ def _project_form_page(request, form, targets, milestones, *, title: str, projec
             "form": form,
             "targets": targets,
             "milestones": milestones,
+            "panel": _branch_projects(form, project),
             "title": title,
             "project": project,
             "nav": "projects",
@@ -317,7 +348,11 @@ def _save_from_post(request, form, targets, milestones) -> Project | None:
     valid = form.is_valid() & targets.is_valid() & milestones.is_valid()
     if not (valid and check_milestone_dates(form, milestones)):
         return None
-    return save_project(form, targets, milestones, by=request.user)
+    try:
+        return save_project(form, targets, milestones, by=request.user)
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return None
 
 
 @login_required
@@ -330,8 +365,12 @@ def project_create(request: HttpRequest) -> HttpResponse:
         initial.update(topic=topic.pk, year=topic.topic_list.year, direction=topic.direction)
     if request.GET.get("branch", "").isdigit():
         initial["branch"] = int(request.GET["branch"])
+    if request.GET.get("year", "").isdigit():
+        initial["year"] = int(request.GET["year"])
     data = request.POST if request.method == "POST" else None
     form = ProjectForm(data, initial=initial, user=request.user)
+    if request.htmx and request.GET.get("part") == BRANCH_PROJECTS_PART:
+        return _branch_projects_part(request, form, None)
     targets, milestones = plan_formsets(data, instance=Project())
     if data is not None and (project := _save_from_post(request, form, targets, milestones)):
         messages.success(request, "项目草稿已保存。完善指标和节点后，请提交机关党委审核。")
@@ -347,7 +386,10 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"项目{project.get_status_display()}，不能再修改；节点日期请通过“调整日期”办理。")
         return redirect(project)
     data = request.POST if request.method == "POST" else None
-    form = ProjectForm(data, instance=project, user=request.user)
+    initial = {"year": int(request.GET["year"])} if request.GET.get("year", "").isdigit() else None
+    form = ProjectForm(data, instance=project, initial=initial, user=request.user)
+    if request.htmx and request.GET.get("part") == BRANCH_PROJECTS_PART:
+        return _branch_projects_part(request, form, project)
     targets, milestones = plan_formsets(data, instance=project)
     if data is not None and _save_from_post(request, form, targets, milestones):
         messages.success(request, "项目已保存。")
@@ -366,6 +408,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     gongwei = rules.is_gongwei(user)
     status = project.status
     targets = list(project.targets.order_by("pk"))
+    panel = views_progress.build_panel(user, project, today=today)
     context = {
         "nav": "projects",
         "breadcrumbs": _project_crumbs(None, (project.title, None)),
@@ -380,9 +423,10 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_return": _returnable(user, project),
         "can_reschedule": writer and project.is_running,
         "note_form": NoteForm(),
-        "progress_panel": views_progress.build_panel(user, project, today=today),
+        "progress_panel": panel,
     }
-    context.update(views_acceptance.detail_context(request, project, targets=targets))
+    milestones = [row.milestone for row in panel.rows]
+    context.update(views_acceptance.detail_context(request, project, targets=targets, milestones=milestones))
     return render(request, "projects/project_detail.html", context)
 
 

@@ -92,6 +92,9 @@ def world(branch_a, branch_b, member_user, gongwei_staff):
     w.requested = project(acceptance_requested=True)
     config = ensure_config(2026)
     config.min_reviewers = 1
+    # The filed project is mid-way (its milestone at 0%): a year that accepts it with a reason lets the
+    # table below test who may ask, not how far the work got.
+    config.min_acceptance_progress = 0
     config.save()
     w.criteria = list(config.criteria.all())
     review = AcceptanceReviewFactory(project=w.requested, total=Decimal("88"))
@@ -205,6 +208,7 @@ ENDPOINTS = [
         lambda w: {
             "summary": "目标全部完成。",
             "results": [{"target": t.pk, "actual_value": "35"} for t in w.filed.targets.all()],
+            "not_done": [{"milestone": w.milestone.pk, "reason": "按计划年底完成"}],
         },
         **scoped(member=403),
     ),

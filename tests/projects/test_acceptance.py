@@ -20,11 +20,11 @@ from notifications.models import Notification
 from projects import acceptance
 from projects.acceptance import CriterionRow, Scored, TargetResult, assign_grades, average_score
 from projects.choices import Grade, ProjectStatus
-from projects.models import AcceptanceReview, Project, ProjectEvent, Target
+from projects.models import AcceptanceReview, Milestone, Project, ProjectEvent, Target
 from projects.services import IllegalTransition, ProjectError, ensure_config
 from projects.views.acceptance import detail_context
 from tests.factories import MemberFactory, Role, UserFactory, grant
-from tests.projects.factories import YEAR, ProjectFactory, TargetFactory, TaskFactory
+from tests.projects.factories import YEAR, MilestoneFactory, ProjectFactory, TargetFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,19 @@ def filed_project(branch_a, config):
     project = ProjectFactory(branch=branch_a, filed=True, title="优化审批流程项目")
     TargetFactory(project=project, name="审批时限压缩", unit="%", target_value=D("30"))
     TargetFactory(project=project, name="群众满意度", unit="%", target_value=D("95"))
+    milestone(project, 100, title="全面推行")
     return project
+
+
+def milestone(project, percent: int, *, weight: int = 1, title: str = "") -> Milestone:
+    """A milestone at `percent`; at 100 it is completed, as filing progress would do."""
+    return MilestoneFactory(
+        project=project,
+        percent=percent,
+        weight=weight,
+        completed_on=datetime.date(YEAR, 6, 30) if percent == 100 else None,
+        **({"title": title} if title else {}),
+    )
 
 
 @pytest.fixture
@@ -240,6 +252,200 @@ def test_request_service_refuses_missing_results_empty_summary_and_other_organs(
     assert not filed_project.events.exists()
 
 
+# --- what must be done before acceptance ----------------------------------------------------
+
+
+def project_at(branch, *percents: int, weights: tuple[int, ...] = ()) -> Project:
+    """A filed project with one target and a milestone at each of `percents` (weights 1 unless given)."""
+    project = ProjectFactory(branch=branch, filed=True, title="进度未到的项目")
+    TargetFactory(project=project, name="审批时限压缩")
+    for i, percent in enumerate(percents):
+        milestone(project, percent, weight=weights[i] if weights else 1, title=f"节点{i + 1}")
+    return project
+
+
+def reasons_for(project) -> dict[int, str]:
+    return {m.pk: "受上级系统改造影响顺延" for m in project.milestones.filter(completed_on__isnull=True)}
+
+
+def results_for(project) -> list[TargetResult]:
+    return [TargetResult(t.pk, D("32")) for t in project.targets.all()]
+
+
+def assert_unchanged(project) -> None:
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.FILED
+    assert not project.events.exists()
+    assert not Target.objects.filter(project=project, actual_value__isnull=False).exists()
+    assert not Milestone.objects.filter(project=project).exclude(not_done_reason="").exists()
+
+
+def test_a_project_with_its_work_undone_cannot_ask_for_acceptance_on_the_page_or_the_api(
+    client_for, secretary_of_branch_a, branch_a, config
+):
+    # Given the project of the issue: 13% weighted progress, no milestone done
+    project = project_at(branch_a, 20, 10, weights=(3, 7))
+    client = client_for(secretary_of_branch_a)
+    url = reverse("projects:acceptance_request", args=[project.pk])
+    refusal = f"项目加权完成进度为 13%，未达到{YEAR}年度申请验收的最低要求 100%，请先填报节点进展。"
+
+    # When the secretary opens the request page, the page says so before anything is written
+    assert refusal in client.get(url).content.decode()
+
+    # When the secretary asks anyway, explaining every milestone, on the page and through the API
+    data = request_data(project) | {f"reason_{pk}": text for pk, text in reasons_for(project).items()}
+    page = client.post(url, data)
+    api = client.post(
+        f"/api/projects/{project.pk}/request-acceptance/",
+        {
+            "summary": "总结",
+            "results": [{"target": t.pk, "actual_value": "32"} for t in project.targets.all()],
+            "not_done": [{"milestone": pk, "reason": text} for pk, text in reasons_for(project).items()],
+        },
+        content_type="application/json",
+    )
+
+    # Then both refuse with the same Chinese message, and nothing changed
+    assert page.status_code == 200 and refusal in page.content.decode()
+    assert api.status_code == 400 and api.json()["detail"] == [refusal]
+    assert_unchanged(project)
+
+
+@pytest.mark.parametrize(
+    ("percents", "weights", "shown"),
+    [
+        ((100, 99), (1, 1), "99.5"),
+        # Short of 100 by a hair: the message rounds down, never up to the 100 it misses.
+        ((100, 99), (1999, 1), "99.9"),
+    ],
+)
+def test_by_default_every_milestone_must_be_done(secretary_of_branch_a, branch_a, config, percents, weights, shown):
+    project = project_at(branch_a, *percents, weights=weights)
+    with pytest.raises(ProjectError, match=rf"加权完成进度为 {shown}%，未达到{YEAR}年度申请验收的最低要求 100%"):
+        acceptance.request_acceptance(
+            project, summary="总结", results=results_for(project), not_done=reasons_for(project),
+            by=secretary_of_branch_a,
+        )  # fmt: skip
+    assert_unchanged(project)
+
+
+@pytest.mark.parametrize(
+    ("percents", "allowed"),
+    [
+        ((100, 100, 100, 99, 0), False),  # 79.8%: just below
+        ((100, 100, 100, 100, 0), True),  # 80%: at the minimum
+    ],
+)
+def test_the_years_minimum_progress_is_inclusive(secretary_of_branch_a, branch_a, config, percents, allowed):
+    config.min_acceptance_progress = 80
+    config.save()
+    project = project_at(branch_a, *percents)
+
+    def ask():
+        return acceptance.request_acceptance(
+            project, summary="总结", results=results_for(project), not_done=reasons_for(project),
+            by=secretary_of_branch_a,
+        )  # fmt: skip
+
+    if allowed:
+        assert ask().status == ProjectStatus.ACCEPTANCE_REQUESTED
+    else:
+        with pytest.raises(ProjectError, match=f"加权完成进度为 79.8%，未达到{YEAR}年度申请验收的最低要求 80%"):
+            ask()
+        assert_unchanged(project)
+
+
+def test_the_minimum_is_read_from_the_projects_year(secretary_of_branch_a, branch_a, config):
+    other_year = ensure_config(YEAR + 1)
+    other_year.min_acceptance_progress = 0
+    other_year.save()
+    project = project_at(branch_a, 100, 0)
+    with pytest.raises(ProjectError, match="最低要求 100%"):
+        acceptance.request_acceptance(
+            project, summary="总结", results=results_for(project), not_done=reasons_for(project),
+            by=secretary_of_branch_a,
+        )  # fmt: skip
+
+
+def test_each_milestone_not_done_needs_a_reason(client_for, secretary_of_branch_a, branch_a, config):
+    config.min_acceptance_progress = 50
+    config.save()
+    project = project_at(branch_a, 100, 40)
+    done, undone = project.milestones.order_by("title")
+    client = client_for(secretary_of_branch_a)
+    url = reverse("projects:acceptance_request", args=[project.pk])
+
+    # The page asks for a reason on the milestone not done, and only on it
+    page = client.post(url, request_data(project) | {f"reason_{undone.pk}": "  "})
+    assert page.status_code == 200
+    assert "请说明该节点未完成的原因" in page.content.decode()
+    assert f"reason_{done.pk}" not in page.content.decode()
+
+    # The service names what lacks a reason, and refuses a reason for work that was done
+    def ask(reasons):
+        acceptance.request_acceptance(
+            project, summary="总结", results=results_for(project), not_done=reasons, by=secretary_of_branch_a
+        )
+
+    with pytest.raises(ProjectError, match="以下节点尚未完成，请逐一说明未完成原因：节点2。"):
+        ask({})
+    with pytest.raises(ProjectError, match="以下节点已完成，无需填写未完成原因：节点1。"):
+        ask({done.pk: "已完成", undone.pk: "原因"})
+    other = MilestoneFactory(project=ProjectFactory(branch=branch_a, filed=True))
+    with pytest.raises(ProjectError, match="提交的节点不属于本项目"):
+        ask({undone.pk: "原因", other.pk: "原因"})
+    assert_unchanged(project)
+
+
+def test_reviewers_read_what_was_not_done_on_the_page_the_score_sheet_and_the_api(
+    client_for, secretary_of_branch_a, organ_staff_a, gongwei_staff, branch_a, config
+):
+    # Given a year that accepts 70% with reasons, and a project at 70%
+    config.min_acceptance_progress = 70
+    config.save()
+    project = project_at(branch_a, 100, 40)
+    undone = project.milestones.get(completed_on__isnull=True)
+
+    # When the secretary requests acceptance on the page with a reason for the milestone not done
+    response = client_for(secretary_of_branch_a).post(
+        reverse("projects:acceptance_request", args=[project.pk]),
+        request_data(project) | {f"reason_{undone.pk}": "省级平台接口延期，已完成本地部署"},
+    )
+
+    # Then the project awaits acceptance and the reason is kept with who gave it
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.ACCEPTANCE_REQUESTED
+    undone.refresh_from_db()
+    assert undone.not_done_reason == "省级平台接口延期，已完成本地部署"
+    record = undone.history.first()
+    assert record.history_user == secretary_of_branch_a and record.history_change_reason == "申请验收，说明未完成原因"
+
+    # And every reviewer reads it where they score: the score sheet, the project page, the API
+    client = client_for(organ_staff_a)
+    sheet = client.get(reverse("projects:acceptance_score", args=[project.pk])).content.decode()
+    assert "加权完成进度 <strong>70%</strong>" in sheet and "1 个节点未完成" in sheet
+    assert "省级平台接口延期，已完成本地部署" in sheet
+    card = render_card(gongwei_staff, project)
+    assert "省级平台接口延期，已完成本地部署" in card and "1 个节点未完成" in card
+    detail = client.get(f"/api/projects/{project.pk}/").json()
+    by_title = {m["title"]: m for m in detail["milestones"]}
+    assert by_title["节点2"]["not_done_reason"] == "省级平台接口延期，已完成本地部署"
+    assert by_title["节点2"]["completed_on"] is None and by_title["节点1"]["not_done_reason"] == ""
+    listed = client.get(f"/api/project-milestones/?project={project.pk}").json()["results"]
+    assert {m["title"]: m["not_done_reason"] for m in listed}["节点2"] == "省级平台接口延期，已完成本地部署"
+
+
+def test_a_project_with_every_milestone_done_shows_so_to_reviewers(
+    client_for, secretary_of_branch_a, organ_staff_a, filed_project
+):
+    acceptance.request_acceptance(
+        filed_project, summary="总结", results=results_for(filed_project), by=secretary_of_branch_a
+    )
+    sheet = client_for(organ_staff_a).get(reverse("projects:acceptance_score", args=[filed_project.pk]))
+    assert "加权完成进度 <strong>100%</strong>，全部节点已完成" in sheet.content.decode()
+
+
 # --- scoring ------------------------------------------------------------------------------
 
 
@@ -415,11 +621,10 @@ def test_a_better_project_accepted_later_takes_the_quota_and_the_history_says_so
 # --- grades -------------------------------------------------------------------------------
 
 CONFIG = SimpleNamespace(excellent_min=D(90), good_min=D(80), pass_min=D(60), excellent_max_share=D("0.5"))
-T0 = datetime.datetime(2026, 11, 1, 9, 0, tzinfo=datetime.UTC)
 
 
 def scored(*scores: str) -> list[Scored]:
-    return [Scored(i + 1, D(s), T0 + datetime.timedelta(minutes=i)) for i, s in enumerate(scores)]
+    return [Scored(i + 1, D(s)) for i, s in enumerate(scores)]
 
 
 def test_thresholds_at_their_boundaries():
@@ -443,22 +648,45 @@ def test_a_single_accepted_project_has_no_room_for_excellent():
     assert assign_grades(scored("99"), CONFIG) == {1: Grade.GOOD}
 
 
-def test_ties_at_the_quota_go_to_the_earlier_acceptance_then_the_lower_pk():
-    same_time = [
-        Scored(7, D("95"), T0 + datetime.timedelta(minutes=5)),
-        Scored(3, D("95"), T0 + datetime.timedelta(minutes=1)),
-        Scored(9, D("95"), T0 + datetime.timedelta(minutes=1)),
-        Scored(1, D("10"), T0),
-        Scored(2, D("10"), T0),
-    ]
-    grades = assign_grades(same_time, CONFIG)  # quota floor(2.5) = 2
-    assert grades[3] == grades[9] == Grade.EXCELLENT
-    assert grades[7] == Grade.GOOD
-    same_moment = [Scored(5, D("95"), T0), Scored(4, D("95"), T0), Scored(1, D("10"), T0), Scored(2, D("1"), T0)]
-    grades = assign_grades(same_moment, CONFIG)  # quota 2: both stay
+def test_ties_at_the_quota_cut_are_demoted_together():
+    # Five projects, a quota of floor(2.5) = 2, three tied for it: none of the three may take a place
+    # the others are denied, so all three are 良好 and one place stays unused.
+    tied = [Scored(7, D("95")), Scored(3, D("95")), Scored(9, D("95")), Scored(1, D("10")), Scored(2, D("10"))]
+    grades = assign_grades(tied, CONFIG)
+    assert grades[3] == grades[7] == grades[9] == Grade.GOOD
+    # A better score above the cut keeps its place; the tie below it still goes together.
+    grades = assign_grades(scored("97", "95", "95", "10", "10"), CONFIG)
+    assert [grades[i] for i in (1, 2, 3)] == [Grade.EXCELLENT, Grade.GOOD, Grade.GOOD]
+    # Equals that all fit in the quota all keep 优秀.
+    grades = assign_grades([Scored(5, D("95")), Scored(4, D("95")), Scored(1, D("10")), Scored(2, D("1"))], CONFIG)
     assert grades[4] == grades[5] == Grade.EXCELLENT
-    grades = assign_grades(same_moment[:3], CONFIG)  # quota 1: the lower pk
-    assert grades[4] == Grade.EXCELLENT and grades[5] == Grade.GOOD
+
+
+@pytest.mark.parametrize("first", ["left", "right"])
+def test_equal_averages_at_the_cut_get_the_same_grade_whatever_the_acceptance_order(
+    branch_a, branch_a2, reviewers, config, first
+):
+    # Given a year with a 96 and a 50 accepted, and two projects awaiting acceptance that average 93 alike
+    top = accepted(branch_a2, "96", minutes_ago=60)
+    accepted(branch_a2, "50", minutes_ago=50)
+    left = ProjectFactory(branch=branch_a, acceptance_requested=True, title="左项目")
+    right = ProjectFactory(branch=branch_a2, acceptance_requested=True, title="右项目")
+    for project in (left, right):
+        for reviewer in reviewers:
+            acceptance.score_project(project, reviewer=reviewer, marks=marks_for(config, 46, 24, 23))
+
+    # When the 工委 accepts them one after the other, in either order
+    for project in (left, right) if first == "left" else (right, left):
+        acceptance.finalize_acceptance(project, by=reviewers[0])
+
+    # Then four projects leave two 优秀 places: the 96 keeps one, and the second cannot go to one of two
+    # equals, so both 93s are 良好
+    left.refresh_from_db()
+    right.refresh_from_db()
+    top.refresh_from_db()
+    assert left.score == right.score == D("93.00")
+    assert left.grade == right.grade == Grade.GOOD
+    assert top.grade == Grade.EXCELLENT
 
 
 RANK = {Grade.FAIL: 0, Grade.PASS: 1, Grade.GOOD: 2, Grade.EXCELLENT: 3}
@@ -474,13 +702,9 @@ def year_of_scores(draw):
         excellent_min=excellent_min,
         excellent_max_share=draw(st.decimals(min_value=0, max_value=1, places=3)),
     )
-    values = draw(st.lists(scores_st, min_size=0, max_size=40))
-    minutes = draw(st.lists(st.integers(0, 5), min_size=len(values), max_size=len(values)))
-    items = [
-        Scored(i + 1, v, T0 + datetime.timedelta(minutes=m))
-        for i, (v, m) in enumerate(zip(values, minutes, strict=True))
-    ]
-    return items, config
+    # Few distinct values, so that ties (at the cut too) are common.
+    values = draw(st.lists(st.sampled_from(draw(st.lists(scores_st, min_size=1, max_size=8))), max_size=40))
+    return [Scored(i + 1, v) for i, v in enumerate(values)], config
 
 
 @settings(max_examples=300, deadline=None)
@@ -490,8 +714,24 @@ def test_never_more_excellent_than_the_quota(data):
     grades = assign_grades(items, config)
     quota = acceptance.excellent_quota(len(items), config.excellent_max_share)
     n_excellent = sum(1 for g in grades.values() if g == Grade.EXCELLENT)
-    above_line = sum(1 for s in items if s.score >= config.excellent_min)
-    assert n_excellent == min(quota, above_line)
+    above_line = sorted((s.score for s in items if s.score >= config.excellent_min), reverse=True)
+    assert n_excellent <= min(quota, len(above_line))
+    # A place is left unused only for a tie at the cut: exactly those above the first one left out keep 优秀.
+    if len(above_line) > quota:
+        assert n_excellent == sum(1 for score in above_line if score > above_line[quota])
+    else:
+        assert n_excellent == len(above_line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(year_of_scores())
+def test_equal_scores_get_equal_grades(data):
+    items, config = data
+    grades = assign_grades(items, config)
+    for a in items:
+        for b in items:
+            if a.score == b.score:
+                assert grades[a.pk] == grades[b.pk]
 
 
 @settings(max_examples=300, deadline=None)
@@ -570,7 +810,8 @@ def config_post(config, criteria: list[tuple], **overrides) -> dict:
     data = {
         "excellent_min": "90", "good_min": "80", "pass_min": "60", "excellent_max_share": "0.5",
         "top_ten_count": "10", "min_reviewers": "3", "remind_days_before": "3", "escalate_after_days": "7",
-        "duban_answer_days": "5", "max_evidence_mb": "20",
+        "duban_answer_days": "5", "max_evidence_mb": "20", "min_acceptance_progress": "100",
+        "max_projects_per_branch": "",
     }  # fmt: skip
     data.update(overrides)
     existing = list(config.criteria.all())
@@ -663,6 +904,29 @@ def test_changing_the_share_regrades_the_year(client_for, gongwei_staff, branch_
     assert [Project.objects.get(pk=p.pk).grade for p in projects][:3] == [Grade.EXCELLENT, Grade.GOOD, Grade.GOOD]
     config.refresh_from_db()
     assert config.excellent_max_share == D("0.25")
+
+
+def test_the_year_rules_page_sets_the_acceptance_minimum_and_the_cap_on_projects(client_for, gongwei_staff, config):
+    client = client_for(gongwei_staff)
+    page = client.get(reverse("projects:year_config", args=[YEAR])).content.decode()
+    assert "申请验收的最低加权进度（%）" in page and "每个支部年度项目数上限" in page and "留空为不限" in page
+    criteria = [(c.pk, c.name, c.max_points, False) for c in config.criteria.all()]
+
+    for bad, message in (
+        ({"min_acceptance_progress": "101"}, "100"),
+        ({"max_projects_per_branch": "0"}, "1"),
+    ):
+        response = client.post(reverse("projects:year_config", args=[YEAR]), config_post(config, criteria, **bad))
+        assert response.status_code == 200 and message in response.context["form"].errors.as_text()
+    config.refresh_from_db()
+    assert (config.min_acceptance_progress, config.max_projects_per_branch) == (100, None)
+
+    data = config_post(config, criteria, min_acceptance_progress="80", max_projects_per_branch="2")
+    assert client.post(reverse("projects:year_config", args=[YEAR]), data).status_code == 302
+    config.refresh_from_db()
+    assert (config.min_acceptance_progress, config.max_projects_per_branch) == (80, 2)
+    # The next year starts with the rules of this one
+    assert ensure_config(YEAR + 1).max_projects_per_branch == 2
 
 
 def test_year_rules_page_renders_and_refuses_far_years(client_for, gongwei_staff, config):
