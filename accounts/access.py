@@ -13,6 +13,11 @@ def can_manage_accounts(user) -> bool:
     return scope.is_gongwei or scope.is_organ_staff
 
 
+def can_see_role_history(user, account: User) -> bool:
+    """The 工委 reads every account's role history; anyone reads their own."""
+    return scope_of(user).is_gongwei or (user.is_authenticated and user.pk == account.pk)
+
+
 def can_manage_account(manager, account: User) -> bool:
     """工委 manages every account; 机关党委 manages accounts whose every role lies in its organs."""
     scope = scope_of(manager)

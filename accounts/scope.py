@@ -24,6 +24,8 @@ class Scope:
     branch_ids: frozenset[int] = field(default_factory=frozenset)
     member_id: int | None = None
     is_leader: bool = False  # a 班子成员, who owes 一岗双责 reports
+    # A 评审专家: sees the projects assigned to it for acceptance, and no organisation data.
+    is_expert: bool = False
 
     @property
     def is_organ_staff(self) -> bool:
@@ -65,6 +67,8 @@ class Scope:
             labels.append(Role.ORGAN.label)
         if self.branch_ids:
             labels.append(Role.BRANCH.label)
+        if self.is_expert:
+            labels.append(Role.EXPERT.label)
         if self.member_id is not None:
             labels.append("党员")
         return labels
@@ -77,6 +81,7 @@ def scope_of(user) -> Scope:
     if cached is not None:
         return cached
     is_gongwei = user.is_superuser
+    is_expert = False
     organ_ids: set[int] = set()
     branch_ids: set[int] = set()
     for role, organ_id, branch_id in RoleAssignment.objects.filter(user=user).values_list(
@@ -88,11 +93,13 @@ def scope_of(user) -> Scope:
             organ_ids.add(organ_id)
         elif role == Role.BRANCH:
             branch_ids.add(branch_id)
+        elif role == Role.EXPERT:
+            is_expert = True
     # The member record is read through the user's own relation: accounts sits below the roster's app.
     member_id, is_leader = (
         User.objects.filter(pk=user.pk, member__isnull=False).values_list("member__pk", "member__is_leader").first()
     ) or (None, False)
-    scope = Scope(is_gongwei, frozenset(organ_ids), frozenset(branch_ids), member_id, is_leader)
+    scope = Scope(is_gongwei, frozenset(organ_ids), frozenset(branch_ids), member_id, is_leader, is_expert)
     setattr(user, _CACHE_ATTR, scope)
     return scope
 

@@ -1,4 +1,5 @@
-"""Account and role changes. Who may grant what is decided by `accounts.scope`."""
+"""Account and role changes. Who may grant what is decided by `accounts.scope`; every grant and revocation
+is appended to the account's role history (`RoleChange`) in the same transaction."""
 
 import secrets
 
@@ -7,7 +8,7 @@ from django.db import transaction
 
 from core.errors import DomainError
 
-from .models import Role, RoleAssignment
+from .models import Role, RoleAssignment, RoleChange
 from .scope import forget_scope
 
 # Easy to read aloud over the phone: no 0/O, 1/l/I.
@@ -50,6 +51,7 @@ def grant_role(user, role: str, *, organ=None, branch=None, by) -> RoleAssignmen
     if RoleAssignment.objects.filter(user=user, role=role, organ=organ, branch=branch).exists():
         raise AccountError("该账号已有此角色。")
     assignment = RoleAssignment.objects.create(user=user, role=role, organ=organ, branch=branch)
+    RoleChange.objects.create(**_change(assignment, RoleChange.Action.GRANT, by))
     forget_scope(user)
     return assignment
 
@@ -58,8 +60,26 @@ def grant_role(user, role: str, *, organ=None, branch=None, by) -> RoleAssignmen
 def revoke_role(assignment: RoleAssignment, *, by) -> None:
     if assignment.role == Role.GONGWEI and assignment.user_id == by.pk:
         raise AccountError("不能撤销自己的工委工作人员角色，以免无人管理账号。")
+    RoleChange.objects.create(**_change(assignment, RoleChange.Action.REVOKE, by))
     assignment.delete()
     forget_scope(assignment.user)
+
+
+def record_grants(assignments, *, by=None) -> list[RoleChange]:
+    """Grant rows for roles written in bulk (the demo seed), so their history starts where they did."""
+    return RoleChange.objects.bulk_create(RoleChange(**_change(a, RoleChange.Action.GRANT, by)) for a in assignments)
+
+
+def _change(assignment: RoleAssignment, action: str, by) -> dict:
+    return {
+        "user_id": assignment.user_id,
+        "action": action,
+        "role": assignment.role,
+        "organ_id": assignment.organ_id,
+        "branch_id": assignment.branch_id,
+        "scope": assignment.scope_label,
+        "by": by,
+    }
 
 
 def reset_password(user) -> str:

@@ -6,7 +6,7 @@
     .venv/bin/python -m bench --skip-load --repeat 5
 
 The PostgreSQL server comes from BENCH_POSTGRES (or DATABASE_URL's server, or the local one); the
-databases are `partybuild_bench_<scale>`. Every page the four roles reach (`bench.crawl`) is timed
+databases are `partybuild_bench_<scale>`. Every page each role reaches (`bench.crawl`) is timed
 with the cache off and right after a write (`bench.measure`), and judged against the budgets of
 `bench.budgets`. The table is printed with each row 达到/未达到, then the misses; the whole result is
 written to `bench/results/<timestamp>-<scales>.json`, with the heaviest floor statement's plan beside it.

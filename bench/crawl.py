@@ -23,12 +23,14 @@ from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-# The four roles the bench times, with the demo accounts `seed_demo` creates for them.
+# The roles the bench times, with the demo accounts `seed_demo` creates for them (the 评审专家 account has no
+# password: the crawl logs in without one).
 ROLES = [
     ("gongwei", "工委"),
     ("jiguan", "机关党委"),
     ("shuji", "支部书记"),
     ("dangyuan", "党员"),
+    ("pingshen1", "评审专家"),
 ]
 
 # Paths never asked for, whatever links to them.

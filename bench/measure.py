@@ -3,7 +3,7 @@
 Run by `python -m bench` with the scale's DATABASE_URL and production-like settings (see `bench.env`),
 in two processes:
 
-- `--phase cache-off` (Django's DummyCache, `bench.settings_nocache`): crawls the four roles' pages
+- `--phase cache-off` (Django's DummyCache, `bench.settings_nocache`): crawls the roles' pages
   (`bench.crawl`) and times each with the Django test client (server time: middleware, view, queries,
   template), beside the replay of its own SELECTs and, where one is written, its SQL floor
   (`bench.floors`); then the rating run (in a transaction rolled back) and the scorecard export.
@@ -61,7 +61,7 @@ def _summary(samples: list[float], prefix: str = "") -> dict:
 
 
 class Measurer:
-    """Crawls the pages of the four roles and times them; see the module note and `bench.crawl`."""
+    """Crawls the pages of the roles (`bench.crawl.ROLES`) and times them; see the module note and `bench.crawl`."""
 
     def __init__(self, *, repeat: int, floor_repeat: int, only: list[str] | None = None, warmup: int = 2):
         from django.contrib.auth import get_user_model

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import Role, RoleAssignment
+from accounts.services import record_grants
 from branches import figures
 from branches.choices import BranchKind, CommitteeKind, CommitteePost, Education, Gender, MemberStatus
 from branches.models import (
@@ -944,11 +945,14 @@ def create_demo_accounts(plan: DemoPlan) -> None:
     """One account per role, all with DEMO_PASSWORD; the plan must have been written."""
     User = get_user_model()
     gongwei = _demo_user(GONGWEI, "王工委")
-    RoleAssignment.objects.create(user=gongwei, role=Role.GONGWEI)
     jiguan = _demo_user(JIGUAN, "李机关")
-    RoleAssignment.objects.create(user=jiguan, role=Role.ORGAN, organ=plan.organs[0])
     shuji = _demo_user(SHUJI, plan.demo_secretary.name)
-    RoleAssignment.objects.create(user=shuji, role=Role.BRANCH, branch=plan.demo_branch)
+    roles = [
+        RoleAssignment.objects.create(user=gongwei, role=Role.GONGWEI),
+        RoleAssignment.objects.create(user=jiguan, role=Role.ORGAN, organ=plan.organs[0]),
+        RoleAssignment.objects.create(user=shuji, role=Role.BRANCH, branch=plan.demo_branch),
+    ]
+    record_grants(roles)
     dangyuan = _demo_user(DANGYUAN, plan.demo_member.name)
     Member.objects.filter(pk=plan.demo_secretary.pk).update(user=shuji)
     Member.objects.filter(pk=plan.demo_member.pk).update(user=dangyuan)
@@ -986,9 +990,7 @@ def _describe(user, member: Member | None) -> DemoAccount:
 
 
 def _assignment_scope(assignment: RoleAssignment) -> str:
-    if assignment.branch is not None:
-        return f"{assignment.branch.organ.display_short} {assignment.branch}"
-    return str(assignment.organ or "全部机关")
+    return assignment.scope_label
 
 
 def _width(text: str) -> int:

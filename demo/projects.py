@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, RoleAssignment
+from accounts.services import record_grants
 from branches.choices import CommitteePost, MemberStatus
 from branches.models import Branch, Member, Organ
 from demo.organisation import DANGYUAN, GONGWEI, JIGUAN, SHUJI, DemoPlan
@@ -39,6 +40,7 @@ from projects.models import (
     AcceptanceMark,
     AcceptanceReview,
     Evidence,
+    ExpertAssignment,
     Milestone,
     MilestoneProgress,
     Project,
@@ -308,6 +310,7 @@ class ProjectPlan:
     assignees: list[tuple[Task, Member]] = field(default_factory=list)
     supervisions: list[tuple[Supervision, datetime.datetime]] = field(default_factory=list)
     reviews: list[tuple[AcceptanceReview, datetime.datetime]] = field(default_factory=list)
+    expert_seats: list[tuple[ExpertAssignment, datetime.datetime]] = field(default_factory=list)
     marks: list[AcceptanceMark] = field(default_factory=list)
     evidence_reports: list[MilestoneProgress] = field(default_factory=list)
     messages: list[_Message] = field(default_factory=list)
@@ -385,7 +388,7 @@ class _Planner:
             self.organ_users.append(user)
         for username, full_name in REVIEWERS:
             user = User(username=username, full_name=full_name)
-            self._add_user(user, RoleAssignment(user=user, role=Role.GONGWEI))
+            self._add_user(user, RoleAssignment(user=user, role=Role.EXPERT))
             self.reviewers.append(user)
         for n, item in enumerate(branches, start=1):
             if item.branch is self.org.demo_branch:
@@ -788,6 +791,20 @@ class _Planner:
             self.plan.reviews.append((review, _at(max(day, t["requested"]), rng)))
         if project.status == S.ACCEPTED:
             project.score = average_score(totals)
+        self._seat_experts(project, reviewers, t["requested"])
+
+    def _seat_experts(self, project: Project, scorers: list, requested: datetime.date) -> None:
+        """The 工委 seats the experts on the day of the request, before anyone scores: all three while scoring
+        goes on (each has a project waiting), only those who scored once the project is accepted. No draw from
+        the seed, so the rest of the demo stays as it was."""
+        if project.status == S.ACCEPTANCE_REQUESTED:
+            seated = self.reviewers
+        else:
+            seated = [r for r in scorers if r in self.reviewers]
+        moment = timezone.make_aware(datetime.datetime.combine(requested, datetime.time(8, 0)))
+        for expert in seated:
+            seat = ExpertAssignment(project=project, expert=expert, assigned_by=self.demo[GONGWEI])
+            self.plan.expert_seats.append((seat, moment))
 
     def _grade(self) -> None:
         accepted = [p for p in self.plan.projects if p.status == S.ACCEPTED]
@@ -848,6 +865,7 @@ def write_projects(plan: ProjectPlan) -> dict[str, int]:
     User = get_user_model()
     User.objects.bulk_create(plan.users, batch_size=BATCH_SIZE)
     RoleAssignment.objects.bulk_create(plan.roles, batch_size=BATCH_SIZE)
+    record_grants(plan.roles)
     Member.objects.bulk_update(plan.linked_members, ["user"], batch_size=500)
     TopicList.objects.bulk_create(plan.topic_lists)
     Topic.objects.bulk_create(plan.topics)
@@ -863,6 +881,7 @@ def write_projects(plan: ProjectPlan) -> dict[str, int]:
     )
     insert_stamped(Supervision, plan.supervisions, "created_at")
     insert_stamped(AcceptanceReview, plan.reviews, "scored_at")
+    insert_stamped(ExpertAssignment, plan.expert_seats, "assigned_at")
     AcceptanceMark.objects.bulk_create(plan.marks, batch_size=BATCH_SIZE)
     _write_evidence(plan)
     insert_stamped(Notification, [(m.notification(), m.moment) for m in plan.messages], "created_at")

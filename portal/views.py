@@ -23,6 +23,7 @@ from branches.models import Branch, Member, Organ
 from branches.orglife import FIRST_YEAR
 from branches.rules import current_warning_counts
 from notifications.models import Notification
+from projects.experts import expert_queue
 from projects.selectors import my_open_tasks, review_sections
 
 from . import dashboard as selectors
@@ -177,6 +178,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["n_organs"] = Organ.objects.visible_to(user).count()
         context["waiting"] = [(heading, qs.count()) for _, heading, qs in review_sections(user)]
         context["dashboard_url"] = home_panels.dashboard_url()
+    if scope.is_expert:
+        context["expert_waiting"] = expert_queue(user).filter(waiting=0).count()
     if scope.is_branch_committee or scope.member_id:
         context["due_items"] = due_this_month(user, today)
         context.update(home_panels.duties_context(scope, today))

@@ -91,7 +91,9 @@ def can_file_projects(user) -> bool:
 
 
 def can_see_projects(user) -> bool:
-    return scope_of(user).is_anyone
+    """Anyone in the organisation; a 评审专家 too, whose list holds only the projects assigned to it."""
+    scope = scope_of(user)
+    return scope.is_anyone or scope.is_expert
 
 
 def is_reviewer(user) -> bool:

@@ -197,6 +197,9 @@ class ProjectQuerySet(models.QuerySet):
         if scope.member_id is not None:
             # Members see the projects they have a task in.
             q |= Q(tasks__assignees=scope.member_id)
+        if scope.is_expert:
+            # 评审专家 see the projects they are currently assigned to score, and nothing else.
+            q |= Q(expert_assignments__expert=user.pk, expert_assignments__withdrawn_at__isnull=True)
         return self.filter(pk__in=Project.objects.filter(q).values("pk"))
 
     def published(self) -> "ProjectQuerySet":
@@ -544,3 +547,50 @@ class AcceptanceMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion.name} {self.points}"
+
+
+class ExpertAssignment(models.Model):
+    """A 评审专家 assigned by the 工委 or the project's 机关党委 to score one project at acceptance.
+
+    Only an assigned expert scores, and sees, the project. Withdrawing an expert who has not scored closes the
+    row (who, when, why) rather than deleting it, so the panel's history stays readable.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="expert_assignments", verbose_name="项目"
+    )
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="评审专家"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="分配人"
+    )
+    assigned_at = models.DateTimeField("分配时间", auto_now_add=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="撤回人",
+    )  # fmt: skip
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdraw_reason = models.CharField("撤回原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "评审专家分配"
+        verbose_name_plural = "评审专家分配"
+        ordering = ["project", "assigned_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "expert"], condition=Q(withdrawn_at__isnull=True), name="one_current_expert_seat"
+            ),
+            models.CheckConstraint(
+                name="withdrawal_is_complete",
+                condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True, withdraw_reason="")
+                | Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False) & ~Q(withdraw_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.expert}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.withdrawn_at is None

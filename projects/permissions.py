@@ -28,3 +28,6 @@ UPDATE_TASK_PROGRESS = Rule("projects.progress.can_update_task", "只有任务�
 
 SUPERVISE = Rule("projects.rules.is_organ_reviewer", "只有本机关党委或工委工作人员可以督查督办。")
 ANSWER_SUPERVISION = Rule("projects.progress.is_branch_committee", "只有本支部书记或支委可以答复督办。")
+
+ASSIGN_EXPERTS = Rule("projects.rules.is_organ_reviewer", "只有本机关党委或工委工作人员可以分配评审专家。")
+SEE_EXPERT_QUEUE = Rule("projects.rules.is_expert", "只有评审专家有待评审项目。")

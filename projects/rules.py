@@ -20,12 +20,30 @@ def is_gongwei(user) -> bool:
     return scope_of(user).is_gongwei
 
 
+def is_expert(user) -> bool:
+    return scope_of(user).is_expert
+
+
 def can_score(user, project: Project) -> bool:
-    """Acceptance reviewers: 工委 staff, and the organ's 机关党委 staff, never the branch's own people."""
+    """Acceptance reviewers: 工委 staff, the organ's 机关党委 staff and the 评审专家 assigned to the project,
+    never the branch's own people."""
     scope = scope_of(user)
-    if project.branch_id in scope.branch_ids or _is_member_of(scope, project.branch_id):
+    if is_of_branch(user, project.branch_id):
         return False
-    return scope.is_gongwei or project.branch.organ_id in scope.organ_ids
+    if scope.is_gongwei or project.branch.organ_id in scope.organ_ids:
+        return True
+    return scope.is_expert and is_assigned_expert(user, project)
+
+
+def is_assigned_expert(user, project: Project) -> bool:
+    """A 评审专家 currently on the project's acceptance panel."""
+    return project.expert_assignments.filter(expert=user.pk, withdrawn_at__isnull=True).exists()
+
+
+def is_of_branch(user, branch_id: int) -> bool:
+    """On the branch's committee or roster: one who may not judge the branch's own work."""
+    scope = scope_of(user)
+    return branch_id in scope.branch_ids or _is_member_of(scope, branch_id)
 
 
 def _is_member_of(scope, branch_id: int) -> bool:

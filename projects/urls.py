@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import acceptance, progress, search, workflow
+from .views import acceptance, experts, progress, search, workflow
 
 app_name = "projects"
 
@@ -44,4 +44,8 @@ urlpatterns = [
     path("<int:pk>/top-ten/", acceptance.top_ten_toggle, name="top_ten_toggle"),
     path("acceptance/rules/", acceptance.year_config, name="year_config"),
     path("acceptance/rules/<int:year>/", acceptance.year_config, name="year_config"),
+    # 评审专家
+    path("experts/", experts.expert_queue, name="expert_queue"),
+    path("<int:pk>/experts/assign/", experts.expert_assign, name="expert_assign"),
+    path("experts/<int:pk>/withdraw/", experts.expert_withdraw, name="expert_withdraw"),
 ]

@@ -106,6 +106,14 @@ def member_user(branch_a):
 
 
 @pytest.fixture
+def expert_reviewer(db):
+    """A 评审专家: scores the projects it is assigned to, sees nothing else."""
+    user = UserFactory(username="pingshen", full_name="评审专家甲")
+    grant(user, Role.EXPERT)
+    return user
+
+
+@pytest.fixture
 def outsider(db):
     """An account with no role at all."""
     return UserFactory(username="outsider", full_name="无角色账号")

@@ -98,13 +98,18 @@ def test_gongwei_crawl_has_the_navigation_pages_and_details(crawled):
 def test_each_role_sees_its_own_pages(crawled):
     rows, _ = crawled
     names = {
-        role: {row["view_name"] for row in rows_of(rows, role)} for role in ("gongwei", "jiguan", "shuji", "dangyuan")
+        role: {row["view_name"] for row in rows_of(rows, role)}
+        for role in ("gongwei", "jiguan", "shuji", "dangyuan", "pingshen1")
     }
 
     assert not names["dangyuan"] & STAFF_PAGES
     assert {"home", "projects:project_list", "projects:my_tasks", "notifications:list"} <= names["dangyuan"]
     assert "portal:dashboard" in names["jiguan"] and "branches:requirement_list" not in names["jiguan"]
     assert "assessments:my_reports" in names["shuji"] and "portal:dashboard" not in names["shuji"]
+    # The 评审专家 reaches its queue (empty in this tiny demo: no project awaits acceptance) and no staff page.
+    assert {"home", "projects:expert_queue", "accounts:my_account"} <= names["pingshen1"]
+    assert not names["pingshen1"] & STAFF_PAGES
+    assert all(row["status"] == 200 for row in rows_of(rows, "pingshen1"))
     # The 我的积分 menu entry redirects to the person's own page, which is what is timed.
     points = next(row for row in rows_of(rows, "dangyuan") if row["view_name"] == "assessments:points_member")
     assert points["via"] == reverse("assessments:points_mine") and points["status"] == 200

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import services
 from accounts.access import can_manage_account, get_account_for_manager
 from accounts.models import RoleAssignment, User
-from accounts.permissions import MANAGE_ACCOUNTS
+from accounts.permissions import MANAGE_ACCOUNTS, SEE_ROLE_HISTORY
 from accounts.scope import scope_of
+from accounts.selectors import role_history
 
 from ..forms.accounts import AccountForm, GrantRoleForm
 from ..models import Member
@@ -132,6 +133,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "member": getattr(account, "member", None),
             "form": form,
             "can_manage": can_manage,
+            "role_history": role_history(account) if SEE_ROLE_HISTORY.allows(request.user, account) else None,
             "nav": "accounts",
             "breadcrumbs": _crumbs((str(account), None)),
         },

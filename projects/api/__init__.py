@@ -3,6 +3,7 @@
 from core.api import router
 
 from .acceptance import AcceptanceReviewViewSet
+from .experts import ExpertAssignmentViewSet
 from .progress import EvidenceViewSet, MilestoneViewSet
 from .projects import ProjectViewSet
 from .supervision import SupervisionViewSet
@@ -17,3 +18,4 @@ router.register("project-evidence", EvidenceViewSet, basename="api-project-evide
 router.register("project-tasks", TaskViewSet, basename="api-project-task")
 router.register("project-supervisions", SupervisionViewSet, basename="api-project-supervision")
 router.register("project-reviews", AcceptanceReviewViewSet, basename="api-project-review")
+router.register("project-expert-assignments", ExpertAssignmentViewSet, basename="api-project-expert-assignment")

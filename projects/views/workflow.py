@@ -53,6 +53,7 @@ from ..permissions import FILE_PROJECT, FILE_PROJECTS, PUBLISH_TOPICS, RETURN_AT
 from ..selectors import review_sections
 from ..tables import ProjectTable
 from . import acceptance as views_acceptance
+from . import experts as views_experts
 from . import progress as views_progress
 
 PAGE_SIZE = 30
@@ -427,6 +428,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     milestones = [row.milestone for row in panel.rows]
     context.update(views_acceptance.detail_context(request, project, targets=targets, milestones=milestones))
+    context.update(views_experts.panel_context(user, project))
     return render(request, "projects/project_detail.html", context)
 
 

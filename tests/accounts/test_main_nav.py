@@ -18,7 +18,9 @@ TOP_LEVEL_LINK = '<li class="nav-item"><a class="nav-link{active}" href="{href}"
 
 
 @pytest.fixture
-def personas(gongwei_staff, organ_staff_a, secretary_of_branch_a, member_user, outsider, branch_a) -> dict:
+def personas(
+    gongwei_staff, organ_staff_a, secretary_of_branch_a, member_user, outsider, branch_a, expert_reviewer
+) -> dict:
     leader = UserFactory(full_name="班子成员")
     MemberFactory(branch=branch_a, user=leader, is_leader=True)
     committee_member = UserFactory(full_name="支委兼党员")
@@ -26,13 +28,13 @@ def personas(gongwei_staff, organ_staff_a, secretary_of_branch_a, member_user, o
     grant(committee_member, Role.BRANCH, branch=branch_a)
     users = {
         "gongwei": gongwei_staff, "organ": organ_staff_a, "secretary": secretary_of_branch_a, "member": member_user,
-        "leader": leader, "committee_member": committee_member, "outsider": outsider,
+        "leader": leader, "committee_member": committee_member, "outsider": outsider, "expert": expert_reviewer,
     }  # fmt: skip
     return {name: scope_of(user) for name, user in users.items()}
 
 
 NAVS = [None, "home", "projects", "topics", "dashboard", "review", "my_tasks", "my_reports", "points", "me", "tree"]
-NAVS += ["ratings"]
+NAVS += ["ratings", "expert_queue"]
 
 
 def nav_html(nav, scope) -> str:
@@ -51,6 +53,7 @@ ACTIVE = [
     ("member", "points", "我的积分"),
     ("member", "me", "我的档案"),
     ("leader", "my_reports", "一岗双责"),
+    ("expert", "expert_queue", "待评审项目"),
 ]
 
 
@@ -76,3 +79,11 @@ def test_each_role_gets_its_own_nav_on_a_real_page_one_after_the_other(gongwei_s
             assert shows in page and hides not in page and home in page, user
             page = client.get(reverse("projects:project_list")).content.decode()
             assert shows in page and hides not in page and projects in page, user
+
+
+NAV_LINK = re.compile(r'class="(?:nav-link|dropdown-item)[^"]*"[^>]*>([^<]+)<')
+
+
+def test_an_expert_has_its_duty_and_nothing_else(personas):
+    assert [text.strip() for text in NAV_LINK.findall(nav_html("home", personas["expert"]))] == ["首页", "待评审项目"]
+    assert "待评审项目" not in nav_html("home", personas["gongwei"])

@@ -3,8 +3,9 @@
 The 机关党委 publishes a topic; the secretary files a project on it; the 机关党委 returns it;
 the secretary fixes and resubmits it; it is approved and the 工委 files it; a task is done by
 its assignee; progress is filed with evidence; a 督办 is answered; a milestone is moved with a
-reason; the branch requests acceptance; three reviewers score; the 工委 accepts and picks it
-for the 十佳; the 工委 then rates the year and the project's score shows in the branch's result.
+reason; the branch requests acceptance; the 机关党委 assigns a 评审专家; three reviewers score; the
+工委 accepts and picks it for the 十佳; the 工委 then rates the year and the project's score shows in
+the branch's result.
 Each step is one HTTP call with a token, and the project's record shows them all.
 """
 
@@ -75,8 +76,9 @@ def test_a_project_goes_from_a_topic_to_accepted_and_rated_through_the_api_alone
     dangyuan = Api(client, member_user)
     reviewers = [jiguan, gongwei]
     third = UserFactory(username="pingshen", full_name="评审专家")
-    grant(third, Role.ORGAN, organ=organ_a)
-    reviewers.append(Api(client, third))
+    grant(third, Role.EXPERT)
+    expert = Api(client, third)
+    reviewers.append(expert)
     responsible = MemberFactory(branch=branch_a, name="王组织")
     member = member_user.member
 
@@ -203,6 +205,12 @@ def test_a_project_goes_from_a_topic_to_accepted_and_rated_through_the_api_alone
     rubric = requested["rubric"]
     assert [c["max_points"] for c in rubric] == [50, 25, 25]
     shuji.post(f"/api/projects/{pk}/score/", {"marks": []}, expected=403)  # the branch never scores itself
+    # The expert scores once the 机关党委 has put it on the panel; until then the project is not its to see.
+    expert.post(f"/api/projects/{pk}/score/", {"marks": []}, expected=404)
+    candidates = jiguan.get(f"/api/project-expert-assignments/candidates/?project={pk}")
+    assert [c["id"] for c in candidates] == [third.pk]
+    jiguan.post("/api/project-expert-assignments/", {"project": pk, "expert": third.pk}, expected=201)
+    assert [p["id"] for p in expert.get("/api/projects/?year=all")["results"]] == [pk]
     jiguan.post(f"/api/projects/{pk}/score/", {"marks": []}, expected=400)  # every criterion needs a mark
     gongwei.post(f"/api/projects/{pk}/accept/", expected=400)  # no reviews yet: too few reviewers
     for api, deduction in zip(reviewers, (2, 4, 6), strict=True):

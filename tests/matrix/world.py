@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from accounts.models import RoleAssignment
+from accounts.models import Role, RoleAssignment, RoleChange
 from assessments import reports
 from assessments.choices import (
     AppraisalStatus,
@@ -45,6 +45,7 @@ from branches.models import (
 )
 from notifications.models import Notification
 from projects.choices import SupervisionKind
+from projects.models import ExpertAssignment
 from tests.assessments.factories import RatingResultFactory, RatingRunFactory, default_scheme, keep_filing
 from tests.factories import CommitteeTermFactory, MemberFactory, PartyGroupFactory
 from tests.projects.factories import (
@@ -114,6 +115,8 @@ def build_world(people: dict, branch_a, branch_b) -> dict:
     evidence = EvidenceFactory(project=project, uploaded_by=secretary)
     task = TaskFactory(project=project, assignees=[member])
     duban = SupervisionFactory(project=project, kind=SupervisionKind.DUBAN, author=organ, duban=True)
+    # The 评审专家 sits on the project's panel: it sees this project, and nothing else of the branch.
+    expert_seat = ExpertAssignment.objects.create(project=project, expert=people["expert"], assigned_by=gongwei)
 
     # assessments
     period = reports.ensure_periods([ASSESSMENT_YEAR])[0]
@@ -193,6 +196,11 @@ def build_world(people: dict, branch_a, branch_b) -> dict:
 
     # accounts and notifications: the member's account and the secretary's role
     secretary_role = RoleAssignment.objects.get(user=secretary)
+    # The member's account was once a 评审专家: its role history has a grant and a revocation.
+    for action in (RoleChange.Action.GRANT, RoleChange.Action.REVOKE):
+        RoleChange.objects.create(
+            user=people["member"], action=action, role=Role.EXPERT, scope="分配给本人的验收项目", by=gongwei
+        )
     notification = Notification.objects.create(recipient=people["member"], title="请更新任务进度")
 
     return {
@@ -217,6 +225,7 @@ def build_world(people: dict, branch_a, branch_b) -> dict:
         "evidence": evidence,
         "task": task,
         "duban": duban,
+        "expert_seat": expert_seat,
         "period": period,
         "report": report,
         "problem": problem,

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import Role, RoleAssignment
+from accounts.models import Role, RoleAssignment, RoleChange
 from branches.models import Member, OrganisationRules
 from demo.organisation import plan_demo
 from demo.projects import plan_projects, tiny_png
@@ -20,7 +20,9 @@ from projects import services
 from projects.acceptance import average_score, regrade_year, score_project
 from projects.choices import ProjectStatus, SupervisionKind, TaskStatus
 from projects.models import (
+    AcceptanceReview,
     Evidence,
+    ExpertAssignment,
     Milestone,
     Project,
     ProjectEvent,
@@ -188,6 +190,41 @@ def test_the_demo_accounts_can_carry_on_through_the_services(seeded):
     assert Project.objects.get(pk=returned.pk).status == ProjectStatus.SUBMITTED
     assert Project.objects.get(pk=waiting.pk).status == ProjectStatus.APPROVED
     assert review.total == 100
+
+
+def test_the_demo_reviewers_are_experts_who_see_only_the_projects_assigned_to_them(seeded):
+    for username in ("pingshen1", "pingshen2", "pingshen3"):
+        expert = user(username)
+        assert list(expert.roles.values_list("role", flat=True)) == [Role.EXPERT]
+        seats = ExpertAssignment.objects.filter(expert=expert, withdrawn_at__isnull=True)
+        assigned = set(seats.values_list("project", flat=True))
+        assert set(Project.objects.visible_to(expert).values_list("pk", flat=True)) == assigned
+        # Each has projects waiting for its score, and has scored only where it sits on the panel.
+        waiting = Project.objects.filter(pk__in=assigned, status=ProjectStatus.ACCEPTANCE_REQUESTED)
+        assert waiting.exclude(reviews__reviewer=expert).exists()
+        assert set(AcceptanceReview.objects.filter(reviewer=expert).values_list("project", flat=True)) <= assigned
+        assert all(s.assigned_at.date() <= TODAY for s in seats)
+
+
+def test_a_demo_expert_can_score_a_project_waiting_for_it(seeded):
+    expert = user("pingshen1")
+    target = (
+        Project.objects.visible_to(expert)
+        .filter(status=ProjectStatus.ACCEPTANCE_REQUESTED)
+        .exclude(reviews__reviewer=expert)
+        .first()
+    )
+    criteria = services.config_for_year(target.year).criteria.all()
+
+    review = score_project(target, reviewer=expert, marks={c.pk: Decimal(c.max_points) for c in criteria})
+
+    assert review.total == 100
+
+
+def test_every_demo_role_has_its_grant_in_the_role_history(seeded):
+    granted = set(RoleChange.objects.filter(action=RoleChange.Action.GRANT).values_list("user", "role"))
+
+    assert set(RoleAssignment.objects.values_list("user", "role")) == granted
 
 
 def test_the_days_reminders_were_sent_while_seeding(seeded):
