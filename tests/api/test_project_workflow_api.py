@@ -242,7 +242,9 @@ def test_a_project_goes_from_a_topic_to_accepted_and_rated_through_the_api_alone
 
     # The accepted project counts in the year's rating: a scheme, a run computed by the (eager)
     # Celery task and published, all through the API; the branch reads its points for the project.
+    # The run waits for the year's last assessed period to be due (2027-01-15), else it is a 试算.
     gongwei.post("/api/schemes/", {"year": 2026}, expected=201)
+    time_machine.move_to("2027-01-16 09:00 +0800", tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         queued = gongwei.post("/api/rating-runs/compute/", {"year": 2026}, expected=202)
     assert gongwei.get(f"/api/rating-runs/{queued['id']}/")["status"] == "draft"
