@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "core.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "core.middleware.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "partybuild.urls"

@@ -19,5 +19,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# The portal's own Chinese pages, and JSON under /api/ (core/error_pages.py); under DEBUG too, by the middleware.
+handler400 = "core.error_pages.bad_request"
+handler403 = "core.error_pages.permission_denied"
+handler404 = "core.error_pages.page_not_found"
+handler500 = "core.error_pages.server_error"
+
 admin.site.site_header = "partybuild 系统管理"
 admin.site.site_title = "partybuild 系统管理"
