@@ -1,5 +1,7 @@
 """One family of errors: every app's refusal is a `DomainError`, and the pages and the API answer it alike."""
 
+import io
+import logging
 import re
 
 import pytest
@@ -168,3 +170,39 @@ def test_a_throttled_api_client_is_told_in_chinese(debug):
     answers = [client.post("/api/auth/token/", {"username": "nobody", "password": "x"}) for _ in range(12)]
     throttled = answers[-1]
     assert throttled.status_code == 429 and chinese(throttled.json()["detail"]), throttled.json()
+
+
+@pytest.fixture
+def console():
+    """What the configured log handlers print, as one text (each stream handler redirected for the test)."""
+    out = io.StringIO()
+    loggers = [logging.root, *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    handlers = {
+        h
+        for lg in loggers
+        for h in getattr(lg, "handlers", [])
+        # pytest's own capture handlers are stream handlers too, but no part of the portal's configuration.
+        if isinstance(h, logging.StreamHandler) and not type(h).__module__.startswith("_pytest")
+    }
+    saved = {h: h.setStream(out) for h in handlers}
+    yield out
+    for handler, stream in saved.items():
+        handler.setStream(stream)
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_logged_once_without_a_traceback(debug, client_for, member_user, console):
+    client_for(member_user).get(reverse("branches:roster_export"))
+
+    printed = console.getvalue()
+    assert printed.count("Forbidden") == 1, printed
+    assert "Traceback" not in printed
+
+
+@pytest.mark.django_db
+def test_a_server_error_is_logged_once_with_its_traceback(debug, console):
+    Client(raise_request_exception=False).get("/boom/")
+
+    printed = console.getvalue()
+    assert printed.count("Internal Server Error: /boom/") == 1, printed
+    assert "Traceback" in printed and "a defect in a page" in printed
