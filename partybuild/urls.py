@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from core import health
 from portal import views as portal_views
@@ -8,6 +11,9 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("years/open/", portal_views.open_year, name="open_year"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin, the browsable API). The static URL is
+    # looked up per request: the manifest of hashed names may not exist yet when the URLs are imported.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.ico")), name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("org/", include("branches.urls")),
     path("projects/", include("projects.urls")),
