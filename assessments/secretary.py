@@ -15,7 +15,15 @@ from accounts.scope import scope_of
 from branches.choices import CommitteePost
 from branches.models import Branch, CommitteeMember, Member
 from core.errors import DomainError
-from core.uploads import MAX_FILES_PER_REPORT, CheckedFile, UploadRejected, check_uploads, discard_files
+from core.uploads import (
+    MAX_FILES_PER_REPORT,
+    MB,
+    CheckedFile,
+    UploadRejected,
+    check_uploads,
+    discard_files,
+    upload_limit_mb,
+)
 from core.workflow import Act, locked, record
 from notifications.services import announce
 from projects.services import config_for_year
@@ -30,7 +38,6 @@ from .permissions import (
 )
 
 S = SecretaryReportStatus
-MB = 1024 * 1024
 
 
 class SecretaryReportError(DomainError):
@@ -81,7 +88,7 @@ def _check_files(files: Iterable, year: int, already: int) -> list[CheckedFile]:
     if already + len(files) > MAX_FILES_PER_REPORT:
         raise SecretaryReportError(f"每份述职最多 {MAX_FILES_PER_REPORT} 个附件，已有 {already} 个。")
     try:
-        return check_uploads(files, max_bytes=config_for_year(year).max_evidence_mb * MB)
+        return check_uploads(files, max_bytes=upload_limit_mb(config_for_year(year).max_evidence_mb) * MB)
     except UploadRejected as exc:
         raise SecretaryReportError(str(exc)) from exc
 

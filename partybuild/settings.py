@@ -179,8 +179,9 @@ STORAGES = {
         )
     },
 }
-# Roster workbooks for 20,000 members stay well below this; anything larger is refused.
-MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# The largest file the portal takes (core.uploads.upload_limit_mb): a roster workbook (20,000 members stay well
+# below it), and the ceiling of the year rules' limits for evidence and meeting attachments (20 MB by default too).
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
 # --- Email -----------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
+from core.uploads import validate_rule_mb
+
 from ..acceptance import CONFIG_FIELDS, CriterionRow, TargetResult
 from ..models import AcceptanceReview, Project, ProjectYearConfig, RubricCriterion
 
@@ -103,7 +105,7 @@ class YearConfigForm(forms.ModelForm):
         share.widget.attrs.update(min=0, max=1, step="0.01")
         share.help_text = "占当年已验收项目的比例，如 0.5 即至多一半（向下取整）"
         self.fields["min_reviewers"].validators.append(MinValueValidator(1))
-        self.fields["max_evidence_mb"].validators.append(MinValueValidator(1))
+        self.fields["max_evidence_mb"].validators += [MinValueValidator(1), validate_rule_mb]
 
     def grading_fields(self) -> list:
         return [self[name] for name in GRADING_FIELDS]
