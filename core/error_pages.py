@@ -22,9 +22,14 @@ def is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def _json(detail: str, status: int) -> JsonResponse:
+    # Readable Chinese, as DRF's own answers are.
+    return JsonResponse({"detail": detail}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     if is_api(request):
-        return JsonResponse({"detail": NO_SUCH_ADDRESS}, status=404)
+        return _json(NO_SUCH_ADDRESS, 404)
     return defaults.page_not_found(request, exception)
 
 
@@ -32,19 +37,19 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     if is_api(request):
         # A refusal of the portal's rules carries its own Chinese reason (core.permissions).
         message = str(exception or "")
-        return JsonResponse({"detail": message if has_chinese(message) else REFUSED}, status=403)
+        return _json(message if has_chinese(message) else REFUSED, 403)
     return defaults.permission_denied(request, exception)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     if is_api(request):
-        return JsonResponse({"detail": BAD_REQUEST}, status=400)
+        return _json(BAD_REQUEST, 400)
     return defaults.bad_request(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
-        return JsonResponse({"detail": SERVER_ERROR}, status=500)
+        return _json(SERVER_ERROR, 500)
     return defaults.server_error(request)
 
 

@@ -160,6 +160,7 @@ def test_every_api_error_is_chinese_json(debug, secretary_of_branch_a):
         assert response["Content-Type"].startswith("application/json"), name
         assert chinese(response.json()["detail"]), (name, response.json())
     assert answers["no such record"].json() == {"detail": "记录不存在，或不在您的可见范围内。"}
+    assert "接口地址不存在" in answers["no such address"].content.decode()  # readable, as DRF's answers are
     fields = client.post("/api/projects/", {"title": ""}, format="json").json()
     assert all(chinese(message) for messages in fields.values() for message in messages), fields
 
