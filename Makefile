@@ -6,12 +6,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The port `make run` serves on: `PORT=8011 make run` (or `make run PORT=8011`) when 8000 is taken.
+PORT ?= 8000
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test lint format worker beat migrate bench
 
 help:
-	@echo "make run      start the portal at http://127.0.0.1:8000 (DEBUG=1, demo data)"
+	@echo "make run      start the portal at http://127.0.0.1:$(PORT) (DEBUG=1, demo data; PORT=8011 make run for another port)"
 	@echo "make test     migrations check + pytest (what CI runs)"
 	@echo "make lint     ruff check + ruff format --check + import layering (lint-imports)"
 	@echo "make format   ruff format + ruff check --fix"
@@ -32,10 +34,12 @@ venv: $(STAMP)
 
 # DEBUG defaults to on only for the local run; everything else reads the environment as is.
 run: export DEBUG ?= 1
+# Links in e-mails point at the port the portal is served on.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The browser tests run in a session of their own: they drive a live server and a real Celery
 # worker, and tests that point Celery at a dead broker must not share a process with them.

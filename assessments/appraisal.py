@@ -21,7 +21,7 @@ from accounts.scope import scope_of
 from branches.choices import MemberStatus
 from branches.models import Branch, Member
 from core.errors import DomainError
-from core.workflow import locked, record
+from core.workflow import Act, locked, record
 from notifications.services import notify
 
 from . import ledger, schemes, scoring
@@ -274,10 +274,10 @@ def finalize(
     measures = (measures or "").strip() or DEFAULT_MEASURES
     appraisal.held_on, appraisal.status = held_on, AppraisalStatus.FINALIZED
     appraisal.finalized_by, appraisal.finalized_at = by, timezone.now()
-    reason = f"确定评议结果（评议日期 {held_on:%Y-%m-%d}）"
+    reason = f"评议日期 {held_on:%Y-%m-%d}"
     if unqualified:
         reason += "；不合格：" + "、".join(e.member.name for e in unqualified)
-    record(appraisal, by, reason, ["held_on", "status", "finalized_by", "finalized_at"])
+    record(appraisal, by, Act.FINALIZE.because(reason), ["held_on", "status", "finalized_by", "finalized_at"])
     _open_problems(appraisal, unqualified, scheme, held_on, measures, by)
     return appraisal
 
@@ -293,7 +293,7 @@ def reopen(appraisal: Appraisal, *, reason: str, by) -> Appraisal:
     if not reason:
         raise AppraisalError("请填写退回修改的原因。")
     appraisal.status, appraisal.finalized_by, appraisal.finalized_at = AppraisalStatus.DRAFT, None, None
-    record(appraisal, by, f"退回修改：{reason}", ["status", "finalized_by", "finalized_at"])
+    record(appraisal, by, Act.RETURN.because(reason), ["status", "finalized_by", "finalized_at"])
     event = appraisal.history.order_by("-history_id").values_list("history_id", flat=True).first()
     notify(
         [u for u in selectors.branch_committee_users(appraisal.branch_id) if u.pk != by.pk],

@@ -19,7 +19,7 @@ from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Branch, Member
 from core.errors import DomainError, IllegalTransition
-from core.workflow import locked, record
+from core.workflow import Act, locked, record
 from notifications.services import announce
 
 from .choices import ProblemSource, ProblemStatus
@@ -111,7 +111,7 @@ def open_problem(branch: Branch, data: ProblemData, *, by, today: datetime.date 
         raise LedgerError("整改时限不能早于今天。")
     problem = Problem(branch=branch, created_by=by, status=S.OPEN, **values)
     problem._history_user = by
-    problem._change_reason = "登记问题"
+    problem._change_reason = Act.REGISTER
     problem.save()
     _announce_opened(problem, by)
     return problem
@@ -130,7 +130,7 @@ def edit_problem(
         raise IllegalTransition(f"问题{problem.get_status_display()}，不能修改；如需继续整改，请先由上级退回重新整改。")
     values = _clean(data, problem.branch)
     reason = (reason or "").strip()
-    why = "修改问题"
+    why = ""
     if values["deadline"] != problem.deadline:
         if not reason:
             raise LedgerError("调整整改时限须填写调整原因。")
@@ -140,13 +140,13 @@ def edit_problem(
             raise LedgerError("整改时限不能早于今天。")
         why = f"整改时限由 {problem.deadline:%Y-%m-%d} 调整为 {values['deadline']:%Y-%m-%d}：{reason}"
     elif reason:
-        why = f"修改问题：{reason}"
+        why = reason
     changed = [name for name in EDITABLE_FIELDS if getattr(problem, name) != values[name]]
     if not changed:
         return problem
     for name in changed:
         setattr(problem, name, values[name])
-    return record(problem, by, why, changed)
+    return record(problem, by, Act.EDIT.because(why), changed)
 
 
 @transaction.atomic
@@ -157,7 +157,7 @@ def start(problem: Problem, *, by) -> Problem:
     if problem.status != S.OPEN:
         raise IllegalTransition(f"问题当前为“{problem.get_status_display()}”，不能开始整改。")
     problem.status = S.IN_PROGRESS
-    return record(problem, by, "开始整改", ["status"])
+    return record(problem, by, Act.START_RECTIFYING, ["status"])
 
 
 @transaction.atomic
@@ -172,7 +172,7 @@ def close(problem: Problem, *, note: str, by) -> Problem:
     if not note:
         raise LedgerError("请填写整改情况说明：做了什么、效果如何。")
     problem.status, problem.closing_note, problem.closed_at = S.DONE, note, timezone.now()
-    record(problem, by, "整改完成，提请核验", ["status", "closing_note", "closed_at"])
+    record(problem, by, Act.RECTIFIED.because("提请核验"), ["status", "closing_note", "closed_at"])
     announce(
         problem,
         actor=by,
@@ -193,7 +193,7 @@ def verify(problem: Problem, *, by) -> Problem:
     if problem.status != S.DONE:
         raise IllegalTransition(f"问题当前为“{problem.get_status_display()}”，只有已整改待核验的问题可以核验。")
     problem.status, problem.verified_by, problem.verified_at = S.VERIFIED, by, timezone.now()
-    record(problem, by, "核验通过，销号", ["status", "verified_by", "verified_at"])
+    record(problem, by, Act.VERIFY, ["status", "verified_by", "verified_at"])
     announce(
         problem,
         actor=by,
@@ -226,13 +226,13 @@ def reopen(
     if deadline is not None and deadline < today:
         raise LedgerError("新的整改时限不能早于今天。")
     fields = ["status", "closed_at", "verified_by", "verified_at"]
-    why = f"退回重新整改：{reason}"
+    why = f"重新整改，{reason}"
     if deadline is not None and deadline != problem.deadline:
         why += f"（整改时限由 {problem.deadline:%Y-%m-%d} 调整为 {deadline:%Y-%m-%d}）"
         problem.deadline = deadline
         fields.append("deadline")
     problem.status, problem.closed_at, problem.verified_by, problem.verified_at = S.IN_PROGRESS, None, None, None
-    record(problem, by, why, fields)
+    record(problem, by, Act.RETURN.because(why), fields)
     announce(
         problem,
         actor=by,

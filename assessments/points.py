@@ -20,7 +20,7 @@ from accounts import selectors
 from accounts.scope import scope_of
 from branches.models import Branch, Member
 from core.errors import DomainError
-from core.workflow import locked, record
+from core.workflow import Act, locked, record
 from notifications.services import announce
 
 from . import schemes, scoring
@@ -214,7 +214,7 @@ def add_entry(
     entry = PointEntry(
         member=member, rule=rule, year=rule.year, points=rule.points, occurred_on=occurred_on, note=note, added_by=by
     )
-    record(entry, by, "登记积分")
+    record(entry, by, Act.REGISTER)
     announce(
         entry,
         actor=by,
@@ -239,7 +239,7 @@ def approve_entry(entry: PointEntry, *, by) -> PointEntry:
     entry = locked(entry, "member__branch", "rule")
     _check_review(entry, by)
     entry.status, entry.approved_by, entry.approved_at = S.APPROVED, by, timezone.now()
-    return record(entry, by, "审核通过", ["status", "approved_by", "approved_at"])
+    return record(entry, by, Act.APPROVE, ["status", "approved_by", "approved_at"])
 
 
 @transaction.atomic
@@ -251,7 +251,7 @@ def reject_entry(entry: PointEntry, *, reason: str, by) -> PointEntry:
         raise PointsError("请填写不通过的原因。")
     entry.status, entry.reject_reason = S.REJECTED, reason
     entry.approved_by, entry.approved_at = by, timezone.now()
-    record(entry, by, f"审核不通过：{reason}", ["status", "reject_reason", "approved_by", "approved_at"])
+    record(entry, by, Act.REJECT.because(reason), ["status", "reject_reason", "approved_by", "approved_at"])
     announce(
         entry,
         actor=by,

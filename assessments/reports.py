@@ -35,7 +35,7 @@ from accounts.scope import scope_of
 from branches.figures import lock_branches
 from branches.models import Member
 from core.errors import DomainError
-from core.workflow import locked, record, require_state
+from core.workflow import Act, locked, record, require_state
 from notifications.services import announce
 
 from .choices import Filing, ReportStatus
@@ -426,7 +426,7 @@ def save_draft(member: Member, period: DutyReportPeriod, *, data: dict, by, toda
         report = DutyReport(member=member, period=period, **_clean_data(data))
         try:
             with transaction.atomic():
-                record(report, by, "起草报告")
+                record(report, by, Act.DRAFT)
         except IntegrityError:
             # The same report was started in another window a moment ago.
             raise ReportError("该报告刚刚已由他人创建，请刷新页面后再修改。") from None
@@ -435,7 +435,7 @@ def save_draft(member: Member, period: DutyReportPeriod, *, data: dict, by, toda
     require_state(report, (ReportStatus.DRAFT, ReportStatus.RETURNED), "报告已提交，不能再修改")
     for name, value in _clean_data(data).items():
         setattr(report, name, value)
-    record(report, by, "修改报告", [*TEXT_FIELDS])
+    record(report, by, Act.EDIT, [*TEXT_FIELDS])
     _refresh_report(report)
     return report
 
@@ -459,8 +459,8 @@ def submit_report(report: DutyReport, *, by) -> DutyReport:
         report.submitted_at = timezone.now()
         report.is_late = is_late(report.submitted_at, report.period)
     report.status = ReportStatus.SUBMITTED
-    reason = "退回后重新提交" if resubmission else ("逾期提交" if report.is_late else "提交报告")
-    record(report, by, reason, ["status", "submitted_at", "is_late"])
+    act = Act.RESUBMIT if resubmission else Act.SUBMIT
+    record(report, by, act.because("逾期提交" if report.is_late else ""), ["status", "submitted_at", "is_late"])
     _refresh_report(report)
     announce(
         report,
@@ -483,7 +483,7 @@ def accept_report(report: DutyReport, *, by) -> DutyReport:
     report.reviewed_by = by
     report.reviewed_at = timezone.now()
     report.return_reason = ""
-    record(report, by, "审阅通过", ["status", "reviewed_by", "reviewed_at", "return_reason"])
+    record(report, by, Act.APPROVE, ["status", "reviewed_by", "reviewed_at", "return_reason"])
     _refresh_report(report)
     announce(
         report,
@@ -509,7 +509,7 @@ def return_report(report: DutyReport, *, by, reason: str) -> DutyReport:
     report.return_reason = reason
     report.reviewed_by = by
     report.reviewed_at = timezone.now()
-    record(report, by, f"退回修改：{reason}", ["status", "return_reason", "reviewed_by", "reviewed_at"])
+    record(report, by, Act.RETURN.because(reason), ["status", "return_reason", "reviewed_by", "reviewed_at"])
     _refresh_report(report)
     announce(
         report,

@@ -15,8 +15,16 @@ from accounts.scope import scope_of
 from branches.choices import CommitteePost
 from branches.models import Branch, CommitteeMember, Member
 from core.errors import DomainError
-from core.uploads import MAX_FILES_PER_REPORT, CheckedFile, UploadRejected, check_uploads, discard_files
-from core.workflow import locked, record
+from core.uploads import (
+    MAX_FILES_PER_REPORT,
+    MB,
+    CheckedFile,
+    UploadRejected,
+    check_uploads,
+    discard_files,
+    upload_limit_mb,
+)
+from core.workflow import Act, locked, record
 from notifications.services import announce
 from projects.services import config_for_year
 
@@ -30,7 +38,6 @@ from .permissions import (
 )
 
 S = SecretaryReportStatus
-MB = 1024 * 1024
 
 
 class SecretaryReportError(DomainError):
@@ -81,7 +88,7 @@ def _check_files(files: Iterable, year: int, already: int) -> list[CheckedFile]:
     if already + len(files) > MAX_FILES_PER_REPORT:
         raise SecretaryReportError(f"每份述职最多 {MAX_FILES_PER_REPORT} 个附件，已有 {already} 个。")
     try:
-        return check_uploads(files, max_bytes=config_for_year(year).max_evidence_mb * MB)
+        return check_uploads(files, max_bytes=upload_limit_mb(config_for_year(year).max_evidence_mb) * MB)
     except UploadRejected as exc:
         raise SecretaryReportError(str(exc)) from exc
 
@@ -118,15 +125,16 @@ def save_draft(
                 raise SecretaryReportError("要删除的附件不属于本述职。")
             already = 0 if creating else report.attachments.count() - len(remove)
             checked = _check_files(files, year, already)
-            notes = ["填写述职报告" if creating else "修改述职报告"]
+            notes = []
             if checked:
                 notes.append("上传附件：" + "、".join(item.name for item in checked))
             if remove:
                 notes.append("删除附件：" + "、".join(a.original_name for a in remove))
-            if creating or report.text != text or len(notes) > 1:
+            if creating or report.text != text or notes:
                 # Saving an unchanged form leaves no empty entry in the history.
                 report.text = text
-                record(report, by, "；".join(notes), None if creating else ["text"])
+                act = Act.DRAFT if creating else Act.EDIT
+                record(report, by, act.because("；".join(notes)), None if creating else ["text"])
             for attachment in remove:
                 removed_names.append(attachment.file.name)
                 attachment.delete()
@@ -149,7 +157,7 @@ def submit(report: SecretaryReport, *, by) -> SecretaryReport:
     if not report.text.strip():
         raise SecretaryReportError("请先填写述职报告内容再提交。")
     report.status, report.submitted_at = S.SUBMITTED, timezone.now()
-    record(report, by, "提交述职", ["status", "submitted_at"])
+    record(report, by, Act.SUBMIT, ["status", "submitted_at"])
     announce(
         report,
         actor=by,
@@ -174,7 +182,7 @@ def evaluate(report: SecretaryReport, *, grade: str, evaluation: str, by) -> Sec
     report.status, report.grade, report.evaluation = S.EVALUATED, grade, evaluation
     report.evaluated_by, report.evaluated_at = by, timezone.now()
     fields = ["status", "grade", "evaluation", "evaluated_by", "evaluated_at"]
-    record(report, by, f"评议：{report.get_grade_display()}", fields)
+    record(report, by, Act.EVALUATE.because(report.get_grade_display()), fields)
     announce(
         report,
         actor=by,
@@ -196,7 +204,7 @@ def return_report(report: SecretaryReport, *, reason: str, by) -> SecretaryRepor
     if not reason:
         raise SecretaryReportError("请填写退回修改的原因。")
     report.status, report.submitted_at = S.DRAFT, None
-    record(report, by, f"退回修改：{reason}", ["status", "submitted_at"])
+    record(report, by, Act.RETURN.because(reason), ["status", "submitted_at"])
     announce(
         report,
         actor=by,

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.scope import scope_of
 from core.errors import DomainError
-from core.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
+from core.uploads import MB, CheckedFile, UploadRejected, check_uploads, discard_files, upload_limit_mb
 
 from . import hours, kept
 from .choices import MeetingKind, MemberStatus
@@ -32,7 +32,6 @@ from .models import Attendance, Branch, CommitteeTerm, Meeting, MeetingAttachmen
 # How long after recording a meeting may still be deleted (a mistaken entry); later it is corrected
 # by editing, so that what was counted towards completion does not silently disappear.
 DELETE_WINDOW_DAYS = 30
-MB = 1024 * 1024
 MAX_REASON_LENGTH = Attendance._meta.get_field("absence_reason").max_length
 
 VOTE_FIELDS = ("votes_for", "votes_against", "votes_abstain")
@@ -258,7 +257,7 @@ def _check_files(files: Iterable, year: int) -> list[CheckedFile]:
     if not files:
         return []
     try:
-        return check_uploads(files, max_bytes=OrganisationRules.for_year(year).max_attachment_mb * MB)
+        return check_uploads(files, max_bytes=upload_limit_mb(OrganisationRules.for_year(year).max_attachment_mb) * MB)
     except UploadRejected as exc:
         raise MeetingError(str(exc), "files") from exc
 

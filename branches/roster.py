@@ -31,6 +31,7 @@ from accounts.scope import scope_of
 from core.errors import DomainError
 from core.excel import FORMULA_PREFIXES, safe_text, xlsx_attachment
 from core.validators import mask_id_number, normalize_id_number
+from core.workflow import Act
 from maintenance.models import ExportKind, record_export
 
 from . import figures
@@ -51,7 +52,7 @@ MAX_ROWS = 20_000
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 # Extra columns users add (remarks, row numbers) are ignored; this bounds how far a row is read.
 MAX_COLUMNS = 60
-CHANGE_REASON = "导入党员名册"
+CHANGE_REASON = Act.IMPORT.because("党员名册")
 
 TEXT, CHOICE, DATE, BOOL, REF = "text", "choice", "date", "bool", "ref"
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"

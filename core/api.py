@@ -8,6 +8,7 @@ page would show.
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -15,8 +16,24 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core import error_pages
+from core.error_pages import has_chinese
 from core.errors import DomainError, IllegalTransition
 from core.excel import XLSX_CONTENT_TYPE
+
+UNREADABLE = "请求内容无法解析，请检查格式（如 JSON 是否完整、引号是否成对）。"
+# For a message neither the portal nor DRF's Chinese catalogue has: what the status means, in Chinese.
+IN_CHINESE = {
+    400: error_pages.BAD_REQUEST,
+    401: "未登录或登录已失效，请重新登录或提供有效的令牌。",
+    403: error_pages.REFUSED,
+    404: error_pages.NO_SUCH_RECORD,
+    405: "该接口不支持这种请求方法。",
+    406: "该接口不提供所请求的格式。",
+    409: "当前状态不允许此操作。",
+    415: "不支持请求内容的格式。",
+    429: "请求过于频繁，请稍后再试。",
+}
 
 
 class Conflict(exceptions.APIException):
@@ -26,7 +43,8 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, after mapping the portal's error family (core.errors) to 409 / 403 / 400.
+    """DRF's handler, after mapping the portal's error family (core.errors) to 409 / 403 / 400, and with every
+    message in Chinese: Django's "No Project matches the given query." and DRF's untranslated texts included.
 
     (An error of an `?format=xlsx` request answers in JSON: see `XlsxFallbackMixin`.)
     """
@@ -38,9 +56,17 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError({"detail": [str(exc)]})
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or None)
-    return drf_exception_handler(exc, context)
+    elif isinstance(exc, Http404):
+        # A view's own Chinese reason stays; get_object_or_404's English one does not.
+        exc = exceptions.NotFound(str(exc) if has_chinese(str(exc)) else error_pages.NO_SUCH_RECORD)
+    elif isinstance(exc, exceptions.ParseError) and not has_chinese(str(exc.detail)):
+        exc = exceptions.ParseError(UNREADABLE)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict):
+        detail = response.data.get("detail")
+        if isinstance(detail, str) and not has_chinese(detail):
+            response.data["detail"] = IN_CHINESE.get(response.status_code, error_pages.BAD_REQUEST)
+    return response
 
 
 class XlsxRenderer(BaseRenderer):

@@ -20,6 +20,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
 from django.http import FileResponse, Http404, HttpResponse
@@ -28,6 +29,7 @@ from core.errors import DomainError
 from core.excel import content_disposition
 
 MAX_FILES_PER_REPORT = 10
+MB = 1024 * 1024
 # [Content_Types].xml of a real Office file is a few KB; a large one is not worth parsing.
 MAX_CONTENT_TYPES_BYTES = 256 * 1024
 MAX_NAME_LENGTH = 120
@@ -162,6 +164,22 @@ def _digest(upload) -> str:
     return sha.hexdigest()
 
 
+def upload_limit_mb(rule_mb: int | None = None) -> int:
+    """The size limit of one uploaded file in MB, as the validator enforces it and every form and page states it:
+    the year's rule for that kind of file (佐证材料, 会议附件), never above what the server takes (MAX_UPLOAD_BYTES,
+    which alone limits a roster workbook)."""
+    ceiling = settings.MAX_UPLOAD_BYTES // MB
+    return ceiling if rule_mb is None else min(rule_mb, ceiling)
+
+
+def validate_rule_mb(value: int | None) -> None:
+    """A year rule's file limit may not promise more than the server takes: the rules page would say one thing
+    and the upload form another."""
+    ceiling = upload_limit_mb()
+    if value is not None and value > ceiling:
+        raise ValidationError(f"不能超过服务器允许的单个文件上限 {ceiling} MB。")
+
+
 def check_upload(upload, *, max_bytes: int) -> CheckedFile:
     """Accept one upload or raise UploadRejected with a message naming it."""
     name = clean_filename(getattr(upload, "name", ""))
@@ -170,7 +188,7 @@ def check_upload(upload, *, max_bytes: int) -> CheckedFile:
         raise UploadRejected(f"文件“{name}”是空文件，请重新选择。")
     if size > max_bytes:
         raise UploadRejected(
-            f"文件“{name}”大小为 {size / 1024 / 1024:.1f} MB，超过单个文件 {max_bytes // (1024 * 1024)} MB 的上限。"
+            f"文件“{name}”大小为 {size / 1024 / 1024:.1f} MB，超过单个文件 {max_bytes // MB} MB 的上限。"
         )
     ext = os.path.splitext(name)[1]
     if ext not in ALLOWED_EXTENSIONS:

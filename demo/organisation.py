@@ -905,8 +905,8 @@ def plan_demo(
 
 @transaction.atomic
 def write_demo(plan: DemoPlan) -> None:
-    """Insert a plan and its branches' kept figures; history rows are not written for seed data (bulk_create
-    skips them)."""
+    """Insert a plan and its branches' kept figures; `seed_demo` gives the rows their first history entry once
+    every step has written (bulk_create skips it)."""
     Organ.objects.bulk_create(plan.organs, batch_size=BATCH_SIZE)
     Branch.objects.bulk_create(plan.branches, batch_size=BATCH_SIZE)
     PartyGroup.objects.bulk_create(plan.groups, batch_size=BATCH_SIZE)

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "core.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "core.middleware.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "partybuild.urls"
@@ -178,8 +179,9 @@ STORAGES = {
         )
     },
 }
-# Roster workbooks for 20,000 members stay well below this; anything larger is refused.
-MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# The largest file the portal takes (core.uploads.upload_limit_mb): a roster workbook (20,000 members stay well
+# below it), and the ceiling of the year rules' limits for evidence and meeting attachments (20 MB by default too).
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
 # --- Email -----------------------------------------------------------------------------
@@ -280,10 +282,27 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The name shown at the root of the organisation tree: one deployment serves one 工委.
 WORK_COMMITTEE_NAME = env.str("WORK_COMMITTEE_NAME", default="市直机关工委")
 
+# One console, on the root logger: every line is printed once. Django's own configuration would add a second console
+# to its "django" logger under DEBUG, printing each request error twice; its e-mail to ADMINS stays.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "refusals_without_traceback": {"()": "core.logs.RefusalsWithoutTraceback"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["refusals_without_traceback"]},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

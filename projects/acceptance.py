@@ -11,6 +11,7 @@ from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from accounts.selectors import branch_committee_users, gongwei_users, organ_staff_users
 from core.quotas import beyond_quota
@@ -206,8 +207,11 @@ def score_project(project: Project, *, reviewer, marks: Mapping[int, Decimal], c
     review._change_reason = "修改评分" if revising else "评分"
     review.save()
     review.marks.all().delete()
-    AcceptanceMark.objects.bulk_create(
-        AcceptanceMark(review=review, criterion_id=pk, points=points) for pk, points in checked.items()
+    bulk_create_with_history(
+        [AcceptanceMark(review=review, criterion_id=pk, points=points) for pk, points in checked.items()],
+        AcceptanceMark,
+        default_user=reviewer,
+        default_change_reason=review._change_reason,
     )
     return review
 

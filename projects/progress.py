@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.scope import scope_of
 from accounts.selectors import branch_committee_users
-from core.uploads import CheckedFile, UploadRejected, check_uploads, discard_files
+from core.uploads import MB, CheckedFile, UploadRejected, check_uploads, discard_files, upload_limit_mb
 from notifications.services import notify
 
 from . import rules
@@ -142,7 +142,7 @@ def file_progress(
             completed_on = _completion_date(percent, completed_on, today, project)
             config = config_for_year(project.year)
             try:
-                checked = check_uploads(files, max_bytes=config.max_evidence_mb * 1024 * 1024)
+                checked = check_uploads(files, max_bytes=upload_limit_mb(config.max_evidence_mb) * MB)
             except UploadRejected as exc:
                 raise EvidenceRejected(str(exc)) from exc
 

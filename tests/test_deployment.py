@@ -205,3 +205,23 @@ def test_ci_runs_the_readme_test_command():
     assert script.startswith("#!/usr/bin/env bash")
     assert "set -euo pipefail" in script
     assert re.search(r"^make test$", script, re.MULTILINE)
+
+
+# --- make run ----------------------------------------------------------------------------------
+
+
+def make_run_commands(**env: str) -> str:
+    """The commands `make run` would run (make -n prints them without running anything)."""
+    environment = {k: v for k, v in os.environ.items() if k != "PORT"} | env
+    result = subprocess.run(
+        ["make", "-n", "run"], cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_run_serves_on_8000_or_the_port_asked_for():
+    assert re.search(r"runserver 127\.0\.0\.1:8000$", make_run_commands(), re.MULTILINE)
+    assert re.search(r"runserver 127\.0\.0\.1:8011$", make_run_commands(PORT="8011"), re.MULTILINE)
+    readme = (BASE_DIR / "README.md").read_text()
+    assert "PORT=8011 make run" in readme

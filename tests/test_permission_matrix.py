@@ -37,8 +37,8 @@ LOGIN_URL = "/accounts/login/"
 ROLES = ["anon", "mem", "sec_b", "sec", "org_b", "org", "gw", "exp"]
 
 # Not part of the page matrix: the API has its own role tests, the admin is Django's, and the
-# health check is public by design (tests/test_health.py).
-SKIPPED_PREFIXES = ("api/", "admin/", "healthz", "static/", "media/")
+# health check and the icon are public by design (tests/test_health.py, tests/test_favicon.py).
+SKIPPED_PREFIXES = ("api/", "admin/", "healthz", "static/", "media/", "favicon.ico")
 
 # Which world record (or literal year) fills each URL keyword argument. A token argument takes
 # the record's token, any other argument its primary key; digits are taken as they are.

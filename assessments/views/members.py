@@ -21,6 +21,7 @@ from accounts.scope import scope_of
 from branches.access import get_branch_for_user, get_member_for_user, manageable_organs
 from branches.models import Branch
 from core.history import history_of
+from core.uploads import upload_limit_mb
 from projects.services import config_for_year
 
 from .. import appraisal as appraisals
@@ -524,7 +525,9 @@ def _report_page(
     )
     if editable and form is None:
         form = SecretaryReportForm(
-            initial={"text": report.text if report else ""}, report=report, max_mb=config_for_year(year).max_evidence_mb
+            initial={"text": report.text if report else ""},
+            report=report,
+            max_mb=upload_limit_mb(config_for_year(year).max_evidence_mb),
         )
     return render(
         request,
@@ -556,7 +559,9 @@ def secretary_report(request: HttpRequest, branch_pk: int, year: int) -> HttpRes
         return _report_page(request, branch, year)
     WRITE_SECRETARY_REPORT.require(request.user, branch)
     report = SecretaryReport.objects.filter(branch=branch, year=year).first()
-    form = SecretaryReportForm(request.POST, request.FILES, report=report, max_mb=config_for_year(year).max_evidence_mb)
+    form = SecretaryReportForm(
+        request.POST, request.FILES, report=report, max_mb=upload_limit_mb(config_for_year(year).max_evidence_mb)
+    )
     if not form.is_valid():
         return _report_page(request, branch, year, form=form)
     data = form.cleaned_data

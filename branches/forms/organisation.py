@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.scope import scope_of
 from core.filters import QuickSelect
 from core.forms import DATE_WIDGET
+from core.uploads import validate_rule_mb
 from core.validators import id_number_birth_date, mask_id_number, normalize_id_number
 
 from ..access import manageable_organs, writable_branches
@@ -258,6 +259,10 @@ class OrganisationRulesForm(forms.ModelForm):
             "year", "min_full_members", "committee_threshold", "committee_min_size", "committee_max_size",
             "no_committee_max_size", "max_members", "term_years", "max_attachment_mb",
         ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["max_attachment_mb"].validators.append(validate_rule_mb)
 
     def clean(self):
         data = super().clean()

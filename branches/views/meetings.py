@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scope import scope_of
 from core.history import history_of
+from core.uploads import upload_limit_mb
 
 from .. import meetings
 from ..access import get_attachment_for_user, get_branch_for_user, get_meeting_for_user, writable_branches
@@ -54,7 +55,7 @@ def _branch_crumbs(branch: Branch, *extra) -> list[tuple]:
 
 
 def _max_mb(day) -> int:
-    return OrganisationRules.for_year(day.year).max_attachment_mb
+    return upload_limit_mb(OrganisationRules.for_year(day.year).max_attachment_mb)
 
 
 # --- list ------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import re
 import uuid
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.excel import XLSX_CONTENT_TYPE, xlsx_attachment
+from core.uploads import upload_limit_mb
 
 from .. import roster
 from ..access import writable_branches
@@ -133,7 +133,7 @@ def roster_import(request: HttpRequest) -> HttpResponse:
         {
             "nav": "members",
             "form": form,
-            "max_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_mb": upload_limit_mb(),
             "max_rows": roster.MAX_ROWS,
             "breadcrumbs": _crumbs(("导入名册", None)),
         },

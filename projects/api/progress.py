@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api import ERRORS, TRANSITION_ERRORS, Conflict
+from core.uploads import upload_limit_mb
 
 from .. import progress, services
 from ..access import (
@@ -161,7 +162,7 @@ class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         REPORT_PROGRESS.require(request.user, project)
         if blocked := progress.not_running_reason(project, "填报节点进展"):
             raise Conflict(blocked)
-        max_mb = services.config_for_year(project.year).max_evidence_mb
+        max_mb = upload_limit_mb(services.config_for_year(project.year).max_evidence_mb)
         data = _check(ProgressForm(request.data, request.FILES, milestone=milestone, max_mb=max_mb))
         try:
             report = progress.file_progress(

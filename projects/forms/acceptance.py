@@ -6,6 +6,8 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
+from core.uploads import validate_rule_mb
+
 from ..acceptance import CONFIG_FIELDS, CriterionRow, TargetResult
 from ..models import AcceptanceReview, Project, ProjectYearConfig, RubricCriterion
 
@@ -123,7 +125,7 @@ class YearConfigForm(forms.ModelForm):
             "不因验收先后而不同"
         )
         self.fields["min_reviewers"].validators.append(MinValueValidator(1))
-        self.fields["max_evidence_mb"].validators.append(MinValueValidator(1))
+        self.fields["max_evidence_mb"].validators += [MinValueValidator(1), validate_rule_mb]
         self.fields["min_acceptance_progress"].widget.attrs.update(min=0, max=100)
         self.fields["max_projects_per_branch"].widget.attrs.update(min=1, placeholder="不限")
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scope import scope_of
 from core.errors import DomainError, status_for
+from core.uploads import upload_limit_mb
 
 from .. import progress, rules
 from ..access import (
@@ -298,7 +299,7 @@ def milestone_progress(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = get_milestone_for_user(request.user, pk)
     project = milestone.project
     REPORT_PROGRESS.require(request.user, project)
-    max_mb = config_for_year(project.year).max_evidence_mb
+    max_mb = upload_limit_mb(config_for_year(project.year).max_evidence_mb)
     form = ProgressForm(request.POST or None, request.FILES or None, milestone=milestone, max_mb=max_mb)
     blocked = progress.not_running_reason(project, "填报节点进展")
     status = _blocked_status(request, blocked)

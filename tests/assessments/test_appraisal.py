@@ -270,7 +270,7 @@ def test_the_organ_reopens_with_a_reason_and_refinalizing_opens_no_duplicate_ite
     finalized.refresh_from_db()
     assert finalized.status == AppraisalStatus.DRAFT
     latest = finalized.history.latest()
-    assert (latest.history_change_reason, latest.history_user) == ("退回修改：票数登记有误", organ_staff_a)
+    assert (latest.history_change_reason, latest.history_user) == ("退回：票数登记有误", organ_staff_a)
     assert Notification.objects.filter(recipient=secretary_of_branch_a, title__contains="退回修改").exists()
 
     appraisals.finalize(finalized, held_on=HELD_ON, by=secretary_of_branch_a)

@@ -83,7 +83,7 @@ def test_a_secretary_enters_a_self_found_problem_without_messaging_themselves(se
     problem = ledger.open_problem(owner.branch, data(owner, source=ProblemSource.SELF), by=secretary_of_branch_a)
 
     assert problem.status == S.OPEN and problem.created_by == secretary_of_branch_a
-    assert reasons(problem) == [("登记问题", "shuji_a")]
+    assert reasons(problem) == [("登记", "shuji_a")]
     assert not Notification.objects.exists()
 
 
@@ -160,11 +160,11 @@ def test_the_whole_way_is_in_the_history_with_who_and_why(secretary_of_branch_a,
     assert problem.deadline == days(20)
     assert problem.verified_by is None and problem.verified_at is None and problem.closed_at is None
     assert reasons(problem) == [
-        ("登记问题", "jiguan_a"),
+        ("登记", "jiguan_a"),
         ("开始整改", "shuji_a"),
-        ("整改完成，提请核验", "shuji_a"),
-        ("核验通过，销号", "jiguan_a"),
-        ("退回重新整改：抽查发现十月记录仍缺签到（整改时限由 2026-12-22 调整为 2026-12-12）", "gongwei"),
+        ("整改完成：提请核验", "shuji_a"),
+        ("核验销号", "jiguan_a"),
+        ("退回：重新整改，抽查发现十月记录仍缺签到（整改时限由 2026-12-22 调整为 2026-12-12）", "gongwei"),
     ]
 
 
@@ -264,7 +264,7 @@ def test_moving_a_deadline_needs_a_reason_and_is_in_the_history(organ_staff_a, o
     problem.refresh_from_db()
     assert problem.deadline == days(60)
     assert reasons(problem)[-1] == (
-        "整改时限由 2026-12-22 调整为 2027-01-21：涉及跨部门协调",
+        "修改：整改时限由 2026-12-22 调整为 2027-01-21：涉及跨部门协调",
         "jiguan_a",
     )
 

@@ -247,7 +247,7 @@ def test_a_returned_report_is_edited_and_resubmitted_keeping_its_timeliness(
     assert report.status == ReportStatus.SUBMITTED
     assert report.is_late is False and report.submitted_at == first_submitted
     reasons = list(report.history.order_by("history_id").values_list("history_change_reason", flat=True))
-    assert reasons == ["起草报告", "提交报告", "退回修改：党建部分过于简略", "修改报告", "退回后重新提交"]
+    assert reasons == ["起草", "提交", "退回：党建部分过于简略", "修改", "重新提交"]
     assert {h.history_user for h in report.history.all()} == {secretary_of_branch_a, organ_staff_a}
 
 

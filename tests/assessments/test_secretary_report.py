@@ -84,8 +84,8 @@ def test_the_secretary_writes_a_draft_with_an_attachment_and_submits_it(
     assert Notification.objects.filter(recipient=organ_staff_a, title__contains="待评议").exists()
     assert not Notification.objects.filter(recipient=organ_staff_b).exists()
     assert [h.history_change_reason for h in report.history.order_by("history_id")] == [
-        "填写述职报告；上传附件：述职报告签字版.pdf",
-        "提交述职",
+        "起草：上传附件：述职报告签字版.pdf",
+        "提交",
     ]
 
 
@@ -141,7 +141,7 @@ def test_removing_an_attachment_deletes_its_file_after_commit(
 
     assert not report.attachments.exists()
     assert stored_files(media) == []
-    assert report.history.latest().history_change_reason == "修改述职报告；删除附件：述职报告签字版.pdf"
+    assert report.history.latest().history_change_reason == "修改：删除附件：述职报告签字版.pdf"
 
 
 # --- Evaluating ------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_a_draft_cannot_be_evaluated_and_a_submitted_one_can_be_returned(
 
     report.refresh_from_db()
     assert report.status == S.DRAFT
-    assert report.history.latest().history_change_reason == "退回修改：请补充问题和整改措施"
+    assert report.history.latest().history_change_reason == "退回：请补充问题和整改措施"
 
 
 # --- Pages -----------------------------------------------------------------------------------

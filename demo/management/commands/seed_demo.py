@@ -12,10 +12,13 @@ from assessments.reports import ensure_periods, rebuild_filing
 from branches import figures
 from branches.models import Organ, OrganisationRules
 from branches.orglife import ensure_requirements
+from core.history import kept_models, record_unrecorded
+from core.workflow import Act
 from demo import organisation, orglife, projects, ratings, reports
 from projects.services import ensure_config
 
 MAX_YEARS = 10
+SEEDED = Act.IMPORT.because("演示数据")
 
 
 class Command(BaseCommand):
@@ -87,6 +90,10 @@ class Command(BaseCommand):
             # the steps after them, and a last rebuild makes sure nothing written in bulk is left out.
             figures.rebuild()
             rebuild_filing()
+            # The seed writes in bulk, past save() and its history: each row gets its first entry as seeded, so
+            # that the first change someone makes to it shows what it was before.
+            for model in kept_models():
+                record_unrecorded(model, reason=SEEDED)
         if connection.vendor == "postgresql":
             # Fresh statistics after a bulk load: without them the planner picks nested loops over
             # a million attendance rows and the first pages take seconds.
