@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, get_member_for_user, manageable_organs
 from branches.models import Branch
+from core.forms import add_error_with_links
 from core.history import history_of
 from projects.services import config_for_year
 
@@ -79,6 +80,11 @@ def _appraisal_url(branch: Branch, year: int) -> str:
     return reverse("assessments:appraisal_detail", args=[branch.pk, year])
 
 
+def _entry_links(error: appraisals.AppraisalError) -> list[tuple[str, str]]:
+    """The rows of the grid a refusal is about, for the error summary (`appraisal.html` ids its rows so)."""
+    return [(entry.member.name, f"entry-{entry.pk}") for entry in error.entries]
+
+
 def _appraisal_page(
     request: HttpRequest,
     branch: Branch,
@@ -106,6 +112,13 @@ def _appraisal_page(
             "entries": entries,
             "form": form if editable else None,
             "finalize_form": finalize_form or FinalizeForm(),
+            # Rows a refusal named (`_entry_links`), marked in the grid as the summary links to them.
+            "error_rows": {
+                int(anchor.removeprefix("entry-"))
+                for refused in (form, finalize_form)
+                for links in getattr(refused, "error_links", {}).values()
+                for _label, anchor in links
+            },
             "scheme": scheme,
             "figures": appraisals.counts(entries, scheme),
             "can_open": can_record and branch.is_active and (appraisal is None or editable),
@@ -134,7 +147,7 @@ def appraisal_detail(request: HttpRequest, branch_pk: int, year: int) -> HttpRes
         try:
             changed = appraisals.save_entries(appraisal, form.rows_for_service(), by=request.user)
         except appraisals.AppraisalError as exc:
-            form.add_error(None, str(exc))
+            add_error_with_links(form, str(exc), _entry_links(exc))
         else:
             messages.success(request, f"已保存评议结果（{len(changed)} 人有变动）。")
             return redirect(_appraisal_url(branch, year))
@@ -168,7 +181,7 @@ def appraisal_finalize(request: HttpRequest, branch_pk: int, year: int) -> HttpR
                 appraisal, held_on=form.cleaned_data["held_on"], measures=form.cleaned_data["measures"], by=request.user
             )
         except appraisals.AppraisalError as exc:
-            form.add_error(None, str(exc))
+            add_error_with_links(form, str(exc), _entry_links(exc))
         else:
             messages.success(request, "评议结果已确定。评定为不合格的党员已登记到问题整改台账。")
             return redirect(_appraisal_url(branch, year))
