@@ -40,10 +40,12 @@ from ..forms.members import (
 from ..models import Appraisal, AppraisalEntry, PointEntry, PointRule, SecretaryReport, SecretaryReportAttachment
 from ..permissions import (
     EVALUATE_SECRETARY_REPORT,
+    OWN_BRANCH_DUTIES,
     RECORD_APPRAISAL,
     REOPEN_APPRAISAL,
     RETURN_SECRETARY_REPORT,
     SEE_APPRAISALS,
+    SEE_POINTS,
     SET_POINT_RULES,
     WRITE_SECRETARY_REPORT,
 )
@@ -264,7 +266,79 @@ def _year_param(request: HttpRequest) -> int:
     return _check_year(int(raw))
 
 
+# --- 本支部: the committee's own branch, straight from the menu ---------------------------------
+
+# Each duty a committee member does for their branch: its page (taking the branch and the year) and title.
+BRANCH_DUTIES = {
+    "appraisal": ("assessments:appraisal_detail", "民主评议党员"),
+    "points": ("assessments:points_branch", "党员积分"),
+    "secretary_report": ("assessments:secretary_report", "书记述职"),
+}
+
+
+@login_required
+@require_GET
+def own_branch_duty(request: HttpRequest, duty: str) -> HttpResponse:
+    """From the menu: this year's page of `duty` for the committee member's branch, or a choice when they
+    sit on several (the same year the branch page links to)."""
+    OWN_BRANCH_DUTIES.require(request.user)
+    url_name, title = BRANCH_DUTIES[duty]
+    year = timezone.localdate().year
+    branches = list(
+        Branch.objects.active()
+        .filter(pk__in=scope_of(request.user).branch_ids)
+        .select_related("organ")
+        .order_by("name")
+    )
+    if len(branches) == 1:
+        return redirect(url_name, branches[0].pk, year)
+    return render(
+        request,
+        "assessments/members/branch_choose.html",
+        {
+            "nav": NAV,
+            "title": f"{year}年度{title}",
+            "choices": [(branch, reverse(url_name, args=[branch.pk, year])) for branch in branches],
+            "breadcrumbs": [(f"{year}年度{title}", None)],
+        },
+    )
+
+
 # --- 党员积分 --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def points_list(request: HttpRequest) -> HttpResponse:
+    """Each branch in scope with the year's point entries and those waiting for approval."""
+    SEE_POINTS.require(request.user)
+    year = _year_param(request)
+    branches = (
+        Branch.objects.visible_to(request.user)
+        .active()
+        .select_related("organ")
+        .order_by("organ__sort_order", "organ__name", "name")
+    )
+    page = Paginator(branches, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted for the page's branches only, in one grouped query, as the appraisal list does.
+    counts = {
+        row["member__branch_id"]: row
+        for row in PointEntry.objects.filter(year=year, member__branch__in=[b.pk for b in page])
+        .order_by()
+        .values("member__branch_id")
+        .annotate(
+            n_entries=Count("pk", filter=Q(status=PointEntryStatus.APPROVED)),
+            n_pending=Count("pk", filter=Q(status=PointEntryStatus.PENDING)),
+        )
+    }
+    for branch in page:
+        row = counts.get(branch.pk, {})
+        branch.n_entries, branch.n_pending = row.get("n_entries", 0), row.get("n_pending", 0)
+    return render(
+        request,
+        "assessments/members/points_list.html",
+        {"nav": NAV, "year": year, "page": page, "breadcrumbs": [(f"{year}年度党员积分", None)]},
+    )
 
 
 def _points_url(branch: Branch, year: int) -> str:
