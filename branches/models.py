@@ -529,6 +529,14 @@ class Meeting(models.Model):
         return f"{self.held_on:%Y-%m-%d} {self.get_kind_display()}"
 
     @property
+    def heading(self) -> str:
+        """Kind and topic in one line ("党课：…"), naming the kind once: topics often start with it already
+        ("党课：从党的百年奋斗历程中汲取前进力量", "专题党课：…")."""
+        kind = self.get_kind_display()
+        topic = self.topic.strip()
+        return topic if kind in topic else f"{kind}：{topic}" if topic else kind
+
+    @property
     def has_vote(self) -> bool:
         return bool(self.motion) and self.votes_for is not None
 
