@@ -45,6 +45,7 @@ from ..permissions import (
     REOPEN_APPRAISAL,
     RETURN_SECRETARY_REPORT,
     SEE_APPRAISALS,
+    SEE_POINT_RULES,
     SEE_POINTS,
     SET_POINT_RULES,
     WRITE_SECRETARY_REPORT,
@@ -337,7 +338,13 @@ def points_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessments/members/points_list.html",
-        {"nav": NAV, "year": year, "page": page, "breadcrumbs": [(f"{year}年度党员积分", None)]},
+        {
+            "nav": NAV,
+            "year": year,
+            "page": page,
+            "can_see_rules": SEE_POINT_RULES.allows(request.user),
+            "breadcrumbs": [(f"{year}年度党员积分", None)],
+        },
     )
 
 
@@ -348,7 +355,7 @@ def _points_url(branch: Branch, year: int) -> str:
 @login_required
 @require_GET
 def point_rules(request: HttpRequest, year: int) -> HttpResponse:
-    _require(_is_staff(request.user), "只有工委和机关党委工作人员可以查看积分规则设置。")
+    SEE_POINT_RULES.require(request.user)
     _check_year(year)
     rules = points.point_rules_for(year)
     return render(
@@ -459,6 +466,8 @@ def points_branch(request: HttpRequest, branch_pk: int, year: int) -> HttpRespon
             "base": points.base_for(year),
             "pending": pending,
             "can_enter": can_enter and branch.is_active,
+            # The committee reads the rules in the entry form; the rules page is the staff's.
+            "can_see_rules": SEE_POINT_RULES.allows(request.user),
             "breadcrumbs": _branch_crumbs(branch, (f"{year}年度党员积分", None)),
         },
     )

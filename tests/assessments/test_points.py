@@ -390,3 +390,13 @@ def test_the_overview_takes_the_same_queries_for_few_branches_or_many(
 @pytest.mark.parametrize("persona", ["member_user", "outsider"])
 def test_the_overview_is_not_for_members_or_outsiders(client_for, request, persona):
     assert client_for(request.getfixturevalue(persona)).get(reverse("assessments:points_list")).status_code == 403
+
+
+def test_the_branch_page_links_the_rules_only_for_those_who_may_open_them(
+    client_for, branch_a, secretary_of_branch_a, organ_staff_a
+):
+    url = reverse("assessments:points_branch", args=[branch_a.pk, YEAR])
+    rules = reverse("assessments:point_rules", args=[YEAR])
+    assert f'href="{rules}"' in client_for(organ_staff_a).get(url).text
+    assert f'href="{rules}"' not in client_for(secretary_of_branch_a).get(url).text
+    assert client_for(secretary_of_branch_a).get(rules).status_code == 403
