@@ -37,7 +37,12 @@ DEFAULT_MEASURES = "支部指定专人帮助教育，限期改正；期满后由
 
 
 class AppraisalError(DomainError):
-    """The step is refused; the message is shown to the user."""
+    """The step is refused; the message is shown to the user, with the entries it is about (if any)
+    so that the page can link to their rows."""
+
+    def __init__(self, message: str, entries=()):
+        super().__init__(message)
+        self.entries = list(entries)
 
 
 # --- Who may do what -------------------------------------------------------------------------
@@ -153,22 +158,22 @@ def _clean_row(entry: AppraisalEntry, values: Mapping, n_participants: int) -> d
     for field in ("self_grade", "proposed_grade", "grade"):
         value = values.get(field) or ""
         if value and value not in G.values:
-            raise AppraisalError(f"{name}的等次无效。")
+            raise AppraisalError(f"{name}的等次无效。", [entry])
         cleaned[field] = value
     if entry.is_probationary and cleaned["grade"]:
-        raise AppraisalError(f"{name}是预备党员，参加评议但不评定等次。")
+        raise AppraisalError(f"{name}是预备党员，参加评议但不评定等次。", [entry])
     votes = 0
     for field in VOTE_FIELDS:
         value = values.get(field) or 0
         if not isinstance(value, int) or value < 0:
-            raise AppraisalError(f"{name}的互评票数须为不小于 0 的整数。")
+            raise AppraisalError(f"{name}的互评票数须为不小于 0 的整数。", [entry])
         cleaned[field] = value
         votes += value
     if votes > n_participants:
-        raise AppraisalError(f"{name}的互评票数合计 {votes} 票，超过参评党员人数 {n_participants} 人。")
+        raise AppraisalError(f"{name}的互评票数合计 {votes} 票，超过参评党员人数 {n_participants} 人。", [entry])
     note = (values.get("note") or "").strip()
     if len(note) > NOTE_MAX:
-        raise AppraisalError(f"{name}的备注不能超过 {NOTE_MAX} 个字。")
+        raise AppraisalError(f"{name}的备注不能超过 {NOTE_MAX} 个字。", [entry])
     cleaned["note"] = note
     return cleaned
 
@@ -262,13 +267,15 @@ def finalize(
         raise AppraisalError("评议名单为空，请先按党员名册生成名单。")
     figures = counts(entries, scheme)
     if figures.ungraded:
-        missing = "、".join(e.member.name for e in entries if not e.is_probationary and not e.grade)
-        raise AppraisalError(f"还有 {figures.ungraded} 名正式党员未评定等次：{missing}。")
+        ungraded = [e for e in entries if not e.is_probationary and not e.grade]
+        missing = "、".join(e.member.name for e in ungraded)
+        raise AppraisalError(f"还有 {figures.ungraded} 名正式党员未评定等次：{missing}。", ungraded)
     if figures.over_quota:
         raise AppraisalError(
             f"评定为优秀的 {figures.by_grade[G.EXCELLENT]} 人，超过优秀名额 {figures.quota} 人"
             f"（参评正式党员 {figures.graded} 人的 {scheme.excellent_quota_numerator}/"
-            f"{scheme.excellent_quota_denominator}，向下取整）。"
+            f"{scheme.excellent_quota_denominator}，向下取整）。",
+            [e for e in entries if e.grade == G.EXCELLENT],
         )
     unqualified = [e for e in entries if e.grade == G.UNQUALIFIED]
     measures = (measures or "").strip() or DEFAULT_MEASURES

@@ -38,6 +38,14 @@ SEE_APPRAISALS = Rule(_staff_or_committee, "您的账号无权查看民主评议
 RECORD_APPRAISAL = Rule("assessments.appraisal.can_record", "只有本支部书记、支委或上级党组织可以录入民主评议结果。")
 REOPEN_APPRAISAL = Rule("assessments.appraisal.can_reopen", "只有本机关党委或工委工作人员可以退回民主评议结果。")
 SET_POINT_RULES = Rule(_gongwei, "只有工委工作人员可以设置党员积分规则。")
+SEE_POINT_RULES = Rule(
+    lambda user: scope_of(user).is_gongwei or scope_of(user).is_organ_staff,
+    "只有工委和机关党委工作人员可以查看积分规则设置。",
+)
+SEE_POINTS = Rule(_staff_or_committee, "您的账号无权查看各支部党员积分情况。")
+OWN_BRANCH_DUTIES = Rule(
+    lambda user: scope_of(user).is_branch_committee, "只有支部书记、支委办理本支部的民主评议、党员积分和书记述职。"
+)
 SEE_LEDGER = Rule(_staff_or_committee, "您的账号无权查看问题整改台账。")
 
 # 星级评定与记分表

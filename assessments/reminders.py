@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.urls import reverse
 
+from notifications.kinds import register_kind
 from notifications.reminders import (
     BEFORE,
     DUE,
@@ -21,7 +22,15 @@ from notifications.reminders import (
 
 from . import reports
 from .ledger import WORKING
-from .models import Problem
+from .models import Adjustment, DutyReport, PointEntry, Problem, SecretaryReport
+
+# How the 工委's list of sent messages names the keys this app sends (`notifications.kinds`).
+register_kind("report", "一岗双责报告")
+register_kind("problem", "整改问题")
+register_kind("appraisal", "民主评议党员", {"event": "退回修改"})
+register_kind("rating_run", "星级评定", {"published": "已发布"})
+for announced in (DutyReport, Problem, SecretaryReport, PointEntry, Adjustment):
+    register_kind(announced)  # steps announced with `notifications.services.announce`
 
 # --- 一岗双责 reports ----------------------------------------------------------------------------------
 

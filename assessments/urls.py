@@ -54,7 +54,17 @@ urlpatterns = [
     path("appraisals/<int:branch_pk>/<int:year>/open/", members.appraisal_open, name="appraisal_open"),
     path("appraisals/<int:branch_pk>/<int:year>/finalize/", members.appraisal_finalize, name="appraisal_finalize"),
     path("appraisals/<int:branch_pk>/<int:year>/reopen/", members.appraisal_reopen, name="appraisal_reopen"),
+    # The committee's own branch from the menu
+    path("own-branch/appraisal/", members.own_branch_duty, {"duty": "appraisal"}, name="own_appraisal"),
+    path("own-branch/points/", members.own_branch_duty, {"duty": "points"}, name="own_points"),
+    path(
+        "own-branch/secretary-report/",
+        members.own_branch_duty,
+        {"duty": "secretary_report"},
+        name="own_secretary_report",
+    ),
     # 党员积分
+    path("points/", members.points_list, name="points_list"),
     path("points/mine/", members.points_mine, name="points_mine"),
     path("points/rules/<int:year>/", members.point_rules, name="point_rules"),
     path("points/rules/<int:year>/new/", members.point_rule_create, name="point_rule_create"),

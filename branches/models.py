@@ -25,7 +25,7 @@ from .choices import (
     Period,
     RequirementScope,
 )
-from .pinyin import name_sort_key
+from .pinyin import name_sort_key, number_in_name
 
 
 class OrganisationRules(models.Model):
@@ -293,11 +293,17 @@ class BranchFigures(models.Model):
         return f"{self.branch_id}: {self.n_members}"
 
 
+# 党小组 in natural order: by the number in the name (第二 before 第十), unnumbered ones last, then as created.
+GROUP_ORDER = (models.F("name_number").asc(nulls_last=True), "pk")
+
+
 class PartyGroup(models.Model):
     """A 党小组 inside a branch."""
 
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="groups", verbose_name="所属支部")
     name = models.CharField("党小组名称", max_length=50)
+    # Kept from the name on every save (and by the bulk writers), so that lists sort in the database.
+    name_number = models.PositiveIntegerField("名称中的序号", null=True, blank=True, editable=False)
     leader = models.ForeignKey(
         "Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="党小组长"
     )
@@ -305,11 +311,18 @@ class PartyGroup(models.Model):
     class Meta:
         verbose_name = "党小组"
         verbose_name_plural = "党小组"
-        ordering = ["branch", "name"]
+        ordering = ["branch", *GROUP_ORDER]
         constraints = [models.UniqueConstraint(fields=["branch", "name"], name="unique_group_name_in_branch")]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_number = number_in_name(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_number"}
+        super().save(*args, **kwargs)
 
 
 class MemberQuerySet(models.QuerySet):
@@ -514,6 +527,14 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.held_on:%Y-%m-%d} {self.get_kind_display()}"
+
+    @property
+    def heading(self) -> str:
+        """Kind and topic in one line ("党课：…"), naming the kind once: topics often start with it already
+        ("党课：从党的百年奋斗历程中汲取前进力量", "专题党课：…")."""
+        kind = self.get_kind_display()
+        topic = self.topic.strip()
+        return topic if kind in topic else f"{kind}：{topic}" if topic else kind
 
     @property
     def has_vote(self) -> bool:

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.urls import reverse
 
+from notifications.kinds import register_kind
 from notifications.reminders import (
     ESCALATED,
     ESCALATION_NAMES,
@@ -19,6 +20,10 @@ from notifications.reminders import (
 
 from . import kept, orglife
 from .models import Branch, MeetingCompletion, OrganisationRules
+
+# How the 工委's list of sent messages names the keys this app sends (`notifications.kinds`).
+register_kind("term", "换届提醒")
+register_kind("meetings", "组织生活")
 
 # --- 换届 (committee terms) ----------------------------------------------------------------------------
 

@@ -24,3 +24,12 @@ class MultipleFileField(forms.FileField):
             return super().clean(None, initial) or []
         items = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+def add_error_with_links(form: forms.BaseForm, message: str, links) -> None:
+    """A form-wide error about some rows of the page: the error summary (`{% form_errors %}`) links to each.
+
+    `links` are (label, element id) pairs, e.g. the members graded 优秀 over the quota and their rows.
+    """
+    form.add_error(None, message)
+    form.error_links = {**getattr(form, "error_links", {}), message: [(str(label), anchor) for label, anchor in links]}

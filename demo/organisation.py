@@ -29,7 +29,7 @@ from branches.models import (
     PartyGroup,
     add_years,
 )
-from branches.pinyin import name_sort_key
+from branches.pinyin import name_sort_key, number_in_name
 
 DEMO_PASSWORD = "dangjian@2026"
 DEFAULT_ORGANS = 12
@@ -744,7 +744,9 @@ class _Planner:
 
     def _plan_groups(self, draft: _Draft) -> None:
         count = self.rng.randint(2, 4)
-        groups = [PartyGroup(branch=draft.branch, name=f"第{cn_number(i + 1)}党小组") for i in range(count)]
+        names = [f"第{cn_number(i + 1)}党小组" for i in range(count)]
+        # Written with bulk_create, which skips PartyGroup.save: the sort number is set here as save would.
+        groups = [PartyGroup(branch=draft.branch, name=name, name_number=number_in_name(name)) for name in names]
         order = list(draft.members)
         self.rng.shuffle(order)
         for i, member in enumerate(order):

@@ -18,7 +18,7 @@ import struct
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -159,6 +159,7 @@ GOALS = {
     Direction.UPGRADE: "主要业务实现线上办理，形成一套可复制推广的标准规范。",
 }
 
+PERCENT = "%"
 TARGETS = {
     Direction.PARTY_BUILDING: [
         ("组织生活规范开展率", "%", 90, 100), ("党员参与活动人次", "人次", 200, 600),
@@ -641,9 +642,11 @@ class _Planner:
             target = Target(project=project, name=name, unit=unit, target_value=value)
             if reported:
                 reached = value * Decimal(rng.choice(["1", "1", "1.1", "1.2", "1.3", "0.9"]))
-                if unit == "%":
-                    reached = min(Decimal(100), reached)
-                target.actual_value = reached.quantize(Decimal("0.01"))
+                if unit == PERCENT:
+                    target.actual_value = min(Decimal(100), reached).quantize(Decimal("0.01"))
+                else:
+                    # Every other unit counts things (家, 件, 人次 …): 213.4 companies cannot be visited.
+                    target.actual_value = reached.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
                 target.result_note = "已完成目标" if target.actual_value >= value else "基本完成，部分受客观因素影响"
             self.plan.targets.append(target)
 

@@ -6,14 +6,13 @@ from django.db.models import Q
 
 from core.filters import StyledFilterSet
 
+from . import kinds
 from .models import Notification
 
 
 class SentFilter(StyledFilterSet):
-    key = django_filters.CharFilter(
-        label="提醒类型（去重键前缀）",
-        method="filter_key",
-        widget=forms.TextInput(attrs={"placeholder": "如 milestone: 或 duban:"}),
+    kind = django_filters.ChoiceFilter(
+        label="消息类型", choices=kinds.choices, empty_label="全部", method="filter_kind"
     )
     recipient = django_filters.CharFilter(
         label="接收人", method="filter_recipient", widget=forms.TextInput(attrs={"placeholder": "姓名或账号"})
@@ -24,10 +23,10 @@ class SentFilter(StyledFilterSet):
 
     class Meta:
         model = Notification
-        fields = ["key", "recipient", "state"]
+        fields = ["kind", "recipient", "state"]
 
-    def filter_key(self, queryset, name, value):
-        return queryset.filter(key__startswith=value.strip())
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(kinds.filter_q(value))
 
     def filter_recipient(self, queryset, name, value):
         value = value.strip()

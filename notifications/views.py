@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scope import scope_of
 
+from . import kinds
 from .filters import SentFilter
 from .models import Notification
 
@@ -70,6 +71,8 @@ def sent(request: HttpRequest) -> HttpResponse:
     base = Notification.objects.select_related("recipient").order_by("-created_at", "-pk")
     filterset = SentFilter(request.GET, queryset=base)
     page = Paginator(filterset.qs, SENT_PAGE_SIZE).get_page(request.GET.get("page"))
+    for notification in page:
+        notification.kind_label = kinds.describe(notification.key)
     return render(
         request,
         "notifications/sent.html",

@@ -702,8 +702,14 @@ def branch_rows(
     ]
 
 
-def latest_started_period(periods: list[PeriodRow]) -> DutyReportPeriod | None:
-    return periods[-1].period if periods else None
+def latest_due(periods: list[PeriodRow], today: datetime.date) -> PeriodRow | None:
+    """The period the headline and the branch rows report: the latest whose reports are due by `today`.
+
+    A period still open for filing would read as a rate near 0% however well the branches are doing.
+    Due means the due date has come, as the rating run counts it (`ratings`: due_on <= as_of).
+    """
+    due = [row for row in periods if row.period.due_on <= today]
+    return due[-1] if due else None
 
 
 def is_published(run: RatingRun | None) -> bool:

@@ -92,6 +92,8 @@ def _charts(ratings, projects, orglife, periods) -> dict:
             "title": "组织生活完成率（按月）",
             "rows": [r.label for r in orglife.heat],
             "cols": [f"{m}月" for m in selectors.MONTHS],
+            # Each cell is [month, row, rate, done, due]; `rate_index` tells the chart which one to colour by.
+            "rate_index": 2,
             "cells": [
                 [m, y, None if rate is None else float(rate), done, due]
                 for y, row in enumerate(orglife.heat)
@@ -123,9 +125,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     orglife = selectors.orglife_section(frame, organs)
     periods = selectors.report_section(frame)
     # One organ: its branches side by side (they also give the warning counts), and the heat map by branch.
+    headline = selectors.latest_due(periods, frame.today)
     rows = None
     if frame.organ is not None:
-        rows = selectors.branch_rows(frame, ratings.run, selectors.latest_started_period(periods), orglife.by_branch)
+        period = headline.period if headline is not None else None
+        rows = selectors.branch_rows(frame, ratings.run, period, orglife.by_branch)
     any_warning, warnings = selectors.warning_section(frame, [r.branch for r in rows] if rows is not None else None)
     selectors.heat_rows(frame, orglife, organs, [r.branch for r in rows] if rows is not None else None)
     scope = scope_of(request.user)
@@ -145,6 +149,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "projects": projects,
             "orglife": orglife,
             "periods": periods,
+            "report_headline": headline,
             "ledger": selectors.ledger_section(frame),
             "any_warning": any_warning,
             "warnings": warnings,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts.selectors import branch_committee_users, organ_staff_users
+from notifications.kinds import register_kind
 from notifications.models import Notification
 from notifications.reminders import reminder_source
 from notifications.services import notify
@@ -23,6 +24,14 @@ from .services import config_for_year
 DUE_SOON, OVERDUE, ESCALATED, DUBAN_OVERDUE = "due_soon", "overdue", "escalated", "duban_overdue"
 STAGES = (DUE_SOON, OVERDUE, ESCALATED, DUBAN_OVERDUE)
 BRANCH, ORGAN = "branch", "organ"
+
+# How the 工委's list of sent messages names the keys this app sends (`notifications.kinds`).
+register_kind("milestone", "项目节点", {DUE_SOON: "即将到期", OVERDUE: "已逾期", ESCALATED: "逾期上报"})
+register_kind("duban", "督办", {"overdue": "逾期未答复"})
+register_kind("supervision", "督查督办", {"issued": "已下发", "answered": "已答复"})
+register_kind("task", "项目任务", {"done": "已完成"})
+register_kind("project", "支部项目", {"acceptance_requested": "申请验收", "accepted": "验收完成"})
+register_kind(Project)  # the workflow's steps, announced by `notices`
 # Keys are looked up in slices so the query stays small however many items are open.
 KEY_CHUNK = 500
 

@@ -24,31 +24,38 @@ class AppraisalGridForm(forms.Form):
     again as a whole and writes them in one transaction.
     """
 
+    error_anchor = "appraisal-grid"  # where the error summary sends a form-wide error
+
     def __init__(self, *args, entries: list[AppraisalEntry], **kwargs):
         super().__init__(*args, **kwargs)
         self.entries = entries
         for entry in entries:
             p = self.prefix_for(entry)
-            self.fields[f"{p}self_grade"] = self._grade("自评", entry.self_grade)
-            for name in VOTE_FIELDS:
-                self.fields[f"{p}{name}"] = forms.IntegerField(
-                    label=AppraisalEntry._meta.get_field(name).verbose_name,
+            # Labels name the member: the error summary lists a field by its label, far from its row.
+            name = entry.member.name
+            self.fields[f"{p}self_grade"] = self._grade(f"{name} 自评", entry.self_grade)
+            for field in VOTE_FIELDS:
+                self.fields[f"{p}{field}"] = forms.IntegerField(
+                    label=f"{name} {AppraisalEntry._meta.get_field(field).verbose_name}",
                     min_value=0,
                     max_value=len(entries),
-                    initial=getattr(entry, name),
+                    initial=getattr(entry, field),
                     required=False,
                     widget=forms.NumberInput(attrs={**SMALL_INPUT, "min": 0, "style": "width:4.5rem"}),
                 )
-            self.fields[f"{p}proposed_grade"] = self._grade("支委会建议", entry.proposed_grade)
+            self.fields[f"{p}proposed_grade"] = self._grade(f"{name} 支委会建议", entry.proposed_grade)
             if not entry.is_probationary:
-                self.fields[f"{p}grade"] = self._grade("评定等次", entry.grade)
+                self.fields[f"{p}grade"] = self._grade(f"{name} 评定等次", entry.grade)
             self.fields[f"{p}note"] = forms.CharField(
-                label="备注",
+                label=f"{name} 备注",
                 required=False,
                 max_length=AppraisalEntry._meta.get_field("note").max_length,
                 initial=entry.note,
                 widget=forms.TextInput(attrs=SMALL_INPUT),
             )
+        for field in self.fields.values():
+            # The grid shows no <label>s (the column headers say what a cell is); screen readers get the label.
+            field.widget.attrs["aria-label"] = field.label
 
     @staticmethod
     def prefix_for(entry: AppraisalEntry) -> str:
@@ -89,6 +96,8 @@ class AppraisalGridForm(forms.Form):
 
 
 class FinalizeForm(forms.Form):
+    error_anchor = "appraisal-finalize"
+
     held_on = forms.DateField(label="评议日期", widget=DATE_WIDGET, help_text="召开支部党员大会进行民主评议的日期")
     measures = forms.CharField(
         label="不合格党员整改措施",

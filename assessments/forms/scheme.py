@@ -234,6 +234,7 @@ class SelfScoreForm(forms.Form):
         kwargs.setdefault("prefix", f"i{indicator.pk}")
         super().__init__(*args, **kwargs)
         self.indicator = indicator
+        self.error_context = indicator.name  # one form per indicator: the error summary names which
         self.fields["self_score"].label = f"自评分（满分 {indicator.max_score}）"
         self.fields["self_score"].widget.attrs.update({"step": "0.01", "max": f"{indicator.max_score}"})
         self.fields["self_score"].validators.append(MaxValueValidator(indicator.max_score))

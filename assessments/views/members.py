@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import scope_of
 from branches.access import get_branch_for_user, get_member_for_user, manageable_organs
 from branches.models import Branch
+from core.forms import add_error_with_links
 from core.history import history_of
 from core.uploads import upload_limit_mb
 from projects.services import config_for_year
@@ -40,10 +41,13 @@ from ..forms.members import (
 from ..models import Appraisal, AppraisalEntry, PointEntry, PointRule, SecretaryReport, SecretaryReportAttachment
 from ..permissions import (
     EVALUATE_SECRETARY_REPORT,
+    OWN_BRANCH_DUTIES,
     RECORD_APPRAISAL,
     REOPEN_APPRAISAL,
     RETURN_SECRETARY_REPORT,
     SEE_APPRAISALS,
+    SEE_POINT_RULES,
+    SEE_POINTS,
     SET_POINT_RULES,
     WRITE_SECRETARY_REPORT,
 )
@@ -80,6 +84,11 @@ def _appraisal_url(branch: Branch, year: int) -> str:
     return reverse("assessments:appraisal_detail", args=[branch.pk, year])
 
 
+def _entry_links(error: appraisals.AppraisalError) -> list[tuple[str, str]]:
+    """The rows of the grid a refusal is about, for the error summary (`appraisal.html` ids its rows so)."""
+    return [(entry.member.name, f"entry-{entry.pk}") for entry in error.entries]
+
+
 def _appraisal_page(
     request: HttpRequest,
     branch: Branch,
@@ -107,6 +116,13 @@ def _appraisal_page(
             "entries": entries,
             "form": form if editable else None,
             "finalize_form": finalize_form or FinalizeForm(),
+            # Rows a refusal named (`_entry_links`), marked in the grid as the summary links to them.
+            "error_rows": {
+                int(anchor.removeprefix("entry-"))
+                for refused in (form, finalize_form)
+                for links in getattr(refused, "error_links", {}).values()
+                for _label, anchor in links
+            },
             "scheme": scheme,
             "figures": appraisals.counts(entries, scheme),
             "can_open": can_record and branch.is_active and (appraisal is None or editable),
@@ -135,7 +151,7 @@ def appraisal_detail(request: HttpRequest, branch_pk: int, year: int) -> HttpRes
         try:
             changed = appraisals.save_entries(appraisal, form.rows_for_service(), by=request.user)
         except appraisals.AppraisalError as exc:
-            form.add_error(None, str(exc))
+            add_error_with_links(form, str(exc), _entry_links(exc))
         else:
             messages.success(request, f"已保存评议结果（{len(changed)} 人有变动）。")
             return redirect(_appraisal_url(branch, year))
@@ -169,7 +185,7 @@ def appraisal_finalize(request: HttpRequest, branch_pk: int, year: int) -> HttpR
                 appraisal, held_on=form.cleaned_data["held_on"], measures=form.cleaned_data["measures"], by=request.user
             )
         except appraisals.AppraisalError as exc:
-            form.add_error(None, str(exc))
+            add_error_with_links(form, str(exc), _entry_links(exc))
         else:
             messages.success(request, "评议结果已确定。评定为不合格的党员已登记到问题整改台账。")
             return redirect(_appraisal_url(branch, year))
@@ -252,7 +268,85 @@ def _year_param(request: HttpRequest) -> int:
     return _check_year(int(raw))
 
 
+# --- 本支部: the committee's own branch, straight from the menu ---------------------------------
+
+# Each duty a committee member does for their branch: its page (taking the branch and the year) and title.
+BRANCH_DUTIES = {
+    "appraisal": ("assessments:appraisal_detail", "民主评议党员"),
+    "points": ("assessments:points_branch", "党员积分"),
+    "secretary_report": ("assessments:secretary_report", "书记述职"),
+}
+
+
+@login_required
+@require_GET
+def own_branch_duty(request: HttpRequest, duty: str) -> HttpResponse:
+    """From the menu: this year's page of `duty` for the committee member's branch, or a choice when they
+    sit on several (the same year the branch page links to)."""
+    OWN_BRANCH_DUTIES.require(request.user)
+    url_name, title = BRANCH_DUTIES[duty]
+    year = timezone.localdate().year
+    branches = list(
+        Branch.objects.active()
+        .filter(pk__in=scope_of(request.user).branch_ids)
+        .select_related("organ")
+        .order_by("name")
+    )
+    if len(branches) == 1:
+        return redirect(url_name, branches[0].pk, year)
+    return render(
+        request,
+        "assessments/members/branch_choose.html",
+        {
+            "nav": NAV,
+            "title": f"{year}年度{title}",
+            "choices": [(branch, reverse(url_name, args=[branch.pk, year])) for branch in branches],
+            "breadcrumbs": [(f"{year}年度{title}", None)],
+        },
+    )
+
+
 # --- 党员积分 --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def points_list(request: HttpRequest) -> HttpResponse:
+    """Each branch in scope with the year's point entries and those waiting for approval."""
+    SEE_POINTS.require(request.user)
+    year = _year_param(request)
+    branches = (
+        Branch.objects.visible_to(request.user)
+        .active()
+        .select_related("organ")
+        .order_by("organ__sort_order", "organ__name", "name")
+    )
+    page = Paginator(branches, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted for the page's branches only, in one grouped query, as the appraisal list does.
+    counts = {
+        row["member__branch_id"]: row
+        for row in PointEntry.objects.filter(year=year, member__branch__in=[b.pk for b in page])
+        .order_by()
+        .values("member__branch_id")
+        .annotate(
+            n_entries=Count("pk", filter=Q(status=PointEntryStatus.APPROVED)),
+            n_pending=Count("pk", filter=Q(status=PointEntryStatus.PENDING)),
+        )
+    }
+    for branch in page:
+        row = counts.get(branch.pk, {})
+        branch.n_entries, branch.n_pending = row.get("n_entries", 0), row.get("n_pending", 0)
+    return render(
+        request,
+        "assessments/members/points_list.html",
+        {
+            "nav": NAV,
+            "year": year,
+            "page": page,
+            "can_see_rules": SEE_POINT_RULES.allows(request.user),
+            "breadcrumbs": [(f"{year}年度党员积分", None)],
+        },
+    )
 
 
 def _points_url(branch: Branch, year: int) -> str:
@@ -262,7 +356,7 @@ def _points_url(branch: Branch, year: int) -> str:
 @login_required
 @require_GET
 def point_rules(request: HttpRequest, year: int) -> HttpResponse:
-    _require(_is_staff(request.user), "只有工委和机关党委工作人员可以查看积分规则设置。")
+    SEE_POINT_RULES.require(request.user)
     _check_year(year)
     rules = points.point_rules_for(year)
     return render(
@@ -373,6 +467,8 @@ def points_branch(request: HttpRequest, branch_pk: int, year: int) -> HttpRespon
             "base": points.base_for(year),
             "pending": pending,
             "can_enter": can_enter and branch.is_active,
+            # The committee reads the rules in the entry form; the rules page is the staff's.
+            "can_see_rules": SEE_POINT_RULES.allows(request.user),
             "breadcrumbs": _branch_crumbs(branch, (f"{year}年度党员积分", None)),
         },
     )

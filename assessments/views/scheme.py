@@ -463,6 +463,25 @@ def _cell(branch: Branch, indicator: Indicator, record: IndicatorScore | None) -
     return Cell(branch, indicator, record)
 
 
+def _columns(scheme: AssessmentScheme, with_computed: bool) -> list[Indicator]:
+    """The grid's indicators: the manual and business ones, and the computed ones when asked for."""
+    indicators = scheme.indicators.select_related("dimension").order_by(
+        "dimension__sort_order", "dimension", "sort_order", "pk"
+    )
+    return list(indicators if with_computed else indicators.exclude(source=IndicatorSource.COMPUTED))
+
+
+def _row_done(branch: Branch, year: int, with_computed: bool) -> tuple[int, int]:
+    """A grid row's 已评 figure after one of its cells was saved: cells done, of the row's cells."""
+    scheme = AssessmentScheme.objects.current_for(year)
+    columns = _columns(scheme, with_computed) if scheme is not None else []
+    records = {
+        r.lineage: r
+        for r in IndicatorScore.objects.filter(branch=branch, year=year, lineage__in=[c.lineage for c in columns])
+    }
+    return sum(_cell(branch, c, records.get(c.lineage)).done for c in columns), len(columns)
+
+
 def _pick_organ(request: HttpRequest, organs: list):
     raw = request.GET.get("organ", "")
     if not raw:
@@ -484,12 +503,7 @@ def scoring_grid(request: HttpRequest) -> HttpResponse:
     scheme = AssessmentScheme.objects.current_for(year)
     columns, rows = [], []
     if scheme is not None:
-        indicators = scheme.indicators.select_related("dimension").order_by(
-            "dimension__sort_order", "dimension", "sort_order", "pk"
-        )
-        if not with_computed:
-            indicators = indicators.exclude(source=IndicatorSource.COMPUTED)
-        columns = list(indicators)
+        columns = _columns(scheme, with_computed)
         branches = list(Branch.objects.active().filter(organ=organ).order_by("name", "pk"))
         records = {
             (r.branch_id, r.lineage): r
@@ -556,7 +570,14 @@ def score_cell(request: HttpRequest, branch_pk: int, indicator_pk: int) -> HttpR
     else:
         current = IndicatorScore.objects.filter(branch=branch, year=year, lineage=indicator.lineage).first()
         cell = Cell(branch, indicator, current, form)
-    return render(request, "assessments/scheme/_score_cell.html", {"cell": cell})
+    # The row's 已评 figure sits outside the swapped cell: it is sent along and swapped out of band.
+    with_computed = request.POST.get("computed") == "1"
+    done, total = _row_done(branch, year, with_computed)
+    return render(
+        request,
+        "assessments/scheme/_score_cell.html",
+        {"cell": cell, "with_computed": with_computed, "row_done": {"branch": branch, "done": done, "total": total}},
+    )
 
 
 # --- Self-scores -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..access import get_branch_for_user
 from ..filters import ScopedFilterSet
 from ..forms.organisation import PartyGroupForm
 from ..models import (
+    GROUP_ORDER,
     Branch,
     PartyGroup,
 )
@@ -84,7 +85,7 @@ class PartyGroupViewSet(
             PartyGroup.objects.filter(branch__in=Branch.objects.visible_to(self.request.user))
             .select_related("leader")
             .annotate(n_members=Count("members"))
-            .order_by("branch", "name")
+            .order_by("branch", *GROUP_ORDER)
         )
 
     def _answer(self, group, status_code=status.HTTP_200_OK) -> Response:

@@ -14,7 +14,7 @@ from core.validators import id_number_birth_date, mask_id_number, normalize_id_n
 
 from ..access import manageable_organs, writable_branches
 from ..choices import CommitteePost, MemberStatus
-from ..models import Branch, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup, add_years
+from ..models import GROUP_ORDER, Branch, CommitteeTerm, Member, Organ, OrganisationRules, PartyGroup, add_years
 from ..search import BranchChoiceField
 
 
@@ -131,7 +131,7 @@ def group_options(groups, branch_id: int | None) -> list[tuple]:
     """The 党小组 choices of one branch (none chosen yet: only the prompt)."""
     if branch_id is None:
         return [("", "请先选择支部")]
-    rows = groups.filter(branch_id=branch_id).order_by("name", "pk").values_list("pk", "name")
+    rows = groups.filter(branch_id=branch_id).order_by(*GROUP_ORDER).values_list("pk", "name")
     return [("", "（不编入党小组）"), *rows]
 
 

@@ -21,7 +21,7 @@ from .. import meetings
 from ..access import get_attachment_for_user, get_branch_for_user, get_meeting_for_user, writable_branches
 from ..choices import MeetingKind
 from ..forms.meetings import BranchChoiceForm, MeetingFilterForm, MeetingForm, posted_date
-from ..models import Branch, Meeting, OrganisationRules
+from ..models import GROUP_ORDER, Branch, Meeting, OrganisationRules
 
 PAGE_SIZE = 20
 
@@ -121,7 +121,7 @@ def _choose_page(request, *, branch=None, error: str = "") -> HttpResponse:
         ]
         context["groups"] = [
             (group, f"{base}?{urlencode({'branch': branch.pk, 'kind': MeetingKind.GROUP, 'group': group.pk})}")
-            for group in branch.groups.order_by("name")
+            for group in branch.groups.order_by(*GROUP_ORDER)
         ]
         context["breadcrumbs"] = _branch_crumbs(branch, ("登记会议", None))
     return render(request, "branches/meeting_choose.html", context)

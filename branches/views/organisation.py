@@ -30,7 +30,17 @@ from ..forms.organisation import (
     PartyGroupForm,
     SeatFormSet,
 )
-from ..models import Branch, CommitteeMember, CommitteeTerm, Meeting, Member, Organ, OrganisationRules, PartyGroup
+from ..models import (
+    GROUP_ORDER,
+    Branch,
+    CommitteeMember,
+    CommitteeTerm,
+    Meeting,
+    Member,
+    Organ,
+    OrganisationRules,
+    PartyGroup,
+)
 from ..panels import branch_panels
 from ..permissions import CREATE_BRANCH, DELETE_BRANCH, DISSOLVE_BRANCH, SEE_STAFF_PAGES
 from ..rules import WARNING_KINDS, describe_warnings, warning_counts, warning_filter
@@ -96,7 +106,9 @@ def _tree_branches(user, organ_ids: list[int]) -> dict[int, list]:
         .active()
         .filter(organ_id__in=organ_ids)
         .with_stats()
-        .prefetch_related(Prefetch("groups", queryset=PartyGroup.objects.annotate(n=Count("members")).order_by("name")))
+        .prefetch_related(
+            Prefetch("groups", queryset=PartyGroup.objects.annotate(n=Count("members")).order_by(*GROUP_ORDER))
+        )
         .order_by("name", "pk")
     )
     by_organ: dict[int, list] = {}
@@ -146,7 +158,7 @@ def branch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ).order_by("-elected_on", "-pk")
     )
     members = branch.members.select_related("party_group")
-    groups = branch.groups.select_related("leader").annotate(n=Count("members"))
+    groups = branch.groups.select_related("leader").annotate(n=Count("members")).order_by(*GROUP_ORDER)
     mask = not scope.can_see_full_id_numbers()
     return render(
         request,

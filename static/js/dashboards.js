@@ -93,7 +93,7 @@
         position: "top",
         formatter: function (p) {
           var v = p.data;
-          var rate = v[2] === null ? "无应完成期" : v[2] + "%";
+          var rate = v[data.rate_index] === null ? "无应完成期" : v[data.rate_index] + "%";
           return data.rows[v[1]] + " · " + data.cols[v[0]] + "<br>完成 " + v[3] + "/" + v[4] + " 期，" + rate;
         },
       },
@@ -101,6 +101,9 @@
       xAxis: { type: "category", data: data.cols, splitArea: { show: true } },
       yAxis: { type: "category", data: data.rows, inverse: true, axisLabel: { fontSize: 11, width: 110, overflow: "truncate" } },
       visualMap: {
+        // Colour by the completion rate. Left to itself ECharts colours a cell's last number (here the
+        // count of periods due), so the dimension is named by the page's data, not assumed.
+        dimension: data.rate_index,
         min: 0,
         max: 100,
         calculable: false,
@@ -117,9 +120,9 @@
           name: data.title,
           // Cells with nothing due stay blank rather than reading as 0%.
           data: data.cells.filter(function (c) {
-            return c[2] !== null;
+            return c[data.rate_index] !== null;
           }),
-          label: { show: data.rows.length <= 12, fontSize: 10, formatter: function (p) { return p.data[2] + "%"; } },
+          label: { show: data.rows.length <= 12, fontSize: 10, formatter: function (p) { return p.data[data.rate_index] + "%"; } },
           emphasis: { itemStyle: { borderColor: "#333", borderWidth: 1 } },
         },
       ],

@@ -340,6 +340,65 @@ def test_finalizing_over_the_quota_is_refused_on_the_page(client_for, branch_a, 
     assert appraisal.status == AppraisalStatus.DRAFT
 
 
+def error_summary(page: str) -> str:
+    start = page.index('id="form-errors"')
+    return page[start : page.index("</div>", start)]
+
+
+def test_finalize_errors_sit_at_the_top_of_a_long_grid_with_links_to_the_rows(
+    client_for, branch_a, secretary_of_branch_a, scheme
+):
+    roster(branch_a, 36)
+    appraisal = appraisals.open_appraisal(branch_a, YEAR, by=secretary_of_branch_a)
+    grade_all(appraisal, secretary_of_branch_a, excellent=13)  # a third of 36 is 12
+    excellent = list(appraisal.entries.filter(grade=G.EXCELLENT).select_related("member"))
+
+    response = client_for(secretary_of_branch_a).post(url(branch_a, "appraisal_finalize"), {"held_on": "2027-01-15"})
+
+    page = response.text
+    assert response.status_code == 200
+    assert page.index('id="form-errors"') < page.index('id="appraisal-grid"') < page.index('id="appraisal-finalize"')
+    summary = error_summary(page)
+    assert "评定为优秀的 13 人，超过优秀名额 12 人" in summary
+    assert 'href="#appraisal-finalize"' in summary
+    for entry in excellent:
+        assert f'<a class="alert-link fw-normal" href="#entry-{entry.pk}">{entry.member.name}</a>' in summary
+        assert f'<tr id="entry-{entry.pk}" class="table-danger">' in page
+    assert page.count('class="table-danger"') == 13
+    appraisal.refresh_from_db()
+    assert appraisal.status == AppraisalStatus.DRAFT
+
+
+def test_a_missing_finalize_date_is_summarised_with_a_link_to_the_date(
+    client_for, branch_a, secretary_of_branch_a, scheme
+):
+    roster(branch_a, 3)
+    appraisal = appraisals.open_appraisal(branch_a, YEAR, by=secretary_of_branch_a)
+    grade_all(appraisal, secretary_of_branch_a)
+
+    page = client_for(secretary_of_branch_a).post(url(branch_a, "appraisal_finalize"), {"held_on": ""}).text
+
+    assert page.index('id="form-errors"') < page.index('id="appraisal-grid"')
+    assert '<a class="alert-link fw-normal" href="#id_held_on">评议日期：该字段是必填项。</a>' in error_summary(page)
+
+
+def test_a_refused_grid_links_each_error_to_its_cell(client_for, branch_a, secretary_of_branch_a):
+    first, second = roster(branch_a, 2)
+    appraisal = appraisals.open_appraisal(branch_a, YEAR, by=secretary_of_branch_a)
+    e1, e2 = entry_of(appraisal, first), entry_of(appraisal, second)
+
+    page = (
+        client_for(secretary_of_branch_a)
+        .post(url(branch_a), {f"e{e1.pk}-peer_excellent": "-1", f"e{e2.pk}-peer_basic": "9"})
+        .text
+    )
+
+    summary = error_summary(page)
+    assert f'href="#id_e{e1.pk}-peer_excellent">正式00 互评优秀票：' in summary
+    assert f'href="#id_e{e2.pk}-peer_basic">正式01 互评基本合格票：' in summary
+    assert "共 2 处" in summary
+
+
 def test_the_page_is_not_found_outside_scope_and_read_only_for_viewers(
     client_for, branch_a, secretary_of_branch_b, organ_staff_a, member_user, finalized
 ):

@@ -18,7 +18,7 @@ from assessments.models import PointEntry, PointRule
 from assessments.points import PointsError, RuleData
 from notifications.models import Notification
 from tests.assessments.factories import default_scheme
-from tests.factories import MemberFactory, Role, UserFactory, grant
+from tests.factories import BranchFactory, MemberFactory, Role, UserFactory, grant
 
 YEAR = 2026
 TODAY = datetime.date(2026, 11, 20)
@@ -347,3 +347,56 @@ def test_staff_read_the_rules_and_the_reject_page_asks_for_a_reason(
 
 def rule_of(name: str) -> PointRule:
     return PointRule.objects.get(year=YEAR, name=name)
+
+
+# --- The staff's overview of a year ------------------------------------------------------------
+
+
+def test_the_overview_counts_each_branchs_entries_and_those_waiting(
+    client_for, branch_a, branch_a2, branch_b, organ_staff_a, organ_staff_b, gongwei_staff
+):
+    plus = rule()
+    approved(MemberFactory(branch=branch_a), plus, gongwei_staff, organ_staff_a, n=2)
+    points.add_entry(MemberFactory(branch=branch_a2), plus, occurred_on=DAY, note="待审", by=gongwei_staff)
+    approved(MemberFactory(branch=branch_b), plus, organ_staff_b, gongwei_staff)
+
+    response = client_for(organ_staff_a).get(reverse("assessments:points_list"), {"year": YEAR})
+
+    assert response.status_code == 200
+    rows = {b.name: (b.n_entries, b.n_pending) for b in response.context["page"]}
+    assert rows == {branch_a.name: (2, 0), branch_a2.name: (0, 1)}  # organ_b's branch is not theirs
+    assert reverse("assessments:points_branch", args=[branch_a2.pk, YEAR]) in response.content.decode()
+
+
+def test_the_overview_takes_the_same_queries_for_few_branches_or_many(
+    client_for, organ_a, branch_a, organ_staff_a, gongwei_staff
+):
+    plus = rule()
+    approved(MemberFactory(branch=branch_a), plus, gongwei_staff, organ_staff_a)
+    client = client_for(organ_staff_a)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("assessments:points_list")).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for n in range(12):
+        branch = BranchFactory(organ=organ_a, name=f"第{n}党支部")
+        approved(MemberFactory(branch=branch), plus, gongwei_staff, organ_staff_a)
+    assert queries() == few
+
+
+@pytest.mark.parametrize("persona", ["member_user", "outsider"])
+def test_the_overview_is_not_for_members_or_outsiders(client_for, request, persona):
+    assert client_for(request.getfixturevalue(persona)).get(reverse("assessments:points_list")).status_code == 403
+
+
+def test_the_branch_page_links_the_rules_only_for_those_who_may_open_them(
+    client_for, branch_a, secretary_of_branch_a, organ_staff_a
+):
+    url = reverse("assessments:points_branch", args=[branch_a.pk, YEAR])
+    rules = reverse("assessments:point_rules", args=[YEAR])
+    assert f'href="{rules}"' in client_for(organ_staff_a).get(url).text
+    assert f'href="{rules}"' not in client_for(secretary_of_branch_a).get(url).text
+    assert client_for(secretary_of_branch_a).get(rules).status_code == 403

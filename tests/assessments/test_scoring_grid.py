@@ -377,3 +377,45 @@ def test_cells_outside_the_users_scope_are_refused(
         client.post(cell_url(branch_a, theory), cell_data(branch_a, theory, score="5"), headers=HTMX).status_code == 403
     )
     assert not IndicatorScore.objects.exists()
+
+
+def row_head(html: str, branch) -> str:
+    start = html.index(f'id="row-{branch.pk}"')
+    return html[start : html.index("</th>", start)]
+
+
+def test_a_saved_cell_brings_its_rows_scored_count_along(
+    organ_a, branch_a, branch_a2, scheme, theory, business, meetings, organ_staff_a, client_for
+):
+    client = client_for(organ_staff_a)
+    grid = client.get(grid_url(organ_a)).content.decode()
+    n = scheme.indicators.exclude(source="computed").count()
+    assert f"已评 0/{n}" in row_head(grid, branch_a)
+
+    scored = client.post(cell_url(branch_a, theory), cell_data(branch_a, theory, score="5"), headers=HTMX)
+    html = scored.content.decode()
+    assert html.lstrip().startswith(f'<td id="cell-{branch_a.pk}-{theory.pk}"')
+    assert f'id="row-{branch_a.pk}" hx-swap-oob="true">' in html
+    assert f"已评 1/{n}" in row_head(html, branch_a)
+
+    not_applicable = cell_data(branch_a, business, not_applicable=True, note="无业务考核")
+    marked = client.post(cell_url(branch_a, business), not_applicable, headers=HTMX)
+    assert f"已评 2/{n}" in row_head(marked.content.decode(), branch_a)
+
+    refused = client.post(cell_url(branch_a, theory), cell_data(branch_a, theory, score="99"), headers=HTMX)
+    assert f"已评 2/{n}" in row_head(refused.content.decode(), branch_a)
+    assert f"已评 2/{n}" in row_head(client.get(grid_url(organ_a)).content.decode(), branch_a)
+    assert f"已评 0/{n}" in row_head(client.get(grid_url(organ_a)).content.decode(), branch_a2)
+
+
+def test_with_computed_indicators_shown_the_count_covers_them_too(
+    organ_a, branch_a, scheme, meetings, organ_staff_a, client_for
+):
+    client = client_for(organ_staff_a)
+    grid = client.get(grid_url(organ_a, computed=1)).content.decode()
+    n = scheme.indicators.count()
+    assert f"已评 0/{n}" in row_head(grid, branch_a)
+    assert '<input type="hidden" name="computed" value="1">' in grid
+    data = {**cell_data(branch_a, meetings, not_applicable=True, note="年中新成立"), "computed": "1"}
+    html = client.post(cell_url(branch_a, meetings), data, headers=HTMX).content.decode()
+    assert f"已评 1/{n}" in row_head(html, branch_a)

@@ -357,3 +357,23 @@ def test_a_member_sees_the_hours_of_meetings_but_links_only_to_meetings_they_may
     assert "党课：学习条例" in mine and detail not in mine
     assert client_for(member_user).get(detail).status_code == 404
     assert f'href="{detail}"' in secretary
+
+
+@pytest.mark.parametrize(
+    ("topic", "shown"),
+    [
+        ("党课：学习条例", "党课：学习条例"),
+        ("专题党课：加强作风建设", "专题党课：加强作风建设"),
+        ("学习条例", "党课：学习条例"),
+    ],
+)
+def test_the_profile_names_a_meetings_kind_once(client_for, branch_a, member_user, secretary_of_branch_a, topic, shown):
+    member = member_user.member
+    meeting = lecture(branch_a, D(2026, 3, 5), "2", secretary_of_branch_a, present=[member])
+    meeting.topic = topic
+    meeting.save()
+
+    page = client_for(secretary_of_branch_a).get(member.get_absolute_url()).content.decode()
+
+    assert f">{shown}</a>" in page
+    assert "党课：党课" not in page and "党课：专题党课" not in page

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from branches.pinyin import number_in_name
 from tests.factories import BranchFactory, MemberFactory, OrganFactory, PartyGroupFactory, keep_figures
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +74,44 @@ def test_queries_do_not_grow_with_organs_or_branches(client_for, gongwei_staff):
     for _ in range(6):
         BranchFactory(organ=organ)
     assert (count(tree), count(part)) == small
+
+
+# --- 党小组 in the order people count them -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [
+        ("第一党小组", 1), ("第二党小组", 2), ("第十党小组", 10), ("第十二党小组", 12), ("第二十一党小组", 21),
+        ("第一百零五党小组", 105), ("第3党小组", 3), ("二处第四党小组", 4), ("第12党支部第一党小组", 1),
+        ("综合党小组", None), ("", None),
+    ],
+)  # fmt: skip
+def test_the_number_in_a_groups_name(name, number):
+    assert number_in_name(name) == number
+
+
+def test_party_groups_are_listed_by_the_number_in_their_name_then_as_created(client_for, gongwei_staff, organ_a):
+    branch = BranchFactory(organ=organ_a, name="综合处党支部")
+    created = ["第一党小组", "退休党员党小组", "第三党小组", "第二党小组", "第十党小组", "第四党小组", "离退休党小组"]
+    for name in created:
+        PartyGroupFactory(branch=branch, name=name)
+    natural = ["第一党小组", "第二党小组", "第三党小组", "第四党小组", "第十党小组", "退休党员党小组", "离退休党小组"]
+
+    assert [g.name for g in branch.groups.all()] == natural
+    client = client_for(gongwei_staff)
+    detail = client.get(branch.get_absolute_url()).content.decode()
+    assert [name for name in natural if name in detail] == natural
+    assert sorted(natural, key=detail.index) == natural
+    tree = client.get(reverse("branches:tree_organ", args=[organ_a.pk])).content.decode()
+    assert sorted(natural, key=tree.index) == natural
+    options = client.get(reverse("branches:group_options"), {"branch": branch.pk}).content.decode()
+    assert sorted(natural, key=options.index) == natural
+
+
+def test_a_renamed_group_moves_to_its_new_place(branch_a):
+    second = PartyGroupFactory(branch=branch_a, name="第二党小组")
+    PartyGroupFactory(branch=branch_a, name="第三党小组")
+    second.name = "第五党小组"
+    second.save(update_fields=["name"])
+    assert [g.name for g in branch_a.groups.all()] == ["第三党小组", "第五党小组"]

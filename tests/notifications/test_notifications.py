@@ -1,6 +1,7 @@
 """Notification pages: each person reads their own messages; 工委 staff see what was sent; email goes once."""
 
 import datetime
+from urllib.parse import quote
 
 import pytest
 from django.core import mail
@@ -232,19 +233,19 @@ def test_gongwei_staff_see_every_message_sent(client_for, gongwei_staff, secreta
     assert "综合处书记" in page and "财政局机关党委干部" in page
 
 
-def test_the_sent_list_filters_by_key_prefix_recipient_and_state(client_for, gongwei_staff, secretary_of_branch_a):
+def test_the_sent_list_filters_by_type_recipient_and_state(client_for, gongwei_staff, secretary_of_branch_a):
     other = UserFactory(username="shuji_x", full_name="张三")
     message(secretary_of_branch_a, "节点逾期", key="milestone:1:overdue")
     message(secretary_of_branch_a, "督办逾期", key="duban:4:overdue", read=True)
     message(other, "张三的节点逾期", key="milestone:9:overdue")
     client = client_for(gongwei_staff)
 
-    by_key = client.get(SENT, {"key": "duban:"})
+    by_kind = client.get(SENT, {"kind": "督办"})
     by_person = client.get(SENT, {"recipient": "综合处"})
     by_username = client.get(SENT, {"recipient": "shuji_x"})
-    unread = client.get(SENT, {"state": "unread", "key": "milestone:"})
+    unread = client.get(SENT, {"state": "unread", "kind": "项目节点"})
 
-    assert titles(by_key) == ["督办逾期"]
+    assert titles(by_kind) == ["督办逾期"]
     assert set(titles(by_person)) == {"节点逾期", "督办逾期"}
     assert titles(by_username) == ["张三的节点逾期"]
     assert set(titles(unread)) == {"节点逾期", "张三的节点逾期"}
@@ -254,10 +255,51 @@ def test_the_sent_list_keeps_its_filter_across_pages(client_for, gongwei_staff, 
     for i in range(55):
         message(secretary_of_branch_a, f"节点{i}逾期", key=f"milestone:{i}:overdue", minutes_ago=i)
 
-    response = client_for(gongwei_staff).get(SENT, {"key": "milestone:"})
+    response = client_for(gongwei_staff).get(SENT, {"kind": "项目节点"})
 
     assert response.context["page"].paginator.count == 55
-    assert "?key=milestone%3A&amp;page=2" in response.content.decode()
+    assert f"?kind={quote('项目节点')}&amp;page=2" in response.content.decode()
+
+
+SENT_KINDS = [
+    ("milestone:12:overdue", "项目节点 · 已逾期"),
+    ("milestone:12:escalated", "项目节点 · 逾期上报"),
+    ("assessments.secretaryreport:60:1234", "书记述职"),
+    ("appraisal:7:event:88", "民主评议党员 · 退回修改"),
+    ("report:3:41:before", "一岗双责报告 · 到期前提醒"),
+    ("meetings:organ:2:20260331:escalated", "组织生活 · 逾期上报"),
+    ("term:5:90", "换届提醒"),
+    ("projects.project:3:17", "支部项目"),
+    ("project:3:acceptance_requested", "支部项目 · 申请验收"),
+    ("", "一般通知"),
+]
+
+
+def test_the_sent_list_names_each_messages_type_in_words_never_its_key(client_for, gongwei_staff, member_user):
+    for i, (key, _) in enumerate(SENT_KINDS):
+        message(member_user, f"消息{i}", key=key, minutes_ago=i)
+
+    response = client_for(gongwei_staff).get(SENT)
+
+    page = response.content.decode()
+    shown = [n.kind_label for n in response.context["page"].object_list]
+    assert shown == [label for _, label in SENT_KINDS]
+    for key, label in SENT_KINDS:
+        assert f'<td class="d-none d-md-table-cell small text-muted">{label}</td>' in page
+        assert not key or key not in page
+    assert "去重键" not in page and "milestone:" not in page
+    assert '<option value="书记述职">书记述职</option>' in page
+
+
+def test_a_type_gathers_the_keys_of_one_subject(client_for, gongwei_staff, member_user):
+    message(member_user, "项目待审核", key="projects.project:3:17")
+    message(member_user, "项目申请验收", key="project:3:acceptance_requested")
+    message(member_user, "节点逾期", key="milestone:1:overdue")
+    message(member_user, "记分表已生成")
+
+    client = client_for(gongwei_staff)
+    assert set(titles(client.get(SENT, {"kind": "支部项目"}))) == {"项目待审核", "项目申请验收"}
+    assert titles(client.get(SENT, {"kind": "一般通知"})) == ["记分表已生成"]
 
 
 @pytest.mark.parametrize("persona", ["organ_staff_a", "secretary_of_branch_a", "member_user", "outsider"])

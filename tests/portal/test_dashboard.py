@@ -3,12 +3,18 @@ same number of queries however much data there is, a 机关党委 never sees ano
 kept meeting completion follows every change."""
 
 import datetime
+import json
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from assessments import reports
 from branches import kept, meetings, orglife, services
 from branches.choices import CommitteePost, MeetingKind
 from branches.models import Branch, CommitteeTerm, Meeting, MeetingRequirement, PartyGroup
@@ -92,7 +98,7 @@ def test_branch_rows_link_to_what_they_count(client_for, organ_staff_a, organ_a,
     for row in rows:
         problems = client.get(reverse("assessments:problem_list"), {"branch": row.branch.pk, "status": "working"})
         assert list_count(problems) == row.open_problems == 1
-        period = client.get(URL).context["periods"][-1].period
+        period = client.get(URL).context["report_headline"].period
         leaders = client.get(
             reverse("assessments:report_overview"), {"period": period.pk, "organ": organ_a.pk, "branch": row.branch.pk}
         )
@@ -112,6 +118,87 @@ def test_completion_per_kind_counts_the_branches_that_missed_it(client_for, gong
     assert kinds[MeetingKind.GENERAL].missing_branches.count == 5
     assert kinds[MeetingKind.THEME_DAY].missing_branches.count == 10
     assert kinds[MeetingKind.THEME_DAY].done == 10
+
+
+# --- the headline figures ------------------------------------------------------------------------
+
+
+def glance_card(page: str, label: str) -> str:
+    """The at-a-glance card whose title is `label`."""
+    start = page.index(f'<div class="text-muted small">{label}</div>')
+    return page[start : page.index("</div></div></div>", start)]
+
+
+def test_the_report_headline_is_the_latest_period_that_is_due(client_for, gongwei_staff, city):
+    response = client_for(gongwei_staff).get(URL)
+    h1, h2 = (row.period for row in response.context["periods"])
+    assert h1.due_on < TODAY < h2.due_on  # the second half-year has begun; its reports are not due
+    headline = response.context["report_headline"]
+    assert headline.period == h1
+    assert headline.rate == Decimal("60.0")  # 6 of the 10 leaders filed the first half-year
+    card = glance_card(response.content.decode(), "一岗双责报送率")
+    assert "60.0%" in card and "0.0%" not in card.replace("60.0%", "")
+    assert str(h1) in card
+
+
+@pytest.mark.parametrize(("days", "headline"), [(0, "h1"), (1, None)])
+def test_a_period_counts_as_due_from_its_due_date(client_for, gongwei_staff, city, days, headline):
+    h1, _h2 = reports.ensure_periods([YEAR])
+    h1.due_on = TODAY + datetime.timedelta(days=days)
+    h1.save()
+    response = client_for(gongwei_staff).get(URL)
+    found = response.context["report_headline"]
+    assert (found.period if found else None) == (h1 if headline else None)
+    if headline is None:
+        assert "尚无已到截止日期的报告期" in glance_card(response.content.decode(), "一岗双责报送率")
+
+
+def test_the_branch_rows_report_the_headline_period(client_for, organ_staff_a, city):
+    context = client_for(organ_staff_a).get(URL).context
+    assert sum(r.reports_filed for r in context["branch_rows"]) == context["report_headline"].filed.count == 4
+
+
+NODE = shutil.which("node")
+
+
+def heat_colours(chart_json: str) -> list[tuple[list, str]]:
+    """Each drawn heat-map cell and its colour, as static/js/dashboards.js draws them (ECharts in Node)."""
+    script = Path(__file__).with_name("dashboard_charts.js")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [NODE, str(script), str(root)], input=chart_json, capture_output=True, text=True, timeout=120, check=True
+    )
+    return [(cell, colour) for cell, colour in json.loads(done.stdout)]
+
+
+@pytest.mark.skipif(NODE is None, reason="未安装 node：此测试用 Node 运行 ECharts 检查热力图着色。")
+def test_the_heat_map_colours_each_cell_by_its_completion_rate(client_for, gongwei_staff, recorder, city):
+    # Every branch holds January's monthly meetings: both organs' January is complete, over 6 and 4 branches.
+    for branch in city:
+        for kind in (MeetingKind.COMMITTEE, MeetingKind.GROUP, MeetingKind.THEME_DAY):
+            Meeting.objects.create(
+                branch=branch, kind=kind, held_on=datetime.date(YEAR, 1, 20), topic="一月", recorded_by=recorder,
+                party_group=branch.groups.first() if kind == MeetingKind.GROUP else None,
+            )  # fmt: skip
+    kept.refresh(city, [YEAR])
+    page = client_for(gongwei_staff).get(URL).content.decode()
+    start = page.index('<script id="dashboard-charts" type="application/json">')
+    chart_json = page[page.index(">", start) + 1 : page.index("</script>", start)]
+    heat = json.loads(chart_json)["heat"]
+    rate_at = heat["rate_index"]
+    drawn = heat_colours(chart_json)
+    assert len(drawn) == sum(1 for cell in heat["cells"] if cell[rate_at] is not None) > 0
+    by_rate = {}
+    for cell, colour in drawn:
+        by_rate.setdefault(cell[rate_at], set()).add(colour)
+    # One colour per rate, whatever the number of periods due behind it.
+    assert all(len(colours) == 1 for colours in by_rate.values()), by_rate
+    january = [(cell, colour) for cell, colour in drawn if cell[0] == 0]
+    assert [cell[rate_at] for cell, _ in january] == [100.0, 100.0]
+    assert january[0][0][4] != january[1][0][4]  # as many periods due as each organ has branches
+    # The scale's ends: a full month is the darkest green, a month with nothing done the palest red.
+    assert by_rate[100.0] == {"rgba(25,135,84,1)"}
+    assert by_rate.get(0.0, {"rgba(248,215,218,1)"}) == {"rgba(248,215,218,1)"}
 
 
 # --- scoping and denials ---------------------------------------------------------------------------

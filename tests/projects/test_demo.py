@@ -278,3 +278,12 @@ def test_the_generated_picture_is_a_png():
     content = tiny_png()
 
     assert content[:8] == b"\x89PNG\r\n\x1a\n" and content[12:16] == b"IHDR"
+
+
+def test_counted_targets_are_reached_in_whole_numbers():
+    reported = [t for t in _plan(11).targets if t.actual_value is not None]
+    counted = [t for t in reported if t.unit != "%"]
+    assert counted and any(t.unit == "%" for t in reported)
+    # 家, 件, 人次 … are counted: never "213.40家".
+    assert [f"{t.actual_value}{t.unit}" for t in counted if t.actual_value != t.actual_value.to_integral_value()] == []
+    assert all(t.actual_value <= 100 for t in reported if t.unit == "%")
