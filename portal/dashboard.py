@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -32,6 +33,7 @@ from projects.choices import Direction, Grade, ProjectStatus
 from projects.models import Project
 
 TOP_N = 5
+HEAT_PAGE_SIZE = 30
 MONTHS = range(1, 13)
 FILED = (reports.FILING_SUBMITTED, reports.FILING_LATE, reports.FILING_ACCEPTED)
 
@@ -421,6 +423,7 @@ class OrglifeSection:
     heat: list[HeatRow]
     by_organ: dict[int, Rollup]
     by_branch: dict[int, BranchRollup]  # filled when the dashboard shows one organ
+    heat_page: Page | None = None  # the page of organs (or branches) that `heat` shows
     is_open: bool = True  # False: the year's requirements are not opened, nothing is kept to count
 
     @property
@@ -473,25 +476,33 @@ def _cells(months) -> list[tuple[int, int, Decimal | None]]:
     return [(done, due, percent(done, due)) for done, due in months]
 
 
-def heat_rows(frame: Frame, section: OrglifeSection, organs: list[Organ], branches: list[Branch] | None) -> None:
-    """Fill `section.heat`: one row per organ, or per branch when the dashboard shows one organ."""
+def heat_rows(
+    frame: Frame, section: OrglifeSection, organs: list[Organ], branches: list[Branch] | None, page: str | None = None
+) -> None:
+    """Fill `section.heat` with a page of rows: one per organ, or per branch when the dashboard shows one organ.
+
+    A province has 900 organs: all of them made a megabyte of page and a chart no one can read, so the
+    map pages like the lists it links to (`section.heat_page`).
+    """
     if branches is not None:
+        rows = [b for b in branches if b.pk in section.by_branch]
+        section.heat_page = Paginator(rows, HEAT_PAGE_SIZE).get_page(page)
         section.heat = [
             HeatRow(
                 b.name, url("branches:branch_calendar", b.pk, year=frame.year), _cells(section.by_branch[b.pk].months)
             )
-            for b in branches
-            if b.pk in section.by_branch
+            for b in section.heat_page
         ]
         return
+    rows = [o for o in organs if o.pk in section.by_organ]
+    section.heat_page = Paginator(rows, HEAT_PAGE_SIZE).get_page(page)
     section.heat = [
         HeatRow(
             o.display_short,
             url("branches:completion", year=frame.year, organ=o.pk),
             _cells(section.by_organ[o.pk].months),
         )
-        for o in organs
-        if o.pk in section.by_organ
+        for o in section.heat_page
     ]
 
 

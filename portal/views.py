@@ -131,7 +131,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         period = headline.period if headline is not None else None
         rows = selectors.branch_rows(frame, ratings.run, period, orglife.by_branch)
     any_warning, warnings = selectors.warning_section(frame, [r.branch for r in rows] if rows is not None else None)
-    selectors.heat_rows(frame, orglife, organs, [r.branch for r in rows] if rows is not None else None)
+    selectors.heat_rows(
+        frame, orglife, organs, [r.branch for r in rows] if rows is not None else None, request.GET.get("hpage")
+    )
     scope = scope_of(request.user)
     title = f"{frame.organ.display_short}统计" if frame.organ else "全市机关党建统计"
     return render(

@@ -201,6 +201,25 @@ def test_the_heat_map_colours_each_cell_by_its_completion_rate(client_for, gongw
     assert by_rate.get(0.0, {"rgba(248,215,218,1)"}) == {"rgba(248,215,218,1)"}
 
 
+def test_the_heat_map_pages_through_the_organs_with_its_chart(
+    client_for, gongwei_staff, organ_a, organ_b, city, monkeypatch
+):
+    monkeypatch.setattr(selectors, "HEAT_PAGE_SIZE", 1)
+    client = client_for(gongwei_staff)
+
+    first, second = client.get(URL), client.get(URL, {"hpage": 2})
+
+    labels = [[row.label for row in r.context["orglife"].heat] for r in (first, second)]
+    assert labels == [[organ_a.display_short], [organ_b.display_short]]
+    for response, shown in zip((first, second), labels, strict=True):
+        chart = response.context["charts"]["heat"]
+        assert chart["rows"] == shown and len(chart["cells"]) == 12
+    page = first.content.decode()
+    assert "第 1 / 2 页，共 2 个机关" in page and "hpage=2" in page
+    # The figures above the map still count every organ.
+    assert first.context["orglife"].n_branches.count == second.context["orglife"].n_branches.count == 10
+
+
 # --- scoping and denials ---------------------------------------------------------------------------
 
 
