@@ -261,11 +261,23 @@ MAIN_FORMATS = {
 }  # fmt: skip
 
 
+class _Workbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook, trusting `sheet_name` for the sheet names.
+
+    `sheet_name` already makes every name valid and unique; XlsxWriter's own check compares each new name
+    with every sheet before it, which a province's 900 organ sheets made quadratic (half a second).
+    """
+
+    def _check_sheetname(self, sheetname, is_chartsheet=False):
+        self.sheetname_count += 1
+        return sheetname
+
+
 class _Book:
     """The workbook and its cell formats, created once and shared by every sheet."""
 
     def __init__(self, out: BinaryIO | str):
-        self.wb = xlsxwriter.Workbook(out, BOOK_OPTIONS)
+        self.wb = _Workbook(out, BOOK_OPTIONS)
         formats = {name: self.wb.add_format(spec) for name, spec in MAIN_FORMATS.items()}
         self.header, self.number = formats["header"], formats["number"]
         self.centered, self.wrapped = formats["centered"], formats["wrapped"]
@@ -325,20 +337,28 @@ class _Sheet:
         self.ws.autofilter(first_row, 0, first_row + max(n_rows, 1), n_columns - 1)
 
 
-def _decimal(value) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))
+def _number(value) -> float | None:
+    """A score kept in a result's JSON (a number or its text), for a number cell."""
+    return None if value is None or value == "" else float(value)
 
 
 def sheet_name(name: str, taken: set[str]) -> str:
-    """A sheet name Excel accepts: no []:*?/\\, at most 31 characters, unique ignoring case."""
+    """A sheet name Excel accepts: no []:*?/\\, at most 31 UTF-16 units, unique ignoring case."""
     base = SHEET_NAME_FORBIDDEN.sub("", name).strip().strip("'") or "单位"
-    candidate, n = base[:SHEET_NAME_MAX], 1
+    candidate, n = _cut(base, SHEET_NAME_MAX), 1
     while candidate.casefold() in taken or candidate.casefold() == "history":
         n += 1
         suffix = f"({n})"
-        candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+        candidate = _cut(base, SHEET_NAME_MAX - len(suffix)) + suffix
     taken.add(candidate.casefold())
     return candidate
+
+
+def _cut(text: str, units: int) -> str:
+    """`text` cut to at most `units` UTF-16 units, as Excel counts a name's length."""
+    while len(text.encode("utf-16-le")) // 2 > units:
+        text = text[:-1]
+    return text
 
 
 def _results(run: RatingRun, organ_ids) -> QuerySet[RatingResult]:
@@ -365,11 +385,8 @@ DETAIL_RIGHT = [
 class _OrganSheet:
     """The detail sheet of one organ, created when the stream of results reaches that organ."""
 
-    def __init__(self, book: _Book, run: RatingRun, name: str, indicators: list[Indicator]):
-        self.indicators, self.book = indicators, book
-        columns = list(DETAIL_LEFT)
-        columns += [(f"{i.dimension.name}\n{i.name}（{i.max_score:g}分）", 12) for i in indicators]
-        columns += DETAIL_RIGHT
+    def __init__(self, book: _Book, run: RatingRun, name: str, columns: list[tuple[str, int]], lineages: list[str]):
+        self.lineages, self.book = lineages, book
         title = sheet_name(name, book.taken)
         self.sheet = book.sheet(title, columns, print_title=f"{run} {name} 指标明细", freeze="D2")
         self.n_columns, self.n_rows = len(columns), 0
@@ -378,14 +395,14 @@ class _OrganSheet:
         number, centered = self.book.number, self.book.centered
         scores = {row.get("lineage"): row for row in result.breakdown}
         row = [(result.rank, centered), text(result.branch_name), text(result.secretary_name)]
-        for indicator in self.indicators:
-            line = scores.get(str(indicator.lineage))
+        for lineage in self.lineages:
+            line = scores.get(lineage)
             if line is None:
                 row.append(None)
             elif line.get("score") is None:
                 row.append((NOT_APPLICABLE, centered))
             else:
-                row.append((_decimal(line["score"]), number))
+                row.append((_number(line["score"]), number))
         row += [
             (result.base_score, number),
             (result.bonus, number),
@@ -425,6 +442,11 @@ def write_scorecards(
     columns = SUMMARY_LEFT + [(d.name, 10) for d in dimensions] + SUMMARY_RIGHT
     summary = book.sheet(SUMMARY_TITLE, columns, print_title=f"{run} 党支部考核结果汇总", freeze="D2")
 
+    # Every organ's sheet has the same columns: worked out once, not per organ.
+    detail_columns = list(DETAIL_LEFT)
+    detail_columns += [(f"{i.dimension.name}\n{i.name}（{i.max_score:g}分）", 12) for i in indicators]
+    detail_columns += DETAIL_RIGHT
+    lineages = [str(i.lineage) for i in indicators]
     organ_sheet: _OrganSheet | None = None
     organ_key = None
     done = 0
@@ -434,7 +456,7 @@ def write_scorecards(
             if organ_sheet is not None:
                 organ_sheet.close()
             organ_key = result.organ_id
-            organ_sheet = _OrganSheet(book, run, result.organ_name, indicators)
+            organ_sheet = _OrganSheet(book, run, result.organ_name, detail_columns, lineages)
         organ_sheet.add(result)
         summary.append(_summary_row(book, result, dimensions))
         done += 1
@@ -457,7 +479,7 @@ def _summary_row(book: _Book, result: RatingResult, dimensions: list[Dimension])
         text(result.organ_name),
         text(result.branch_name),
         text(result.secretary_name),
-        *((_decimal(points.get(d.name)), number) for d in dimensions),
+        *((_number(points.get(d.name)), number) for d in dimensions),
         (result.bonus, number),
         (result.deduction, number),
         (result.total, number),

@@ -179,6 +179,8 @@ def test_sheet_names_are_ones_excel_accepts():
     again = sheet_name("中" * 40, taken)
     assert len(long) == 31 and len(again) == 31 and long != again
     assert sheet_name("History", taken) == "History(2)"
+    # Excel counts UTF-16 units: a character outside the BMP takes two.
+    assert sheet_name("𠀀" * 20, taken) == "𠀀" * 15
 
 
 def test_an_organ_filter_limits_rows_and_sheets(published_run, results, organ_a, organ_b):
