@@ -131,8 +131,14 @@ class RatingResult(models.Model):
     `dimensions` maps each dimension name to its (rescaled) points. Decimals are strings.
     """
 
-    run = models.ForeignKey(RatingRun, on_delete=models.CASCADE, related_name="results", verbose_name="评定批次")
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="rating_results", verbose_name="支部")
+    # No index of their own: (run, branch) is unique and (branch, run) indexed below, and a province's run writes
+    # 7,500 rows through every index.
+    run = models.ForeignKey(
+        RatingRun, on_delete=models.CASCADE, related_name="results", verbose_name="评定批次", db_index=False
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="rating_results", verbose_name="支部", db_index=False
+    )
     organ = models.ForeignKey(Organ, on_delete=models.PROTECT, related_name="+", verbose_name="所属单位")
     organ_name = models.CharField("单位名称", max_length=100)
     branch_name = models.CharField("支部名称", max_length=100)
