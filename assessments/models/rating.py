@@ -169,7 +169,11 @@ class RatingResult(models.Model):
             models.UniqueConstraint(fields=["run", "branch"], name="one_result_per_branch_run"),
             models.CheckConstraint(name="result_stars_range", condition=Q(stars__lte=5) & Q(stars_by_score__lte=5)),
         ]
-        indexes = [models.Index(fields=["branch", "run"], name="result_branch_run")]
+        indexes = [
+            models.Index(fields=["branch", "run"], name="result_branch_run"),
+            # The dashboards' and run page's first and last places: five rows of the index, not a scan of the run.
+            models.Index(fields=["run", "rank", "id"], name="result_run_rank"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.branch_name} {self.stars}星"
